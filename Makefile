@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: GPL-2.0
+# hagent: build, test and demo.  Kbuild is the build list; this file only
+# drives it for every installed kernel and runs the suites.
+#
+#   make module        build hagent.ko for every kernel with headers (build/<ver>/)
+#   make test          host tests, then VM tests on every installed kernel
+#   make demo          boot a two-node VM, load hagent, show it working
+#   make KVERS=6.12.95+deb12-amd64 test   limit to one kernel
+
+TOP     := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+VENV    := $(TOP)/.venv
+PY      := $(VENV)/bin/python
+KVERS   ?= $(shell $(TOP)/scripts/kernels)
+W       ?= 1
+
+.PHONY: all setup module host-test vm-test test demo lint clean
+
+all: module
+
+setup:
+	@$(TOP)/scripts/setup --check 2>/dev/null || $(TOP)/scripts/setup
+
+# Each kernel gets its own copy of the sources so builds never share objects.
+module: setup
+	@set -e; for v in $(KVERS); do \
+		d=$(TOP)/build/$$v; mkdir -p $$d; \
+		cp -a --update $(TOP)/Kbuild $$d/; \
+		mkdir -p $$d/kmod; cp -a --update $(TOP)/kmod/hagent $$d/kmod/; \
+		echo "  BUILD   hagent.ko for $$v"; \
+		$(MAKE) -s -C /lib/modules/$$v/build M=$$d W=$(W) modules 2>&1 | tee $$d/build.log; \
+		if grep -q 'warning:' $$d/build.log; then echo "warnings building for $$v" >&2; exit 1; fi; \
+	done
+
+host-test: setup
+	$(PY) -m pytest -q tests/host
+
+vm-test: module
+	$(PY) -m tests.vm.run --kernels "$(KVERS)"
+
+test: host-test vm-test
+
+demo: module
+	$(PY) -m tests.vm.run --demo --kernels "$(firstword $(KVERS))"
+
+lint: setup
+	$(VENV)/bin/ruff check ctl tests
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(TOP)/build $(TOP)/results

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _HAGENT_SYMBOLS_H
+#define _HAGENT_SYMBOLS_H
+
+#include <linux/list.h>
+#include <linux/pagewalk.h>
+#include "compat.h"
+
+/*
+ * Kernel functions hagent needs that are not exported to modules.  Resolved
+ * once at load by hagent_symbols_init() and never changed after; the module
+ * refuses to load when one is missing, so callers need no NULL checks.
+ */
+struct hagent_symbols {
+	int (*migrate_pages)(struct list_head *from, hagent_new_t *get_new,
+			     hagent_free_t *put_new, unsigned long private,
+			     enum migrate_mode mode, int reason,
+			     unsigned int *ret_succeeded);
+	hagent_isolate_ret_t (*folio_isolate_lru)(struct folio *folio);
+	void (*folio_putback_lru)(struct folio *folio);
+	void (*putback_movable_pages)(struct list_head *l);
+	void (*lru_add_drain_all)(void);
+	int (*walk_page_range)(struct mm_struct *mm, unsigned long start,
+			       unsigned long end, const struct mm_walk_ops *ops,
+			       void *private);
+	int (*walk_page_vma)(struct vm_area_struct *vma,
+			     const struct mm_walk_ops *ops, void *private);
+};
+
+extern struct hagent_symbols hagent_sym;
+
+int hagent_symbols_init(void);
+void hagent_symbols_exit(void);
+/* Writes "name status" lines for debugfs. */
+struct seq_file;
+void hagent_symbols_show(struct seq_file *m);
+
+#endif /* _HAGENT_SYMBOLS_H */
