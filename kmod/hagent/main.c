@@ -9,6 +9,7 @@
 #include "main.h"
 #include "netlink.h"
 #include "sampler_pmu.h"
+#include "selftest.h"
 #include "symbols.h"
 #include "version.h"
 
@@ -34,17 +35,12 @@ u32 hagent_nr_targets(void)
 	return 0;	/* no process can be managed yet */
 }
 
-static int hagent_selftests(void)
-{
-	return 0;
-}
-
 static int __init hagent_init(void)
 {
 	int err;
 
 	if (selftest) {
-		err = hagent_selftests();
+		err = hagent_core_selftest();
 		if (err)
 			return err;
 		hagent_selftest_passed = true;

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Indexable binary heaps over table entries, one per tier: the fast heap is
+ * min-ordered (coldest on top, the next to demote), the slow heap max-ordered
+ * (hottest on top, the next to promote).
+ *
+ * Locking: none inside.  The caller holds the lock of the target that owns
+ * the table and both heaps.
+ */
+#ifndef _HAGENT_HEAP_H
+#define _HAGENT_HEAP_H
+
+#include "table.h"
+
+struct hagent_heap {
+	struct hagent_table *table;	/* resolves the ids below */
+	u32 *ids;			/* entry ids in heap order */
+	u8 *keys;			/* keys[i] == ids[i]'s hot ^ key_mask */
+	u32 nr;
+	u32 capacity;
+	u8 key_mask;			/* 0: min-heap; 0xff: max-heap */
+	u8 tier;			/* enum hagent_tier of every member */
+};
+
+int hagent_heap_init(struct hagent_heap *h, struct hagent_table *t,
+		     enum hagent_tier tier, u32 capacity);
+void hagent_heap_destroy(struct hagent_heap *h);
+int hagent_heap_insert(struct hagent_heap *h, struct hagent_entry *e);
+int hagent_heap_delete(struct hagent_heap *h, struct hagent_entry *e);
+int hagent_heap_update(struct hagent_heap *h, struct hagent_entry *e, u8 hot);
+struct hagent_entry *hagent_heap_peek(const struct hagent_heap *h);
+struct hagent_entry *hagent_heap_pop(struct hagent_heap *h);
+int hagent_heap_exchange(struct hagent_heap *fast, struct hagent_heap *slow,
+			 struct hagent_entry **promoted,
+			 struct hagent_entry **demoted);
+bool hagent_heap_contains(const struct hagent_heap *h, const struct hagent_entry *e);
+size_t hagent_heap_bytes(const struct hagent_heap *h);
+int hagent_heap_check(const struct hagent_heap *h);
+
+/* Start the misses of a later sample's update (see hagent_table_prefetch()). */
+static inline void hagent_heap_prefetch(const struct hagent_heap *h,
+					const struct hagent_entry *e)
+{
+	if (e->heap_pos < h->nr) {
+		prefetchw(&h->ids[e->heap_pos]);
+		prefetchw(&h->keys[e->heap_pos]);
+	}
+}
+
+static inline u32 hagent_heap_count(const struct hagent_heap *h)
+{
+	return h->nr;
+}
+
+#endif /* _HAGENT_HEAP_H */

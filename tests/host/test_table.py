@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The vpfn -> entry table: explicit insert/update/delete semantics, growth, iteration."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import core_build as cb
+import pytest
+
+BASE = 0x7F0000000
+
+
+def new_table(variant: str = "", capacity: int = 0) -> tuple[Any, Any, Any]:
+    ffi, lib = cb.load(variant)
+    return ffi, lib, ffi.gc(lib.hagent_test_table_new(capacity), lib.hagent_test_table_free)
+
+
+def folio_of(ffi: Any, lib: Any, table: Any, vpfn: int) -> int | None:
+    e = lib.hagent_table_lookup(table, vpfn)
+    if e == ffi.NULL:
+        return None
+    out = ffi.new("struct hagent_test_entry *")
+    lib.hagent_test_entry_get(table, e, out)
+    return int(out.folio)
+
+
+def check_insert_of_existing_key(variant: str = "") -> None:
+    """Regression check: a second insert of a key must fail and leave the first value."""
+    ffi, lib, table = new_table(variant)
+    assert lib.hagent_table_insert(table, BASE, ffi.cast("void *", 0x1000), 0, ffi.NULL) == 0
+    rc = lib.hagent_table_insert(table, BASE, ffi.cast("void *", 0x2000), 3, ffi.NULL)
+    assert rc == -cb.EEXIST, f"insert of existing key returned {rc}, not -EEXIST"
+    assert folio_of(ffi, lib, table, BASE) == 0x1000
+    assert lib.hagent_test_table_count(table) == 1
+
+
+def test_insert_of_existing_key_fails() -> None:
+    check_insert_of_existing_key()
+
+
+def test_checker_catches_silent_keep_old_value() -> None:
+    """The check above must fail against an insert that keeps the old value and returns 0."""
+    with pytest.raises(AssertionError, match="not -EEXIST"):
+        check_insert_of_existing_key("broken_insert")
+
+
+def test_update_and_delete_semantics() -> None:
+    ffi, lib, table = new_table()
+    assert lib.hagent_table_update(table, BASE, ffi.cast("void *", 0x10), 0) == -cb.ENOENT
+    assert lib.hagent_table_delete(table, BASE) == -cb.ENOENT
+    assert lib.hagent_table_insert(table, BASE, ffi.cast("void *", 0x10), 2, ffi.NULL) == 0
+    assert lib.hagent_table_update(table, BASE, ffi.cast("void *", 0x20), 9) == 0
+    assert folio_of(ffi, lib, table, BASE) == 0x20
+    assert lib.hagent_table_delete(table, BASE) == 0
+    assert lib.hagent_table_delete(table, BASE) == -cb.ENOENT
+    assert lib.hagent_table_lookup(table, BASE) == ffi.NULL
+    assert lib.hagent_test_table_count(table) == 0
+
+
+def test_order_bounds() -> None:
+    ffi, lib, table = new_table()
+    assert lib.hagent_table_insert(table, 1, ffi.NULL, 16, ffi.NULL) == -cb.EINVAL
+    assert lib.hagent_table_insert(table, 1, ffi.NULL, 15, ffi.NULL) == 0
+    assert lib.hagent_table_update(table, 1, ffi.NULL, 16) == -cb.EINVAL
+
+
+def test_fresh_entry_is_in_no_heap() -> None:
+    ffi, lib, table = new_table()
+    out = ffi.new("struct hagent_entry **")
+    assert lib.hagent_table_insert(table, 5, ffi.NULL, 0, out) == 0
+    s = ffi.new("struct hagent_test_entry *")
+    lib.hagent_test_entry_get(table, out[0], s)
+    assert (s.heap_pos, s.hot, s.flags, s.tier) == (cb.HEAP_NONE, 0, 0, cb.TIER_SLOW)
+
+
+@pytest.mark.parametrize("keys", ["dense", "strided", "random"])
+def test_random_churn_against_dict(keys: str) -> None:
+    """Tens of thousands of inserts and deletes from a tiny start: growth,
+    wrap-around, backward shift."""
+    ffi, lib, table = new_table(capacity=1)
+    rng = random.Random(keys)
+    pool = {
+        "dense": [BASE + i for i in range(3000)],
+        "strided": [BASE + 512 * i for i in range(3000)],  # THP-aligned vpfns
+        "random": [rng.getrandbits(52) for _ in range(3000)],
+    }[keys]
+    model: dict[int, int] = {}
+    for step in range(30000):
+        k = rng.choice(pool)
+        if rng.random() < 0.55:
+            rc = lib.hagent_table_insert(table, k, ffi.cast("void *", step + 1), 0, ffi.NULL)
+            assert rc == (-cb.EEXIST if k in model else 0)
+            model.setdefault(k, step + 1)
+        else:
+            assert lib.hagent_table_delete(table, k) == (0 if model.pop(k, None) else -cb.ENOENT)
+        if step % 5000 == 0:
+            assert lib.hagent_table_check(table) == 0
+    assert lib.hagent_table_check(table) == 0
+    assert lib.hagent_test_table_count(table) == len(model)
+    for k in pool:
+        assert folio_of(ffi, lib, table, k) == model.get(k)
+
+
+def test_iterate_and_delete_while_iterating() -> None:
+    ffi, lib, table = new_table()
+    for k in range(200):
+        assert lib.hagent_table_insert(table, BASE + k, ffi.NULL, 0, ffi.NULL) == 0
+    for k in range(0, 200, 3):
+        assert lib.hagent_table_delete(table, BASE + k) == 0
+    cursor = ffi.new("uint32_t *")
+    seen = []
+    s = ffi.new("struct hagent_test_entry *")
+    while (e := lib.hagent_table_next(table, cursor)) != ffi.NULL:
+        lib.hagent_test_entry_get(table, e, s)
+        seen.append(s.vpfn - BASE)
+        assert lib.hagent_table_delete(table, s.vpfn) == 0  # allowed mid-iteration
+    assert sorted(seen) == [k for k in range(200) if k % 3]
+    assert lib.hagent_test_table_count(table) == 0
+    assert lib.hagent_table_check(table) == 0
