@@ -13,7 +13,7 @@ PY      := $(VENV)/bin/python
 KVERS   ?= $(shell $(TOP)/scripts/kernels)
 W       ?= 1
 
-.PHONY: all setup module host-test vm-test test demo lint clean
+.PHONY: all setup module host-test vm-test test demo clean
 
 all: module
 
@@ -32,6 +32,8 @@ module: setup
 	done
 
 host-test: setup
+	$(VENV)/bin/ruff check ctl tests
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -q tests/host
 
 vm-test: module
@@ -41,10 +43,6 @@ test: host-test vm-test
 
 demo: module
 	$(PY) -m tests.vm.run --demo --kernels "$(firstword $(KVERS))"
-
-lint: setup
-	$(VENV)/bin/ruff check ctl tests
-	$(VENV)/bin/mypy
 
 clean:
 	rm -rf $(TOP)/build $(TOP)/results

@@ -67,9 +67,9 @@ static int hagent_put_nodes(struct sk_buff *skb)
 		    nla_put_u8(skb, HAGENT_A_NODE_TIER, info.tier) ||
 		    nla_put_u32(skb, HAGENT_A_NODE_NR_CPUS, info.nr_cpus) ||
 		    nla_put_u64_64bit(skb, HAGENT_A_NODE_MEM_TOTAL, info.mem_total,
-				      HAGENT_A_NODE_UNSPEC) ||
+				      HAGENT_A_NODE_PAD) ||
 		    nla_put_u64_64bit(skb, HAGENT_A_NODE_MEM_FREE, info.mem_free,
-				      HAGENT_A_NODE_UNSPEC))
+				      HAGENT_A_NODE_PAD))
 			return -EMSGSIZE;
 		nla_nest_end(skb, one);
 	}
@@ -91,7 +91,7 @@ static int hagent_cmd_status(struct sk_buff *skb, struct genl_info *info)
 		goto fail;
 	if (nla_put_string(msg, HAGENT_A_VERSION, HAGENT_VERSION) ||
 	    nla_put_string(msg, HAGENT_A_KERNEL, init_utsname()->release) ||
-	    nla_put_u64_64bit(msg, HAGENT_A_FEATURES, hagent_features(), HAGENT_A_UNSPEC) ||
+	    nla_put_u64_64bit(msg, HAGENT_A_FEATURES, hagent_features(), HAGENT_A_PAD) ||
 	    nla_put_u32(msg, HAGENT_A_NR_TARGETS, hagent_nr_targets()))
 		goto fail;
 	err = hagent_put_samplers(msg);

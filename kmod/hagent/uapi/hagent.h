@@ -17,7 +17,8 @@
  *        HAGENT_A_SAMPLERS       nest    of HAGENT_A_SAMPLER (nest) {
  *                                  HAGENT_A_SAMPLER_NAME      string
  *                                  HAGENT_A_SAMPLER_AVAILABLE u8 (0/1)
- *                                  HAGENT_A_SAMPLER_REASON    string, why not }
+ *                                  HAGENT_A_SAMPLER_REASON    string, why not
+ *                                                             ("" when available) }
  *        HAGENT_A_NODES          nest    of HAGENT_A_NODE (nest) {
  *                                  HAGENT_A_NODE_ID        u32
  *                                  HAGENT_A_NODE_TIER      u8, HAGENT_TIER_*
@@ -29,6 +30,12 @@
  *     -> HAGENT_A_EVENT_TYPE     u32     HAGENT_EV_*
  *        HAGENT_A_EVENT_PID      u32     the target concerned, 0 for none
  *        HAGENT_A_EVENT_MSG      string  one human-readable line
+ *
+ * u64 attributes may be preceded by a HAGENT_A_PAD / HAGENT_A_NODE_PAD
+ * attribute (alignment only); readers skip it.
+ *
+ * The family lives in the initial network namespace only: from inside a
+ * container with its own network namespace the family is not visible.
  *
  * Errors come back as a negative errno in the netlink ack, with an extack
  * message where the module can say more than the errno.
@@ -59,6 +66,7 @@ enum hagent_attr {
 	HAGENT_A_EVENT_TYPE,
 	HAGENT_A_EVENT_PID,
 	HAGENT_A_EVENT_MSG,
+	HAGENT_A_PAD,			/* alignment padding for u64s, no data */
 	__HAGENT_A_LAST
 };
 #define HAGENT_A_MAX (__HAGENT_A_LAST - 1)
@@ -83,6 +91,7 @@ enum hagent_node_attr {
 	HAGENT_A_NODE_NR_CPUS,
 	HAGENT_A_NODE_MEM_TOTAL,
 	HAGENT_A_NODE_MEM_FREE,
+	HAGENT_A_NODE_PAD,		/* alignment padding for u64s, no data */
 	__HAGENT_A_NODE_LAST
 };
 #define HAGENT_A_NODE_MAX (__HAGENT_A_NODE_LAST - 1)

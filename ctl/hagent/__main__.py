@@ -1,0 +1,5 @@
+"""Allow ``python -m hagent``."""
+
+from hagent.cli import main
+
+main()

@@ -1,0 +1,134 @@
+"""Python mirror of kmod/hagent/uapi/hagent.h (the netlink contract).
+
+tests/host/test_uapi.py parses the header and checks this file against it in
+both directions, so edit the header first and this file to match.
+
+Naming convention:
+- every C enum is an IntEnum here; ``C_ENUMS`` names the C enum each class
+  mirrors and the prefix stripped from its members' C names
+  (``HAGENT_CMD_STATUS`` -> ``Cmd.STATUS``, ``HAGENT_A_SAMPLER_NAME`` ->
+  ``SamplerAttr.SAMPLER_NAME``).  The ``__*_LAST`` sentinels are not members:
+  the test checks that each one equals the highest member plus one.
+- ``HAGENT_F_*`` bits are the IntFlag ``Feature`` (``HAGENT_F_MIGRATE`` ->
+  ``Feature.MIGRATE``).
+- every other ``#define HAGENT_X`` is the module constant ``X``
+  (``HAGENT_GENL_NAME`` -> ``GENL_NAME``, ``HAGENT_A_MAX`` -> ``A_MAX``).
+"""
+
+from enum import IntEnum, IntFlag
+
+GENL_NAME = "hagent"
+GENL_VERSION = 1
+MCGRP_EVENTS = "events"
+
+
+class Cmd(IntEnum):
+    UNSPEC = 0
+    STATUS = 1
+    EVENT = 2
+
+
+CMD_MAX = Cmd.EVENT
+
+
+class Attr(IntEnum):
+    UNSPEC = 0
+    VERSION = 1
+    KERNEL = 2
+    FEATURES = 3
+    NR_TARGETS = 4
+    SAMPLERS = 5
+    NODES = 6
+    EVENT_TYPE = 7
+    EVENT_PID = 8
+    EVENT_MSG = 9
+    PAD = 10
+
+
+A_MAX = Attr.PAD
+
+
+class SamplerAttr(IntEnum):
+    """Attributes inside HAGENT_A_SAMPLERS (SAMPLER) and each SAMPLER nest."""
+
+    SAMPLER_UNSPEC = 0
+    SAMPLER = 1
+    SAMPLER_NAME = 2
+    SAMPLER_AVAILABLE = 3
+    SAMPLER_REASON = 4
+
+
+A_SAMPLER_MAX = SamplerAttr.SAMPLER_REASON
+
+
+class NodeAttr(IntEnum):
+    """Attributes inside HAGENT_A_NODES (NODE) and each NODE nest."""
+
+    NODE_UNSPEC = 0
+    NODE = 1
+    NODE_ID = 2
+    NODE_TIER = 3
+    NODE_NR_CPUS = 4
+    NODE_MEM_TOTAL = 5
+    NODE_MEM_FREE = 6
+    NODE_PAD = 7
+
+
+A_NODE_MAX = NodeAttr.NODE_PAD
+
+
+class Tier(IntEnum):
+    FAST = 0
+    SLOW = 1
+
+
+class Event(IntEnum):
+    UNSPEC = 0
+    LOADED = 1
+    UNLOADING = 2
+
+
+class Feature(IntFlag):
+    MIGRATE = 1 << 0
+    DEBUGFS = 1 << 1
+    SELFTEST = 1 << 2
+
+
+# C enum name -> (mirror class, prefix stripped from the C member names).
+C_ENUMS: dict[str, tuple[type[IntEnum], str]] = {
+    "hagent_cmd": (Cmd, "HAGENT_CMD_"),
+    "hagent_attr": (Attr, "HAGENT_A_"),
+    "hagent_sampler_attr": (SamplerAttr, "HAGENT_A_"),
+    "hagent_node_attr": (NodeAttr, "HAGENT_A_"),
+    "hagent_tier": (Tier, "HAGENT_TIER_"),
+    "hagent_event": (Event, "HAGENT_EV_"),
+}
+
+FEATURE_PREFIX = "HAGENT_F_"
+DEFINE_PREFIX = "HAGENT_"
+
+
+def feature_names(mask: int) -> list[str]:
+    """Decode a HAGENT_A_FEATURES mask into lower-case names, lowest bit first.
+
+    Bits this mirror does not know (a newer module) come out as ``bit<n>``
+    rather than being dropped.
+    """
+    known = {int(flag): (flag.name or "").lower() for flag in Feature}
+    return [known.get(1 << bit, f"bit{bit}") for bit in range(64) if mask & (1 << bit)]
+
+
+def tier_name(tier: int) -> str:
+    """HAGENT_TIER_* value -> "fast"/"slow" (``tier<n>`` for an unknown one)."""
+    try:
+        return Tier(tier).name.lower()
+    except ValueError:
+        return f"tier{tier}"
+
+
+def event_name(event: int) -> str:
+    """HAGENT_EV_* value -> "loaded"/"unloading" (``event<n>`` if unknown)."""
+    try:
+        return Event(event).name.lower()
+    except ValueError:
+        return f"event{event}"

@@ -1,0 +1,333 @@
+"""Fakes for host tests: no module, no root, no kernel needed.
+
+- FakeKernel replaces the whole kernel layer (hagent.kernel.Kernel) for
+  command tests: it records calls and raises the HagentError it is told to.
+- FakeLibkmod and FakeGenlSocket replace what is *under* RealKernel (the
+  ctypes library and the pyroute2 socket), so the real errno/netlink error
+  mapping runs.
+- status_reply() encodes a STATUS reply byte by byte the way the module's
+  nla_put_*() calls would, independent of pyroute2's encoder.
+"""
+
+import errno
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pyroute2.netlink.exceptions import NetlinkError
+
+from hagent.errors import HagentError
+from hagent.kernel import Counters, EventInfo, Status, genl
+from hagent.uapi import GENL_VERSION, Attr, Cmd, Feature, NodeAttr, SamplerAttr, Tier
+
+GiB = 1 << 30
+
+STATUS: Status = {
+    "version": "0.1.0",
+    "kernel": "6.1.0-28-amd64",
+    "features": ["migrate", "debugfs"],
+    "nr_targets": 2,
+    "samplers": [
+        {"name": "abit", "available": True, "reason": None},
+        {"name": "pebs", "available": False, "reason": "no PMU (virtualized)"},
+    ],
+    "nodes": [
+        {"id": 0, "tier": "fast", "nr_cpus": 2, "mem_total": 1 * GiB, "mem_free": GiB // 2},
+        {"id": 1, "tier": "slow", "nr_cpus": 0, "mem_total": 2 * GiB, "mem_free": 3 * GiB // 2},
+    ],
+}
+
+
+class FakeKernel:
+    """An in-memory hagent.kernel.Kernel."""
+
+    def __init__(
+        self,
+        status: Status | None = None,
+        loaded: bool = True,
+        built: Path | None = None,
+        fail: dict[str, HagentError] | None = None,
+    ) -> None:
+        self._status = status if status is not None else STATUS
+        self.loaded = loaded
+        self.built = built
+        self.fail = fail or {}
+        self.calls: list[tuple[Any, ...]] = []
+
+    def _call(self, name: str, *args: Any) -> None:
+        self.calls.append((name, *args))
+        if name in self.fail:
+            raise self.fail[name]
+
+    def built_module(self) -> Path | None:
+        self._call("built_module")
+        return self.built
+
+    def load(self, ko: Path | None, params: str) -> str:
+        self._call("load", ko, params)
+        self.loaded = True
+        return str(ko) if ko is not None else "/lib/modules/6.1.0-28-amd64/extra/hagent.ko"
+
+    def unload(self) -> None:
+        self._call("unload")
+        self.loaded = False
+
+    def is_loaded(self) -> bool:
+        self._call("is_loaded")
+        return self.loaded
+
+    def refcount(self) -> int | None:
+        self._call("refcount")
+        return 0 if self.loaded else None
+
+    def status(self) -> Status:
+        self._call("status")
+        return self._status
+
+    def debugfs_counters(self) -> Counters:
+        self._call("debugfs_counters")
+        return {"stats": {"samples": 10}}
+
+    def events(self) -> Iterator[EventInfo]:
+        self._call("events")
+        yield {"type": "loaded", "pid": 0, "msg": "hello"}
+
+
+# --- under RealKernel: libkmod ---------------------------------------------------
+
+
+class FakeLibkmod:
+    """Stands in for the ctypes CDLL of libkmod.so.2 (kmodlib._lib).
+
+    ``files`` are the .ko paths that exist; ``installed`` is what a lookup by
+    name finds in /lib/modules (None: nothing); ``insert_rc``/``remove_rc``
+    force the kernel's answer (a negative errno).
+    """
+
+    def __init__(
+        self,
+        loaded: bool = False,
+        files: tuple[str, ...] = (),
+        installed: str | None = None,
+        insert_rc: int = 0,
+        remove_rc: int = 0,
+        refcnt: int = 0,
+        params: dict[str, str] | None = None,
+    ) -> None:
+        self.loaded = loaded
+        # modinfo "parmtype" of the module file: name -> type
+        self.params = {"selftest": "bool"} if params is None else params
+        self.files = set(files)
+        self.installed = installed
+        self.insert_rc = insert_rc
+        self.remove_rc = remove_rc
+        self.refcnt = refcnt
+        self.inserted: list[tuple[str, str]] = []
+        self.live_refs = 0  # kmod_new/new_from_* minus the unrefs
+        self._paths: dict[int, str | None] = {}
+
+    def kmod_new(self, dirname: Any, config: Any) -> int:
+        self.live_refs += 1
+        return 1
+
+    def kmod_unref(self, ctx: int) -> None:
+        self.live_refs -= 1
+
+    def _new(self, ref: Any, path: str | None) -> int:
+        handle = 100 + len(self._paths)
+        self._paths[handle] = path
+        ref._obj.value = handle
+        self.live_refs += 1
+        return 0
+
+    def kmod_module_new_from_path(self, ctx: int, path: bytes, ref: Any) -> int:
+        if path.decode() not in self.files:
+            return -errno.ENOENT
+        return self._new(ref, path.decode())
+
+    def kmod_module_new_from_name(self, ctx: int, name: bytes, ref: Any) -> int:
+        assert name == b"hagent"
+        return self._new(ref, self.installed)
+
+    def kmod_module_unref(self, mod: int) -> None:
+        self.live_refs -= 1
+
+    # modinfo as libkmod's list: node handles 1000.. hold (key, value)
+    def kmod_module_get_info(self, mod: int, ref: Any) -> int:
+        self._info = [(b"parmtype", f"{n}:{t}".encode()) for n, t in self.params.items()]
+        self._info.insert(0, (b"license", b"GPL"))
+        ref._obj.value = 1000 if self._info else None
+        return len(self._info)
+
+    def kmod_list_next(self, head: int, node: int) -> int | None:
+        nxt = node + 1
+        return nxt if nxt - 1000 < len(self._info) else None
+
+    def kmod_module_info_get_key(self, node: int) -> bytes:
+        return self._info[node - 1000][0]
+
+    def kmod_module_info_get_value(self, node: int) -> bytes:
+        return self._info[node - 1000][1]
+
+    def kmod_module_info_free_list(self, head: int | None) -> None:
+        pass
+
+    def kmod_module_get_path(self, mod: int) -> bytes | None:
+        path = self._paths[mod]
+        return path.encode() if path else None
+
+    def kmod_module_insert_module(self, mod: int, flags: int, options: bytes) -> int:
+        path = self._paths[mod]
+        assert path is not None
+        self.inserted.append((path, options.decode()))
+        if self.insert_rc:
+            return self.insert_rc
+        if self.loaded:
+            return -errno.EEXIST
+        self.loaded = True
+        return 0
+
+    def kmod_module_remove_module(self, mod: int, flags: int) -> int:
+        if self.remove_rc:
+            return self.remove_rc
+        if not self.loaded:
+            return -errno.ENOENT
+        self.loaded = False
+        return 0
+
+    def kmod_module_get_initstate(self, mod: int) -> int:
+        return 1 if self.loaded else -errno.ENOENT
+
+    def kmod_module_get_refcnt(self, mod: int) -> int:
+        return self.refcnt if self.loaded else -errno.ENOENT
+
+
+# --- under RealKernel: the netlink socket -----------------------------------------
+
+NLA_F_NESTED = 1 << 15
+FAMILY_ID = 0x1F
+
+
+def _nla(kind: int, payload: bytes, nested: bool = False) -> bytes:
+    header = struct.pack("=HH", 4 + len(payload), kind | (NLA_F_NESTED if nested else 0))
+    return header + payload + b"\0" * (-len(payload) % 4)
+
+
+def _str(kind: int, s: str) -> bytes:  # nla_put_string: with the NUL
+    return _nla(kind, s.encode() + b"\0")
+
+
+def _msg(cmd: int, attrs: bytes, version: int = GENL_VERSION) -> bytes:
+    body = struct.pack("=BBH", cmd, version, 0) + attrs
+    return struct.pack("=IHHII", 16 + len(body), FAMILY_ID, 0, 1, 0) + body
+
+
+def status_reply(
+    st: Status = STATUS, version: int = GENL_VERSION, skip: tuple[int, ...] = ()
+) -> bytes:
+    """A STATUS reply as the module would put it on the wire.
+
+    ``skip`` leaves out top-level attributes (to test malformed replies).
+    """
+    samplers = b"".join(
+        _nla(
+            SamplerAttr.SAMPLER,
+            _str(SamplerAttr.SAMPLER_NAME, s["name"])
+            + _nla(SamplerAttr.SAMPLER_AVAILABLE, struct.pack("=B", s["available"]))
+            + (_str(SamplerAttr.SAMPLER_REASON, s["reason"]) if s["reason"] else b""),
+            nested=True,
+        )
+        for s in st["samplers"]
+    )
+    nodes = b"".join(
+        _nla(
+            NodeAttr.NODE,
+            _nla(NodeAttr.NODE_ID, struct.pack("=I", n["id"]))
+            + _nla(NodeAttr.NODE_TIER, struct.pack("=B", Tier[n["tier"].upper()]))
+            + _nla(NodeAttr.NODE_NR_CPUS, struct.pack("=I", n["nr_cpus"]))
+            + _nla(NodeAttr.NODE_MEM_TOTAL, struct.pack("=Q", n["mem_total"]))
+            + _nla(NodeAttr.NODE_MEM_FREE, struct.pack("=Q", n["mem_free"])),
+            nested=True,
+        )
+        for n in st["nodes"]
+    )
+    mask = 0
+    for name in st["features"]:
+        mask |= Feature[name.upper()]
+    parts = {
+        Attr.VERSION: _str(Attr.VERSION, st["version"]),
+        Attr.KERNEL: _str(Attr.KERNEL, st["kernel"]),
+        Attr.FEATURES: _nla(Attr.FEATURES, struct.pack("=Q", mask)),
+        Attr.NR_TARGETS: _nla(Attr.NR_TARGETS, struct.pack("=I", st["nr_targets"])),
+        Attr.SAMPLERS: _nla(Attr.SAMPLERS, samplers, nested=True),
+        Attr.NODES: _nla(Attr.NODES, nodes, nested=True),
+    }
+    attrs = b"".join(v for k, v in parts.items() if k not in skip)
+    return _msg(Cmd.STATUS, attrs, version)
+
+
+def event_message(kind: int, pid: int, text: str) -> bytes:
+    attrs = (
+        _nla(Attr.EVENT_TYPE, struct.pack("=I", kind))
+        + _nla(Attr.EVENT_PID, struct.pack("=I", pid))
+        + _str(Attr.EVENT_MSG, text)
+    )
+    return _msg(Cmd.EVENT, attrs)
+
+
+class FakeGenlSocket:
+    """Stands in for genl._Socket (pyroute2's GenericNetlinkSocket).
+
+    ``family``: whether the hagent family exists; ``replies``: raw messages
+    answered to any request; ``error``: errno the request fails with.
+    """
+
+    instances: list["FakeGenlSocket"] = []
+
+    def __init__(
+        self,
+        family: bool = True,
+        replies: tuple[bytes, ...] = (),
+        error: int = 0,
+        extack: str | None = None,
+        events: tuple[bytes, ...] = (),
+    ) -> None:
+        self.family = family
+        self.replies = replies
+        self.error = error
+        self.extack = extack
+        self.events = list(events)
+        self.requests: list[tuple[Any, int, int]] = []
+        self.groups: list[str] = []
+        self.closed = False
+        self.prid = FAMILY_ID
+        self.mcast_groups = {"events": 3}
+
+    def __call__(self, **kwargs: Any) -> "FakeGenlSocket":
+        """Used as the socket class: genl._Socket(ext_ack=True) -> self."""
+        assert kwargs == {"ext_ack": True}
+        return self
+
+    def bind(self, name: str, msg_class: type) -> None:
+        assert name == "hagent" and msg_class is genl.hagentmsg
+        if not self.family:
+            raise NetlinkError(errno.ENOENT)
+
+    def nlm_request(self, msg: Any, msg_type: int, msg_flags: int) -> list[Any]:
+        msg.encode()
+        self.requests.append((genl.decode(msg.data), msg_type, msg_flags))
+        if self.error:
+            raise NetlinkError(self.error, self.extack)
+        return [genl.decode(r) for r in self.replies]
+
+    def add_membership(self, group: str) -> None:
+        self.groups.append(group)
+
+    def get(self) -> list[Any]:
+        if not self.events:
+            raise KeyboardInterrupt  # ends the test's endless subscription
+        return [genl.decode(self.events.pop(0))]
+
+    def close(self) -> None:
+        self.closed = True

@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The VM harness judges runs strictly: no status, a warning or a failed
+command each fail the run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.vm import run as vmrun
+from tests.vm import runner
+
+WARN = """[   12.1] ------------[ cut here ]------------
+[   12.2] WARNING: CPU: 1 PID: 88 at mm/migrate.c:100 migrate_pages+0x1/0x2
+[   12.3] hagent: version 0.1.0 loaded
+"""
+
+
+def test_scan_finds_warnings_and_hagent_checks() -> None:
+    assert runner.scan_log(WARN) == [
+        "[   12.2] WARNING: CPU: 1 PID: 88 at mm/migrate.c:100 migrate_pages+0x1/0x2"
+    ]
+    assert runner.scan_log("[ 1.0] hagent: CHECK failed: heap_pos == i at heap.c:10")
+    assert runner.scan_log("[ 1.0] BUG: Bad page state in process x")
+    assert runner.scan_log("[ 1.0] Kernel panic - not syncing: Fatal exception")
+    assert runner.scan_log("[ 1.0] hagent: version 0.1.0 loaded\nall good") == []
+
+
+def test_verdicts(tmp_path: Path) -> None:
+    ok = runner.VmResult("k", 0, 1.0, tmp_path)
+    assert ok.ok and ok.verdict() == "ok"
+    no_status = runner.VmResult("k", None, 1.0, tmp_path)
+    assert not no_status.ok and no_status.verdict() == "VM did not return status"
+    warned = runner.VmResult("k", 0, 1.0, tmp_path, bad_lines=["WARNING: x"])
+    assert not warned.ok and "WARNING" in warned.verdict()
+    failed = runner.VmResult("k", 3, 1.0, tmp_path)
+    assert not failed.ok and "exited 3" in failed.verdict()
+
+
+def test_memory_sizes() -> None:
+    assert runner._mib("512M") == 512
+    assert runner._mib("1g") == 1024
+
+
+def test_junit_counts(tmp_path: Path) -> None:
+    p = tmp_path / "junit.xml"
+    p.write_text(
+        '<testsuites><testsuite tests="7" failures="1" errors="1" skipped="2"/></testsuites>'
+    )
+    assert vmrun.junit_counts(p) == (3, 2, 2)
+    assert vmrun.junit_counts(tmp_path / "missing.xml") == (0, 0, 0)

@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Fixtures for the guest suite.  These tests load hagent: they run only
+inside a VM booted by tests/vm/runner.py, never on the host."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+if os.environ.get("HAGENT_IN_VM") != "1":
+    raise pytest.UsageError("tests/vm load a kernel module: run them with `make vm-test`")
+
+KO = Path(os.environ["HAGENT_KO"])
+
+
+def module_loaded() -> bool:
+    return Path("/sys/module/hagent").exists()
+
+
+@dataclass
+class CtlResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_ctl(*args: str, check: bool = True, user: str | None = None) -> CtlResult:
+    """Runs hagentctl against the real kernel.
+
+    In-process through the CLI's own entry (the same code path as the
+    installed command, minus a fresh interpreter: under TCG a Python start
+    with pyroute2 takes ~30 s).  With @user, as a real subprocess under that
+    uid, since privileges cannot change in-process.
+    """
+    if user:
+        argv = [
+            "setpriv",
+            f"--reuid={user}",
+            f"--regid={user}",
+            "--clear-groups",
+            "--",
+            "hagentctl",
+            *args,
+        ]
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+        res = CtlResult(proc.returncode, proc.stdout, proc.stderr)
+    else:
+        from typer.testing import CliRunner
+
+        from hagent.cli import app
+
+        r = CliRunner().invoke(app, list(args), prog_name="hagentctl")
+        if r.exception is not None and not isinstance(r.exception, SystemExit):
+            raise r.exception
+        res = CtlResult(r.exit_code, r.stdout, r.stderr)
+    if check and res.returncode != 0:
+        raise AssertionError(
+            f"hagentctl {' '.join(args)} exited {res.returncode}:\n{res.stdout}\n{res.stderr}"
+        )
+    return res
+
+
+def ctl_json(*args: str) -> Any:
+    return json.loads(run_ctl(*args, "--json").stdout)
+
+
+@pytest.fixture
+def loaded() -> Iterator[None]:
+    """hagent loaded for the test, and unloaded after it whatever happened."""
+    assert not module_loaded(), "hagent was left loaded by an earlier test"
+    run_ctl("load", "--ko", str(KO))
+    try:
+        yield
+    finally:
+        if module_loaded():
+            run_ctl("unload")
+
+
+def meminfo() -> dict[str, int]:
+    out = {}
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        key, value = line.split(":", 1)
+        out[key] = int(value.split()[0])
+    return out
+
+
+def vmstat() -> dict[str, int]:
+    return {
+        k: int(v) for k, v in (ln.split() for ln in Path("/proc/vmstat").read_text().splitlines())
+    }

@@ -1,0 +1,201 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Run a command in a two-node NUMA guest of a stock kernel, and judge the run.
+
+The guest boots the chosen /boot/vmlinuz-* under TCG with virtme-ng, sharing
+the host's root filesystem read-only, so the repository, its venv and the
+freshly built hagent.ko are visible at the same paths.  Node 0 has the CPUs
+(the fast tier), node 1 has none (the slow tier).  Warnings are fatal.
+
+A run passes only if the guest wrote its exit status (a missing status is a
+failure, never a pass), the status is 0, and the console log holds none of
+the lines in BAD_LINES.
+
+    python -m tests.vm.runner [--kernel VER]... [--fast-mem 1G] [--slow-mem 1G] -- CMD...
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TOP = Path(__file__).resolve().parents[2]
+VENV = Path(os.environ.get("HAGENT_VENV", TOP / ".venv"))
+RESULTS = TOP / "results"
+
+# A line matching any of these fails the run, whatever the exit status.
+BAD_LINES = re.compile(
+    r"BUG:|WARNING:|Oops|Kernel panic|bad_page|Bad page|general protection fault"
+    r"|hagent: CHECK failed|RIP: |Call Trace:|kernel BUG"
+)
+KERNEL_CMDLINE = "panic_on_warn=1 oops=panic panic=-1 softlockup_panic=1"
+
+
+@dataclass
+class VmResult:
+    kernel: str
+    status: int | None
+    seconds: float
+    outdir: Path
+    bad_lines: list[str] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 0 and not self.bad_lines and not self.error
+
+    def verdict(self) -> str:
+        if self.error:
+            return self.error
+        if self.status is None:
+            return "VM did not return status"
+        if self.bad_lines:
+            return f"kernel log: {self.bad_lines[0].strip()}"
+        if self.status:
+            return f"guest command exited {self.status}"
+        return "ok"
+
+
+def installed_kernels() -> list[str]:
+    out = subprocess.run(
+        [str(TOP / "scripts" / "kernels")], check=True, capture_output=True, text=True
+    ).stdout
+    return out.split()
+
+
+def module_path(kernel: str) -> Path:
+    return TOP / "build" / kernel / "kmod" / "hagent" / "hagent.ko"
+
+
+def scan_log(text: str) -> list[str]:
+    return [line for line in text.splitlines() if BAD_LINES.search(line)]
+
+
+def _guest_script(command: str, outdir: Path, kernel: str) -> str:
+    """The shell the guest runs: the command, then its status and dmesg."""
+    env = {
+        "PATH": f"{VENV}/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "HAGENT_KO": str(module_path(kernel)),
+        "HAGENT_RESULTS": str(outdir),
+        "HAGENT_IN_VM": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONPATH": str(TOP),
+    }
+    exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+    return (
+        f"export {exports}; cd {shlex.quote(str(TOP))}; "
+        "mount -t debugfs none /sys/kernel/debug 2>/dev/null; "
+        f"( {command} ); s=$?; "
+        f"dmesg > {shlex.quote(str(outdir / 'dmesg.log'))}; "
+        f"echo $s > {shlex.quote(str(outdir / 'status'))}; sync"
+    )
+
+
+def run(
+    kernel: str,
+    command: str,
+    *,
+    name: str = "run",
+    fast_mem: str = "1G",
+    slow_mem: str = "1G",
+    cpus: int = 2,
+    timeout: float = 900,
+    stream: bool = False,
+) -> VmResult:
+    """Boot @kernel, run @command in the guest, and return the judged result."""
+    outdir = RESULTS / "vm" / kernel / name
+    if outdir.exists():
+        shutil.rmtree(outdir)
+    outdir.mkdir(parents=True)
+    image = Path(f"/boot/vmlinuz-{kernel}")
+    if not image.exists():
+        return VmResult(kernel, None, 0.0, outdir, error=f"no kernel image {image}")
+    total = _mib(fast_mem) + _mib(slow_mem)
+    argv = [
+        str(VENV / "bin" / "vng"), "--run", str(image), "--disable-kvm", "--verbose",
+        "--cpus", str(cpus), "--memory", f"{total}M",
+        "--numa", f"{_mib(fast_mem)}M,cpus=0-{cpus - 1}", "--numa", f"{_mib(slow_mem)}M",
+        "--numa-distance", "0,1=30",
+        f"--rwdir={outdir}", "--append", KERNEL_CMDLINE,
+        "--", _guest_script(command, outdir, kernel),
+    ]  # fmt: skip
+    env = dict(os.environ, PATH=f"{VENV}/bin:{os.environ.get('PATH', '/usr/bin:/bin')}")
+    console = outdir / "console.log"
+    start = time.monotonic()
+    error = ""
+    with console.open("w") as log:
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env=env, text=True, errors="replace", start_new_session=True,
+        )  # fmt: skip
+        assert proc.stdout is not None
+        deadline = start + timeout
+        try:
+            for line in proc.stdout:
+                log.write(line)
+                if stream:
+                    sys.stdout.write(line)
+                    sys.stdout.flush()
+                if time.monotonic() > deadline:
+                    raise TimeoutError
+            proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+        except (TimeoutError, subprocess.TimeoutExpired):
+            os.killpg(proc.pid, 9)
+            proc.wait()
+            error = f"VM timed out after {timeout:.0f}s"
+    seconds = time.monotonic() - start
+    status_file = outdir / "status"
+    status = int(status_file.read_text().strip()) if status_file.exists() else None
+    bad = scan_log(console.read_text(errors="replace"))
+    return VmResult(kernel, status, seconds, outdir, bad, error)
+
+
+def _mib(size: str) -> int:
+    m = re.fullmatch(r"(\d+)([MG]?)", size.strip().upper())
+    if not m:
+        raise ValueError(f"bad memory size {size!r} (use e.g. 512M or 1G)")
+    return int(m.group(1)) * (1024 if m.group(2) == "G" else 1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="scripts/vm", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--kernel", action="append", help="kernel release (default: every installed)")
+    p.add_argument("--fast-mem", default="1G", help="memory of node 0, with the CPUs")
+    p.add_argument("--slow-mem", default="1G", help="memory of node 1, CPU-less")
+    p.add_argument("--cpus", type=int, default=2)
+    p.add_argument("--timeout", type=float, default=900, help="seconds per boot")
+    p.add_argument("--name", default="run", help="results subdirectory")
+    p.add_argument("-q", "--quiet", action="store_true", help="do not stream the console")
+    p.add_argument("command", nargs=argparse.REMAINDER, help="-- command to run in the guest")
+    args = p.parse_args(argv)
+    cmd = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not cmd:
+        p.error("no command given (use: -- CMD ...)")
+    worst = 0
+    for kernel in args.kernel or installed_kernels():
+        r = run(
+            kernel,
+            " ".join(cmd),
+            name=args.name,
+            fast_mem=args.fast_mem,
+            slow_mem=args.slow_mem,
+            cpus=args.cpus,
+            timeout=args.timeout,
+            stream=not args.quiet,
+        )
+        print(f"vm {kernel}: {r.verdict()} ({r.seconds:.0f}s, log {r.outdir}/console.log)")
+        worst = worst or (0 if r.ok else 1)
+    return worst
+
+
+if __name__ == "__main__":
+    sys.exit(main())
