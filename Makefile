@@ -13,7 +13,7 @@ PY      := $(VENV)/bin/python
 KVERS   ?= $(shell $(TOP)/scripts/kernels)
 W       ?= 1
 
-.PHONY: all setup module host-test vm-test test demo clean
+.PHONY: all setup module progs host-test vm-test test demo clean
 
 all: module
 
@@ -27,21 +27,30 @@ module: setup
 		cp -a --update $(TOP)/Kbuild $$d/; \
 		mkdir -p $$d/kmod; cp -a --update $(TOP)/kmod/hagent $$d/kmod/; \
 		echo "  BUILD   hagent.ko for $$v"; \
-		$(MAKE) -s -C /lib/modules/$$v/build M=$$d W=$(W) modules 2>&1 | tee $$d/build.log; \
+		rc=0; $(MAKE) -s -C /lib/modules/$$v/build M=$$d W=$(W) modules > $$d/build.log 2>&1 || rc=$$?; \
+		grep -v '^Skipping BTF generation' $$d/build.log || true; \
+		if [ $$rc != 0 ]; then echo "build failed for $$v" >&2; exit 1; fi; \
 		if grep -q 'warning:' $$d/build.log; then echo "warnings building for $$v" >&2; exit 1; fi; \
 	done
+
+# Programs the guest tests and the demo run (built on the host, run in the guest).
+PROGS := $(TOP)/build/progs/memhog
+progs: $(PROGS)
+$(TOP)/build/progs/%: $(TOP)/tests/vm/progs/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
 host-test: setup
 	$(VENV)/bin/ruff check ctl tests
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -q tests/host
 
-vm-test: module
+vm-test: module progs
 	$(PY) -m tests.vm.run --kernels "$(KVERS)"
 
 test: host-test vm-test
 
-demo: module
+demo: module progs
 	$(PY) -m tests.vm.run --demo --kernels "$(firstword $(KVERS))"
 
 clean:

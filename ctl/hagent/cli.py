@@ -8,7 +8,19 @@ import typer
 from typer.core import TyperGroup
 
 from hagent import __version__
-from hagent.commands import State, load, status, unload
+from hagent.commands import (
+    State,
+    disable,
+    enable,
+    events,
+    inject,
+    load,
+    replay,
+    stats,
+    status,
+    triage,
+    unload,
+)
 from hagent.errors import HagentError
 
 
@@ -53,6 +65,13 @@ for _module, _command in (
     (load, load.load),
     (unload, unload.unload),
     (status, status.status),
+    (enable, enable.enable),
+    (disable, disable.disable),
+    (stats, stats.stats),
+    (inject, inject.inject),
+    (replay, replay.replay),
+    (events, events.events),
+    (triage, triage.triage),
 ):
     app.command(help=_module.__doc__, epilog=_module.EPILOG)(_command)
 

@@ -13,12 +13,19 @@ Naming convention:
   ``Feature.MIGRATE``).
 - every other ``#define HAGENT_X`` is the module constant ``X``
   (``HAGENT_GENL_NAME`` -> ``GENL_NAME``, ``HAGENT_A_MAX`` -> ``A_MAX``).
+- every ``struct hagent_x`` is listed in ``C_STRUCTS`` with its fields (name,
+  C type) in order and the ``struct`` module format that packs it; the test
+  parses the struct body and checks both.  Constants derived from a struct
+  (``INJECT_SAMPLE_SIZE``) and limits the header states in comments rather
+  than as #defines are listed in ``NOT_DEFINES``.
 """
 
+import struct
 from enum import IntEnum, IntFlag
 
 GENL_NAME = "hagent"
 GENL_VERSION = 1
+NODELIST_MAX = 128  # bytes of a node list string, with the NUL
 MCGRP_EVENTS = "events"
 
 
@@ -26,9 +33,14 @@ class Cmd(IntEnum):
     UNSPEC = 0
     STATUS = 1
     EVENT = 2
+    ENABLE = 3
+    DISABLE = 4
+    STATS = 5
+    INJECT = 6
+    DEBUG_FAIL = 7
 
 
-CMD_MAX = Cmd.EVENT
+CMD_MAX = Cmd.DEBUG_FAIL
 
 
 class Attr(IntEnum):
@@ -43,9 +55,16 @@ class Attr(IntEnum):
     EVENT_PID = 8
     EVENT_MSG = 9
     PAD = 10
+    PID = 11
+    FAST_NODES = 12
+    SLOW_NODES = 13
+    TARGETS = 14
+    COUNTERS = 15
+    SAMPLES = 16
+    REPEAT = 17
 
 
-A_MAX = Attr.PAD
+A_MAX = Attr.REPEAT
 
 
 class SamplerAttr(IntEnum):
@@ -77,6 +96,53 @@ class NodeAttr(IntEnum):
 A_NODE_MAX = NodeAttr.NODE_PAD
 
 
+class TargetAttr(IntEnum):
+    """Attributes inside HAGENT_A_TARGETS (TARGET) and each TARGET nest."""
+
+    TARGET_UNSPEC = 0
+    TARGET = 1
+    TARGET_PID = 2
+    TARGET_COMM = 3
+    TARGET_FAST_NODES = 4
+    TARGET_SLOW_NODES = 5
+    TARGET_COUNTERS = 6
+
+
+A_TARGET_MAX = TargetAttr.TARGET_COUNTERS
+
+
+class CounterAttr(IntEnum):
+    """Attributes inside HAGENT_A_COUNTERS, HAGENT_A_TARGET_COUNTERS and each COUNTER nest."""
+
+    COUNTER_UNSPEC = 0
+    COUNTER = 1
+    COUNTER_NAME = 2
+    COUNTER_VALUE = 3
+    COUNTER_PAD = 4
+
+
+A_COUNTER_MAX = CounterAttr.COUNTER_PAD
+
+
+# struct hagent_inject_sample: one element of HAGENT_A_SAMPLES.
+INJECT_SAMPLE_FIELDS = (("addr", "__u64"), ("count", "__u32"), ("flags", "__u32"))
+INJECT_SAMPLE_FORMAT = "=QII"  # native byte order, no padding: the C layout
+INJECT_SAMPLE_SIZE = struct.calcsize(INJECT_SAMPLE_FORMAT)  # 16
+SAMPLE_F_STORE = 0x1  # a store, else a load
+
+# Limits the header gives in its INJECT comments, not as #defines.
+SAMPLE_COUNT_MAX = 65535  # struct hagent_inject_sample.count: 1..65535
+REPEAT_MAX = 1000  # HAGENT_A_REPEAT: at most 1000
+
+# C struct name -> (fields in order as (name, C type), struct module format).
+C_STRUCTS: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {
+    "hagent_inject_sample": (INJECT_SAMPLE_FIELDS, INJECT_SAMPLE_FORMAT),
+}
+NOT_DEFINES = frozenset(
+    {"INJECT_SAMPLE_FORMAT", "INJECT_SAMPLE_SIZE", "SAMPLE_COUNT_MAX", "REPEAT_MAX"}
+)
+
+
 class Tier(IntEnum):
     FAST = 0
     SLOW = 1
@@ -86,6 +152,11 @@ class Event(IntEnum):
     UNSPEC = 0
     LOADED = 1
     UNLOADING = 2
+    TARGET_ENABLED = 3
+    TARGET_DISABLED = 4
+    TARGET_EXITED = 5
+    CHECK_FAILED = 6
+    TARGET_FAILSAFE = 7
 
 
 class Feature(IntFlag):
@@ -100,6 +171,8 @@ C_ENUMS: dict[str, tuple[type[IntEnum], str]] = {
     "hagent_attr": (Attr, "HAGENT_A_"),
     "hagent_sampler_attr": (SamplerAttr, "HAGENT_A_"),
     "hagent_node_attr": (NodeAttr, "HAGENT_A_"),
+    "hagent_target_attr": (TargetAttr, "HAGENT_A_"),
+    "hagent_counter_attr": (CounterAttr, "HAGENT_A_"),
     "hagent_tier": (Tier, "HAGENT_TIER_"),
     "hagent_event": (Event, "HAGENT_EV_"),
 }
@@ -127,7 +200,7 @@ def tier_name(tier: int) -> str:
 
 
 def event_name(event: int) -> str:
-    """HAGENT_EV_* value -> "loaded"/"unloading" (``event<n>`` if unknown)."""
+    """HAGENT_EV_* value -> "loaded", "target_exited", ... (``event<n>`` if unknown)."""
     try:
         return Event(event).name.lower()
     except ValueError:

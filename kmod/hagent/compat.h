@@ -13,6 +13,9 @@
 #include <linux/mm.h>
 #include <linux/migrate.h>
 #include <linux/netlink.h>
+#include <linux/hugetlb.h>
+#include <linux/shrinker.h>
+#include <linux/slab.h>
 
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 0) && LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
 #define HAGENT_KERNEL_6_1 1
@@ -38,8 +41,10 @@ typedef int hagent_isolate_ret_t;
 #define HAGENT_SET_ERR_MSG_FMT(extack, fmt, args...)				\
 	do {									\
 		static char __msg[80];						\
+		struct netlink_ext_ack *__extack = (extack);			\
 		snprintf(__msg, sizeof(__msg), fmt, ##args);			\
-		NL_SET_ERR_MSG((extack), __msg);				\
+		if (__extack)							\
+			__extack->_msg = __msg;					\
 	} while (0)
 #else
 typedef struct folio *hagent_new_t(struct folio *folio, unsigned long private);
@@ -49,5 +54,84 @@ typedef bool hagent_isolate_ret_t;
 #define HAGENT_WALK_LOCK .walk_lock = PGWALK_RDLOCK,
 #define HAGENT_SET_ERR_MSG_FMT(extack, fmt, args...) NL_SET_ERR_MSG_FMT(extack, fmt, ##args)
 #endif
+
+/*
+ * Test and clear the accessed bit, as x86's ptep_test_and_clear_young()
+ * does (not exported).  The caller flushes the TLB once per batch (adopt.c).
+ */
+static inline bool hagent_pte_test_and_clear_young(pte_t *ptep)
+{
+	return pte_young(ptep_get(ptep)) &&
+	       test_and_clear_bit(_PAGE_BIT_ACCESSED, (unsigned long *)&ptep->pte);
+}
+
+static inline bool hagent_pmd_test_and_clear_young(pmd_t *pmdp)
+{
+	return pmd_young(*pmdp) &&
+	       test_and_clear_bit(_PAGE_BIT_ACCESSED, (unsigned long *)pmdp);
+}
+
+/* Mappings of an order-0 folio. */
+static inline int hagent_folio_mapcount_small(struct folio *folio)
+{
+#ifdef HAGENT_KERNEL_6_1
+	return page_mapcount(&folio->page);
+#else
+	return folio_mapcount(folio);
+#endif
+}
+
+static inline pte_t hagent_huge_ptep_get(struct mm_struct *mm, unsigned long addr,
+					 pte_t *ptep)
+{
+#ifdef HAGENT_KERNEL_6_1
+	return huge_ptep_get(ptep);
+#else
+	return huge_ptep_get(mm, addr, ptep);
+#endif
+}
+
+/* Shrinkers became separately allocated objects in 6.7. */
+static inline struct shrinker *
+hagent_shrinker_create(unsigned long (*count)(struct shrinker *, struct shrink_control *),
+		       unsigned long (*scan)(struct shrinker *, struct shrink_control *),
+		       const char *name)
+{
+	struct shrinker *s;
+#ifdef HAGENT_KERNEL_6_1
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return NULL;
+	s->count_objects = count;
+	s->scan_objects = scan;
+	s->seeks = DEFAULT_SEEKS;
+	s->flags = SHRINKER_NUMA_AWARE;
+	if (register_shrinker(s, "%s", name)) {
+		kfree(s);
+		return NULL;
+	}
+#else
+	s = shrinker_alloc(SHRINKER_NUMA_AWARE, "%s", name);
+	if (!s)
+		return NULL;
+	s->count_objects = count;
+	s->scan_objects = scan;
+	s->seeks = DEFAULT_SEEKS;
+	shrinker_register(s);
+#endif
+	return s;
+}
+
+static inline void hagent_shrinker_destroy(struct shrinker *s)
+{
+	if (!s)
+		return;
+#ifdef HAGENT_KERNEL_6_1
+	unregister_shrinker(s);
+	kfree(s);
+#else
+	shrinker_free(s);
+#endif
+}
 
 #endif /* _HAGENT_COMPAT_H */

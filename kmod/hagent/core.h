@@ -27,6 +27,22 @@
 #include <linux/math64.h>
 #include <linux/prefetch.h>
 
+__printf(5, 6)
+void hagent_check_failed(void *target, const char *expr, const char *file, int line,
+			 const char *fmt, ...);
+
+/*
+ * True when an invariant is broken.  Never a WARN (panic_on_warn would take
+ * the machine down): one structured line and a counter (check.c); the
+ * caller gets an error back and its target is shut down by its owner.
+ */
+#define HAGENT_BROKEN(cond) ({						\
+	bool __c = !!(cond);						\
+	if (unlikely(__c))						\
+		hagent_check_failed(NULL, "!(" #cond ")", __FILE__, __LINE__, " ");	\
+	__c;								\
+})
+
 #else /* userspace */
 
 #include <errno.h>
@@ -82,12 +98,12 @@ typedef unsigned int gfp_t;
  */
 extern unsigned long hagent_host_warnings;
 
-#define WARN_ON_ONCE(cond) ({						\
+#define HAGENT_BROKEN(cond) ({						\
 	int __c = !!(cond);						\
 	if (unlikely(__c)) {						\
 		hagent_host_warnings++;					\
-		fprintf(stderr, "hagent: WARNING at %s:%d: %s\n",	\
-			__FILE__, __LINE__, #cond);			\
+		fprintf(stderr, "hagent: CHECK failed: !(%s) at %s:%d\n",	\
+			#cond, __FILE__, __LINE__);			\
 	}								\
 	unlikely(__c);							\
 })

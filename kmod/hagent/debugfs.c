@@ -9,7 +9,9 @@
 #include <linux/seq_file.h>
 #include "debugfs.h"
 #include "sampler_pmu.h"
+#include "sample.h"
 #include "symbols.h"
+#include "target.h"
 #include "tier.h"
 #include "version.h"
 
@@ -46,6 +48,7 @@ static int hagent_samplers_seq_show(struct seq_file *m, void *v)
 	for (i = 0; i < HAGENT_PMU_NR; i++)
 		seq_printf(m, "%s.available %d\n", hagent_pmu[i].name,
 			   hagent_pmu[i].available);
+	seq_printf(m, "pmu.counters %u\n", hagent_pmu_active());
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(hagent_samplers_seq);
@@ -56,6 +59,83 @@ static int hagent_version_seq_show(struct seq_file *m, void *v)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(hagent_version_seq);
+
+static void hagent_samples_show(struct seq_file *m, const char *prefix,
+				struct hagent_sample_stats *st)
+{
+	int src, k;
+	u64 sum;
+
+	for (k = 0; k < HAGENT_SK_NR; k++) {
+		for (sum = 0, src = 0; src < HAGENT_SRC_NR; src++)
+			sum += atomic64_read(&st->n[src][k]);
+		seq_printf(m, "%ssamples.%s %llu\n", prefix, hagent_sample_kind_names[k], sum);
+	}
+	for (src = 0; src < HAGENT_SRC_NR; src++)
+		for (k = 0; k < HAGENT_SK_NR; k++)
+			seq_printf(m, "%ssamples.%s.%s %lld\n", prefix, hagent_source_names[src],
+				   hagent_sample_kind_names[k], atomic64_read(&st->n[src][k]));
+}
+
+/* "<pid>.<counter> <value>" for every managed process. */
+static int hagent_targets_seq_show(struct seq_file *m, void *v)
+{
+	u64 ctr[HAGENT_CTR_NR];
+	struct hagent_target *t;
+	char prefix[16];
+	int i;
+
+	mutex_lock(&hagent_targets_lock);
+	list_for_each_entry(t, &hagent_targets, node) {
+		hagent_target_counters(t, ctr);
+		seq_printf(m, "%d.comm %s\n", t->pid, t->comm);
+		for (i = 0; i < HAGENT_CTR_NR; i++)
+			seq_printf(m, "%d.%s %llu\n", t->pid, hagent_ctr_names[i], ctr[i]);
+		snprintf(prefix, sizeof(prefix), "%d.", t->pid);
+		hagent_samples_show(m, prefix, &t->samples);
+	}
+	mutex_unlock(&hagent_targets_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(hagent_targets_seq);
+
+static int hagent_totals_seq_show(struct seq_file *m, void *v)
+{
+	u64 ctr[HAGENT_CTR_NR], gctr[HAGENT_GCTR_NR];
+	int i;
+
+	hagent_totals(ctr, gctr);
+	for (i = 0; i < HAGENT_CTR_NR; i++)
+		seq_printf(m, "%s %llu\n", hagent_ctr_names[i], ctr[i]);
+	for (i = 0; i < HAGENT_GCTR_NR; i++)
+		seq_printf(m, "%s %llu\n", hagent_gctr_names[i], gctr[i]);
+	hagent_samples_show(m, "", &hagent_sample_totals);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(hagent_totals_seq);
+
+/*
+ * Every managed folio: "<pid> <vaddr> <order> <tier> <hot>", hex address.
+ * For tests and for looking at the ranking by hand; not a counter file.
+ */
+static int hagent_entries_seq_show(struct seq_file *m, void *v)
+{
+	struct hagent_target *t;
+	struct hagent_entry *e;
+	u32 cursor;
+
+	mutex_lock(&hagent_targets_lock);
+	list_for_each_entry(t, &hagent_targets, node) {
+		mutex_lock(&t->lock);
+		hagent_table_for_each(&t->table, e, cursor)
+			seq_printf(m, "%d %llx %u %s %u\n", t->pid, e->vpfn << PAGE_SHIFT, e->order,
+				   e->tier == HAGENT_TIER_FAST ? "fast" : "slow", e->hot);
+		mutex_unlock(&t->lock);
+	}
+	mutex_unlock(&hagent_targets_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(hagent_entries_seq);
 
 int hagent_debugfs_init(void)
 {
@@ -70,6 +150,9 @@ int hagent_debugfs_init(void)
 	debugfs_create_file("symbols", 0400, dir, NULL, &hagent_symbols_seq_fops);
 	debugfs_create_file("nodes", 0444, dir, NULL, &hagent_nodes_seq_fops);
 	debugfs_create_file("samplers", 0444, dir, NULL, &hagent_samplers_seq_fops);
+	debugfs_create_file("targets", 0444, dir, NULL, &hagent_targets_seq_fops);
+	debugfs_create_file("totals", 0444, dir, NULL, &hagent_totals_seq_fops);
+	debugfs_create_file("entries", 0400, dir, NULL, &hagent_entries_seq_fops);
 	return 0;
 }
 

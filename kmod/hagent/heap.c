@@ -128,6 +128,37 @@ bool hagent_heap_contains(const struct hagent_heap *h, const struct hagent_entry
 }
 
 /*
+ * Halve every member's hot.  Halving is monotonic, so the heap order holds
+ * without a single sift: O(n) for the sketch's periodic decay.
+ */
+void hagent_heap_decay(struct hagent_heap *h)
+{
+	u32 i;
+
+	for (i = 0; i < h->nr; i++) {
+		struct hagent_entry *e = hagent_table_entry(h->table, h->ids[i]);
+
+		e->hot >>= 1;
+		h->keys[i] = hagent_heap_key(h, e);
+	}
+}
+
+/* Make room for @n more inserts that will not allocate (see the table's). */
+int hagent_heap_reserve(struct hagent_heap *h, u32 n)
+{
+	u32 cap = h->capacity;
+
+	if (cap - h->nr >= n)
+		return 0;
+	while (cap - h->nr < n) {
+		if (cap > U32_MAX / 2)
+			return -ENOMEM;
+		cap += cap / 2;
+	}
+	return hagent_heap_alloc(h, cap);
+}
+
+/*
  * Add an entry that is in no heap (-EBUSY if it is in one).  Its tier
  * becomes this heap's tier and its current hot is its priority.
  */
@@ -137,7 +168,7 @@ int hagent_heap_insert(struct hagent_heap *h, struct hagent_entry *e)
 	u32 cap = h->capacity + h->capacity / 2;
 	int err;
 
-	if (WARN_ON_ONCE(id >= h->table->top || !e->live))
+	if (HAGENT_BROKEN(id >= h->table->top || !e->live))
 		return -EINVAL;
 	if (e->heap_pos != HAGENT_HEAP_NONE)
 		return -EBUSY;
@@ -217,7 +248,7 @@ int hagent_heap_exchange(struct hagent_heap *fast, struct hagent_heap *slow,
 	struct hagent_entry *ents;
 	u32 fid, sid;
 
-	if (WARN_ON_ONCE(fast->tier != HAGENT_TIER_FAST ||
+	if (HAGENT_BROKEN(fast->tier != HAGENT_TIER_FAST ||
 			 slow->tier != HAGENT_TIER_SLOW ||
 			 fast->table != slow->table))
 		return -EINVAL;

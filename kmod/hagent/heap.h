@@ -25,6 +25,8 @@ struct hagent_heap {
 int hagent_heap_init(struct hagent_heap *h, struct hagent_table *t,
 		     enum hagent_tier tier, u32 capacity);
 void hagent_heap_destroy(struct hagent_heap *h);
+int hagent_heap_reserve(struct hagent_heap *h, u32 n);
+void hagent_heap_decay(struct hagent_heap *h);
 int hagent_heap_insert(struct hagent_heap *h, struct hagent_entry *e);
 int hagent_heap_delete(struct hagent_heap *h, struct hagent_entry *e);
 int hagent_heap_update(struct hagent_heap *h, struct hagent_entry *e, u8 hot);
@@ -45,6 +47,12 @@ static inline void hagent_heap_prefetch(const struct hagent_heap *h,
 		prefetchw(&h->ids[e->heap_pos]);
 		prefetchw(&h->keys[e->heap_pos]);
 	}
+}
+
+/* The entry at heap position @pos (< count); the last ones are leaves. */
+static inline struct hagent_entry *hagent_heap_at(const struct hagent_heap *h, u32 pos)
+{
+	return hagent_table_entry(h->table, h->ids[pos]);
 }
 
 static inline u32 hagent_heap_count(const struct hagent_heap *h)

@@ -8,9 +8,13 @@
 #include "debugfs.h"
 #include "main.h"
 #include "netlink.h"
+#include "policy.h"
+#include "sample.h"
 #include "sampler_pmu.h"
 #include "selftest.h"
+#include "shrinker.h"
 #include "symbols.h"
+#include "target.h"
 #include "version.h"
 
 static bool selftest;
@@ -18,6 +22,26 @@ module_param(selftest, bool, 0444);
 MODULE_PARM_DESC(selftest, "Run the structures' self-test at load and refuse to load if it fails");
 
 static bool hagent_selftest_passed;
+
+unsigned int hagent_decay_ms = 2000;
+module_param_named(decay_ms, hagent_decay_ms, uint, 0644);
+MODULE_PARM_DESC(decay_ms, "Milliseconds between two halvings of every access count (default 2000)");
+
+bool hagent_abit = true;
+module_param_named(abit, hagent_abit, bool, 0644);
+MODULE_PARM_DESC(abit, "Sample accesses from page-table accessed bits during each pass (default on)");
+
+unsigned long hagent_max_pages = 1UL << 22;
+module_param_named(max_pages, hagent_max_pages, ulong, 0644);
+MODULE_PARM_DESC(max_pages, "Most pages managed per process, 0 for no limit (default 4194304, 16 GiB)");
+
+unsigned int hagent_scan_interval_ms = 1000;
+module_param_named(scan_interval_ms, hagent_scan_interval_ms, uint, 0644);
+MODULE_PARM_DESC(scan_interval_ms, "Milliseconds between two adoption passes (default 1000)");
+
+unsigned long hagent_scan_pages = 65536;
+module_param_named(scan_pages, hagent_scan_pages, ulong, 0644);
+MODULE_PARM_DESC(scan_pages, "Pages looked at per process and pass, bounding the pass's cost (default 65536)");
 
 u64 hagent_features(void)
 {
@@ -28,11 +52,6 @@ u64 hagent_features(void)
 	if (hagent_selftest_passed)
 		f |= HAGENT_F_SELFTEST;
 	return f;
-}
-
-u32 hagent_nr_targets(void)
-{
-	return 0;	/* no process can be managed yet */
 }
 
 static int __init hagent_init(void)
@@ -49,9 +68,24 @@ static int __init hagent_init(void)
 	if (err)
 		return err;
 	hagent_pmu_detect();
-	err = hagent_debugfs_init();
+	err = hagent_sample_init();
 	if (err)
 		goto err_symbols;
+	err = hagent_targets_init();
+	if (err)
+		goto err_sample;
+	err = hagent_shrinker_init();
+	if (err)
+		goto err_targets;
+	err = hagent_pmu_init();
+	if (err)
+		goto err_shrinker;
+	err = hagent_policy_init();
+	if (err)
+		goto err_pmu;
+	err = hagent_debugfs_init();
+	if (err)
+		goto err_policy;
 	err = hagent_netlink_init();
 	if (err)
 		goto err_debugfs;
@@ -62,6 +96,16 @@ static int __init hagent_init(void)
 
 err_debugfs:
 	hagent_debugfs_exit();
+err_policy:
+	hagent_policy_exit();
+err_pmu:
+	hagent_pmu_exit();
+err_shrinker:
+	hagent_shrinker_exit();
+err_targets:
+	hagent_targets_exit();
+err_sample:
+	hagent_sample_exit();
 err_symbols:
 	hagent_symbols_exit();
 	return err;
@@ -72,6 +116,11 @@ static void __exit hagent_exit(void)
 	hagent_event_send(HAGENT_EV_UNLOADING, 0, GFP_KERNEL, "hagent %s unloading", HAGENT_VERSION);
 	hagent_netlink_exit();
 	hagent_debugfs_exit();
+	hagent_policy_exit();
+	hagent_pmu_exit();
+	hagent_shrinker_exit();
+	hagent_targets_exit();
+	hagent_sample_exit();
 	hagent_symbols_exit();
 	pr_info("unloaded\n");
 }

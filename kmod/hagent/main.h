@@ -6,7 +6,5 @@
 
 /* HAGENT_F_* bits describing this load of the module. */
 u64 hagent_features(void);
-/* Processes currently managed. */
-u32 hagent_nr_targets(void);
 
 #endif /* _HAGENT_MAIN_H */

@@ -6,13 +6,19 @@
  */
 #include <linux/utsname.h>
 #include <net/genetlink.h>
+#include "check.h"
+#include "compat.h"
 #include "main.h"
 #include "netlink.h"
+#include "sample.h"
 #include "sampler_pmu.h"
+#include "target.h"
 #include "tier.h"
 #include "version.h"
 
 static struct genl_family hagent_genl_family;
+/* Events before registration or after unregistration are dropped. */
+static bool hagent_genl_registered;
 
 enum hagent_mcgrp { HAGENT_MCGRP_EVENTS_ID };
 
@@ -25,6 +31,11 @@ static const struct genl_multicast_group hagent_mcgrps[] = {
  * below), so an attribute left NLA_UNSPEC here is refused with an extack.
  */
 static const struct nla_policy hagent_genl_policy[HAGENT_A_MAX + 1] = {
+	[HAGENT_A_PID]		= NLA_POLICY_MIN(NLA_U32, 1),
+	[HAGENT_A_FAST_NODES]	= { .type = NLA_NUL_STRING, .len = HAGENT_NODELIST_MAX - 1 },
+	[HAGENT_A_SLOW_NODES]	= { .type = NLA_NUL_STRING, .len = HAGENT_NODELIST_MAX - 1 },
+	[HAGENT_A_SAMPLES]	= { .type = NLA_BINARY },
+	[HAGENT_A_REPEAT]	= NLA_POLICY_RANGE(NLA_U32, 1, 1000),
 };
 
 static int hagent_put_samplers(struct sk_buff *skb)
@@ -107,10 +118,305 @@ fail:
 	return err;
 }
 
+static int hagent_put_counter(struct sk_buff *skb, const char *name, u64 value)
+{
+	struct nlattr *one = nla_nest_start(skb, HAGENT_A_COUNTER);
+
+	if (!one ||
+	    nla_put_string(skb, HAGENT_A_COUNTER_NAME, name) ||
+	    nla_put_u64_64bit(skb, HAGENT_A_COUNTER_VALUE, value, HAGENT_A_COUNTER_PAD))
+		return -EMSGSIZE;
+	nla_nest_end(skb, one);
+	return 0;
+}
+
+/* samples.<kind> over all sources, then samples.<source>.<kind>. */
+static int hagent_put_samples(struct sk_buff *skb, struct hagent_sample_stats *st)
+{
+	char name[48];
+	int src, k;
+	u64 sum;
+
+	for (k = 0; k < HAGENT_SK_NR; k++) {
+		for (sum = 0, src = 0; src < HAGENT_SRC_NR; src++)
+			sum += atomic64_read(&st->n[src][k]);
+		snprintf(name, sizeof(name), "samples.%s", hagent_sample_kind_names[k]);
+		if (hagent_put_counter(skb, name, sum))
+			return -EMSGSIZE;
+	}
+	for (src = 0; src < HAGENT_SRC_NR; src++) {
+		for (k = 0; k < HAGENT_SK_NR; k++) {
+			snprintf(name, sizeof(name), "samples.%s.%s", hagent_source_names[src],
+				 hagent_sample_kind_names[k]);
+			if (hagent_put_counter(skb, name, atomic64_read(&st->n[src][k])))
+				return -EMSGSIZE;
+		}
+	}
+	return 0;
+}
+
+static int hagent_put_nodelist(struct sk_buff *skb, int attr, const nodemask_t *mask)
+{
+	char buf[HAGENT_NODELIST_MAX];
+
+	snprintf(buf, sizeof(buf), "%*pbl", nodemask_pr_args(mask));
+	return nla_put_string(skb, attr, buf);
+}
+
+/* Under hagent_targets_lock. */
+static int hagent_put_target(struct sk_buff *skb, struct hagent_target *t)
+{
+	u64 ctr[HAGENT_CTR_NR];
+	struct nlattr *one, *list;
+	int i;
+
+	hagent_target_counters(t, ctr);
+	one = nla_nest_start(skb, HAGENT_A_TARGET);
+	if (!one ||
+	    nla_put_u32(skb, HAGENT_A_TARGET_PID, t->pid) ||
+	    nla_put_string(skb, HAGENT_A_TARGET_COMM, t->comm) ||
+	    hagent_put_nodelist(skb, HAGENT_A_TARGET_FAST_NODES, &t->fast) ||
+	    hagent_put_nodelist(skb, HAGENT_A_TARGET_SLOW_NODES, &t->slow))
+		return -EMSGSIZE;
+	list = nla_nest_start(skb, HAGENT_A_TARGET_COUNTERS);
+	if (!list)
+		return -EMSGSIZE;
+	for (i = 0; i < HAGENT_CTR_NR; i++)
+		if (hagent_put_counter(skb, hagent_ctr_names[i], ctr[i]))
+			return -EMSGSIZE;
+	if (hagent_put_samples(skb, &t->samples))
+		return -EMSGSIZE;
+	nla_nest_end(skb, list);
+	nla_nest_end(skb, one);
+	return 0;
+}
+
+static int hagent_put_totals(struct sk_buff *skb)
+{
+	u64 ctr[HAGENT_CTR_NR], gctr[HAGENT_GCTR_NR];
+	struct nlattr *list;
+	int i;
+
+	hagent_totals(ctr, gctr);
+	list = nla_nest_start(skb, HAGENT_A_COUNTERS);
+	if (!list)
+		return -EMSGSIZE;
+	for (i = 0; i < HAGENT_CTR_NR; i++)
+		if (hagent_put_counter(skb, hagent_ctr_names[i], ctr[i]))
+			return -EMSGSIZE;
+	for (i = 0; i < HAGENT_GCTR_NR; i++)
+		if (hagent_put_counter(skb, hagent_gctr_names[i], gctr[i]))
+			return -EMSGSIZE;
+	if (hagent_put_samples(skb, &hagent_sample_totals))
+		return -EMSGSIZE;
+	nla_nest_end(skb, list);
+	return 0;
+}
+
+/*
+ * Replies with the totals (when @totals) and the targets: every one, or only
+ * @pid.  -ENOENT when @pid is not managed.
+ */
+static int hagent_reply_stats(struct genl_info *info, u8 cmd, pid_t pid, bool totals)
+{
+	/* Each target takes about 3 KiB of counters. */
+	size_t size = 2 * NLMSG_DEFAULT_SIZE + (size_t)hagent_nr_targets() * 4096;
+	struct hagent_target *t;
+	struct sk_buff *msg;
+	struct nlattr *list;
+	int err = -EMSGSIZE;
+	void *hdr;
+
+	msg = genlmsg_new(size, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &hagent_genl_family, 0, cmd);
+	if (!hdr || (totals && hagent_put_totals(msg))) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	mutex_lock(&hagent_targets_lock);
+	list = nla_nest_start(msg, HAGENT_A_TARGETS);
+	if (!list)
+		goto fail;
+	err = pid ? -ENOENT : 0;
+	list_for_each_entry(t, &hagent_targets, node) {
+		if (pid && t->pid != pid)
+			continue;
+		if (hagent_put_target(msg, t)) {
+			/* more targets than when the message was sized: retry */
+			err = -EAGAIN;
+			goto fail;
+		}
+		err = 0;
+	}
+	if (err) {
+		HAGENT_SET_ERR_MSG_FMT(info->extack, "pid %d is not managed", pid);
+		goto fail;
+	}
+	mutex_unlock(&hagent_targets_lock);
+	nla_nest_end(msg, list);
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+fail:
+	mutex_unlock(&hagent_targets_lock);
+	nlmsg_free(msg);
+	return err;
+}
+
+static int hagent_cmd_enable(struct sk_buff *skb, struct genl_info *info)
+{
+	const char *fast = NULL, *slow = NULL;
+	pid_t tgid = 0;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, HAGENT_A_PID))
+		return -EINVAL;
+	if (info->attrs[HAGENT_A_FAST_NODES])
+		fast = nla_data(info->attrs[HAGENT_A_FAST_NODES]);
+	if (info->attrs[HAGENT_A_SLOW_NODES])
+		slow = nla_data(info->attrs[HAGENT_A_SLOW_NODES]);
+	err = hagent_target_enable(nla_get_u32(info->attrs[HAGENT_A_PID]), fast, slow,
+				   info->extack, &tgid);
+	if (err)
+		return err;
+	err = hagent_reply_stats(info, HAGENT_CMD_ENABLE, tgid, false);
+	/* Exited already: it was enabled, and ->release gave everything back. */
+	return err == -ENOENT ? 0 : err;
+}
+
+static int hagent_cmd_disable(struct sk_buff *skb, struct genl_info *info)
+{
+	if (GENL_REQ_ATTR_CHECK(info, HAGENT_A_PID))
+		return -EINVAL;
+	return hagent_target_disable(nla_get_u32(info->attrs[HAGENT_A_PID]), info->extack);
+}
+
+static int hagent_cmd_stats(struct sk_buff *skb, struct genl_info *info)
+{
+	pid_t pid = 0;
+
+	if (info->attrs[HAGENT_A_PID])
+		pid = nla_get_u32(info->attrs[HAGENT_A_PID]);
+	/* Drained rings make the sample counts add up exactly. */
+	mutex_lock(&hagent_targets_lock);
+	hagent_sample_drain();
+	mutex_unlock(&hagent_targets_lock);
+	return hagent_reply_stats(info, HAGENT_CMD_STATS, pid, true);
+}
+
+static int hagent_cmd_inject(struct sk_buff *skb, struct genl_info *info)
+{
+	const struct hagent_inject_sample *s;
+	struct hagent_target *t;
+	u32 repeat = 1, i, n;
+	struct nlattr *a;
+	int rem;
+	pid_t pid;
+
+	if (GENL_REQ_ATTR_CHECK(info, HAGENT_A_PID) ||
+	    GENL_REQ_ATTR_CHECK(info, HAGENT_A_SAMPLES))
+		return -EINVAL;
+	pid = nla_get_u32(info->attrs[HAGENT_A_PID]);
+	if (info->attrs[HAGENT_A_REPEAT])
+		repeat = nla_get_u32(info->attrs[HAGENT_A_REPEAT]);
+	/* Validate every HAGENT_A_SAMPLES before pushing any. */
+	nlmsg_for_each_attr(a, info->nlhdr, GENL_HDRLEN, rem) {
+		if (nla_type(a) != HAGENT_A_SAMPLES)
+			continue;
+		if (!nla_len(a) || nla_len(a) % sizeof(*s)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a,
+					    "samples must be a non-empty array of struct hagent_inject_sample");
+			return -EINVAL;
+		}
+		for (s = nla_data(a), i = 0; i < nla_len(a) / sizeof(*s); i++)
+			if (!s[i].count || s[i].count > U16_MAX || s[i].flags & ~HAGENT_SAMPLE_F_STORE) {
+				NL_SET_ERR_MSG_ATTR(info->extack, a,
+						    "sample count must be 1..65535, flags only HAGENT_SAMPLE_F_STORE");
+				return -EINVAL;
+			}
+	}
+	mutex_lock(&hagent_targets_lock);
+	t = hagent_target_find(pid);
+	if (!t) {
+		mutex_unlock(&hagent_targets_lock);
+		HAGENT_SET_ERR_MSG_FMT(info->extack, "pid %d is not managed", pid);
+		return -ENOENT;
+	}
+	while (repeat--) {
+		nlmsg_for_each_attr(a, info->nlhdr, GENL_HDRLEN, rem) {
+			if (nla_type(a) != HAGENT_A_SAMPLES)
+				continue;
+			s = nla_data(a);
+			n = nla_len(a) / sizeof(*s);
+			for (i = 0; i < n; i++)
+				hagent_sample_push(t, s[i].addr, s[i].count, HAGENT_SRC_INJECT,
+						   s[i].flags & HAGENT_SAMPLE_F_STORE ?
+						   HAGENT_SAMPLE_STORE : 0, false);
+		}
+		cond_resched();
+	}
+	mutex_unlock(&hagent_targets_lock);
+	return 0;
+}
+
+static bool hagent_debug_commands;
+module_param_named(debug_commands, hagent_debug_commands, bool, 0444);
+MODULE_PARM_DESC(debug_commands, "Accept the debugging commands (DEBUG_FAIL); for tests only");
+
+/* Breaks nothing: reports a failed check for the target, as a real one would. */
+static int hagent_cmd_debug_fail(struct sk_buff *skb, struct genl_info *info)
+{
+	struct hagent_target *t;
+	pid_t pid;
+
+	if (!hagent_debug_commands) {
+		NL_SET_ERR_MSG(info->extack, "debugging commands need module parameter debug_commands=1");
+		return -EPERM;
+	}
+	if (GENL_REQ_ATTR_CHECK(info, HAGENT_A_PID))
+		return -EINVAL;
+	pid = nla_get_u32(info->attrs[HAGENT_A_PID]);
+	mutex_lock(&hagent_targets_lock);
+	t = hagent_target_find(pid);
+	if (t)
+		HAGENT_CHECK(t, !hagent_debug_commands, "debug_fail=1");
+	mutex_unlock(&hagent_targets_lock);
+	if (!t) {
+		HAGENT_SET_ERR_MSG_FMT(info->extack, "pid %d is not managed", pid);
+		return -ENOENT;
+	}
+	return 0;
+}
+
 static const struct genl_small_ops hagent_genl_ops[] = {
 	{
 		.cmd = HAGENT_CMD_STATUS,
 		.doit = hagent_cmd_status,
+	},
+	{
+		.cmd = HAGENT_CMD_ENABLE,
+		.doit = hagent_cmd_enable,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = HAGENT_CMD_DISABLE,
+		.doit = hagent_cmd_disable,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = HAGENT_CMD_STATS,
+		.doit = hagent_cmd_stats,
+	},
+	{
+		.cmd = HAGENT_CMD_INJECT,
+		.doit = hagent_cmd_inject,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = HAGENT_CMD_DEBUG_FAIL,
+		.doit = hagent_cmd_debug_fail,
+		.flags = GENL_ADMIN_PERM,
 	},
 };
 
@@ -137,6 +443,8 @@ int hagent_event_send(enum hagent_event type, pid_t pid, gfp_t gfp,
 	void *hdr;
 	int err;
 
+	if (!READ_ONCE(hagent_genl_registered))
+		return 0;
 	va_start(args, fmt);
 	vsnprintf(line, sizeof(line), fmt, args);
 	va_end(args);
@@ -160,10 +468,14 @@ int hagent_event_send(enum hagent_event type, pid_t pid, gfp_t gfp,
 
 int hagent_netlink_init(void)
 {
-	return genl_register_family(&hagent_genl_family);
+	int err = genl_register_family(&hagent_genl_family);
+
+	WRITE_ONCE(hagent_genl_registered, !err);
+	return err;
 }
 
 void hagent_netlink_exit(void)
 {
+	WRITE_ONCE(hagent_genl_registered, false);
 	genl_unregister_family(&hagent_genl_family);
 }

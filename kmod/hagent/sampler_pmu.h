@@ -17,4 +17,14 @@ extern struct hagent_pmu_state hagent_pmu[HAGENT_PMU_NR];
 
 void hagent_pmu_detect(void);
 
+/*
+ * Per-CPU counters of the available hardware sampler, created at load
+ * (module parameter pmu=1) and released at unload.  Their overflow handlers
+ * push samples of managed processes into the NMI rings.
+ */
+int hagent_pmu_init(void);
+void hagent_pmu_exit(void);
+/* Counters running, 0 when no hardware sampler is available or enabled. */
+unsigned int hagent_pmu_active(void);
+
 #endif /* _HAGENT_SAMPLER_PMU_H */

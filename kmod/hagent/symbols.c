@@ -34,6 +34,7 @@ static const struct {
 	HAGENT_SYM(lru_add_drain_all),
 	HAGENT_SYM(walk_page_range),
 	HAGENT_SYM(walk_page_vma),
+	HAGENT_SYM(flush_tlb_mm_range),
 };
 
 typedef unsigned long hagent_lookup_t(const char *name);

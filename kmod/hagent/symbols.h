@@ -25,6 +25,9 @@ struct hagent_symbols {
 			       void *private);
 	int (*walk_page_vma)(struct vm_area_struct *vma,
 			     const struct mm_walk_ops *ops, void *private);
+	void (*flush_tlb_mm_range)(struct mm_struct *mm, unsigned long start,
+				   unsigned long end, unsigned int stride_shift,
+				   bool freed_tables);
 };
 
 extern struct hagent_symbols hagent_sym;

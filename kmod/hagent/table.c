@@ -143,6 +143,22 @@ static int hagent_table_grow(struct hagent_table *t)
 	return 0;
 }
 
+/*
+ * Make room for @n more inserts that will not allocate, so that a caller can
+ * insert under a spinlock (a page table lock) after reserving outside it.
+ */
+int hagent_table_reserve(struct hagent_table *t, u32 n)
+{
+	int err;
+
+	while (t->capacity - t->count < n) {
+		err = hagent_table_grow(t);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int hagent_table_init(struct hagent_table *t, u32 capacity)
 {
 	memset(t, 0, sizeof(*t));
@@ -268,7 +284,7 @@ int hagent_table_delete(struct hagent_table *t, u64 vpfn)
 		return -ENOENT;
 	id = hagent_table_slot_id(t, s);
 	e = &t->entries[id];
-	if (WARN_ON_ONCE(e->heap_pos != HAGENT_HEAP_NONE))
+	if (HAGENT_BROKEN(e->heap_pos != HAGENT_HEAP_NONE))
 		return -EBUSY;
 
 	/* Backward shift: pull later members of the run into the hole. */

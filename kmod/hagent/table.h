@@ -51,6 +51,7 @@ struct hagent_table {
 
 int hagent_table_init(struct hagent_table *t, u32 capacity);
 void hagent_table_destroy(struct hagent_table *t);
+int hagent_table_reserve(struct hagent_table *t, u32 n);
 int hagent_table_insert(struct hagent_table *t, u64 vpfn, void *folio,
 			unsigned int order, struct hagent_entry **entry);
 int hagent_table_update(struct hagent_table *t, u64 vpfn, void *folio,

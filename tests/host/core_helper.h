@@ -62,6 +62,8 @@ int hagent_table_delete(struct hagent_table *t, uint64_t vpfn);
 struct hagent_entry *hagent_table_next(const struct hagent_table *t, uint32_t *cursor);
 size_t hagent_table_bytes(const struct hagent_table *t);
 int hagent_table_check(const struct hagent_table *t);
+int hagent_table_reserve(struct hagent_table *t, uint32_t n);
+int hagent_heap_reserve(struct hagent_heap *h, uint32_t n);
 int hagent_heap_insert(struct hagent_heap *h, struct hagent_entry *e);
 int hagent_heap_delete(struct hagent_heap *h, struct hagent_entry *e);
 int hagent_heap_update(struct hagent_heap *h, struct hagent_entry *e, uint8_t hot);

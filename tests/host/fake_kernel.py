@@ -5,21 +5,32 @@
 - FakeLibkmod and FakeGenlSocket replace what is *under* RealKernel (the
   ctypes library and the pyroute2 socket), so the real errno/netlink error
   mapping runs.
-- status_reply() encodes a STATUS reply byte by byte the way the module's
-  nla_put_*() calls would, independent of pyroute2's encoder.
+- status_reply() and stats_reply() encode replies byte by byte the way the
+  module's nla_put_*() calls would, independent of pyroute2's encoder.
 """
 
 import errno
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from pyroute2.netlink import NLM_F_ACK, NLMSG_ERROR, nlmsgerr
 from pyroute2.netlink.exceptions import NetlinkError
 
 from hagent.errors import HagentError
-from hagent.kernel import Counters, EventInfo, Status, genl
-from hagent.uapi import GENL_VERSION, Attr, Cmd, Feature, NodeAttr, SamplerAttr, Tier
+from hagent.kernel import Counters, EventInfo, Stats, Status, Target, genl
+from hagent.uapi import (
+    GENL_VERSION,
+    Attr,
+    Cmd,
+    CounterAttr,
+    Feature,
+    NodeAttr,
+    SamplerAttr,
+    TargetAttr,
+    Tier,
+)
 
 GiB = 1 << 30
 
@@ -39,6 +50,89 @@ STATUS: Status = {
 }
 
 
+def counters(**values: int) -> dict[str, int]:
+    """Every per-target counter the module sends (0 unless given; ``__`` is ``.``)."""
+    names = [
+        "managed_pages.fast", "managed_pages.slow", "managed_folios", "adopted",
+        "released.disable", "released.exit", "released.unmap", "released.fork",
+        "released.orphan", "released.shrinker", "released.unload",
+        "skipped.locked", "skipped.hugetlb", "skipped.ksm", "skipped.shared",
+        "skipped.large_pte", "skipped.not_lru", "skipped.node", "skipped.cap",
+        "orphans", "scans",
+    ]  # fmt: skip
+    given = {k.replace("__", "."): v for k, v in values.items()}
+    unknown = set(given) - set(names)
+    assert not unknown, unknown
+    return {name: given.get(name, 0) for name in names}
+
+
+SAMPLE_SOURCES = ("pebs", "ibs", "abit", "inject")
+SAMPLE_KINDS = ("total", "fast", "slow", "unmanaged", "invalid", "dropped")
+
+
+def samples(**sources: tuple[int, int, int, int, int]) -> dict[str, int]:
+    """The samples.* counters in the module's order, from (fast, slow, unmanaged,
+    invalid, dropped) per source (0 for a source not given); totals add up."""
+    unknown = set(sources) - set(SAMPLE_SOURCES)
+    assert not unknown, unknown
+    rows = {src: (sum(v := sources.get(src, (0,) * 5)), *v) for src in SAMPLE_SOURCES}
+    out = {
+        f"samples.{kind}": sum(row[i] for row in rows.values())
+        for i, kind in enumerate(SAMPLE_KINDS)
+    }
+    for src, row in rows.items():
+        out.update({f"samples.{src}.{kind}": row[i] for i, kind in enumerate(SAMPLE_KINDS)})
+    return out
+
+
+REDIS_SAMPLES = samples(pebs=(512, 256, 10, 2, 0), abit=(100, 100, 0, 0, 0))
+STRESS_SAMPLES = samples(abit=(0, 20, 0, 0, 0))
+
+REDIS: Target = {
+    "pid": 1234,
+    "comm": "redis-server",
+    "fast_nodes": "0",
+    "slow_nodes": "1",
+    "counters": counters(
+        managed_pages__fast=1024,
+        managed_pages__slow=5120,
+        managed_folios=100,
+        adopted=8192,
+        released__unmap=2000,
+        released__fork=48,
+        skipped__shared=7,
+        scans=3,
+    )
+    | REDIS_SAMPLES,
+}
+STRESS: Target = {
+    "pid": 77,
+    "comm": "stress-ng-vm",
+    "fast_nodes": "0-1",
+    "slow_nodes": "2,4",
+    "counters": counters(managed_pages__slow=256, adopted=256, orphans=1) | STRESS_SAMPLES,
+}
+TOTALS = {
+    **counters(
+        managed_pages__fast=1024,
+        managed_pages__slow=5376,
+        managed_folios=101,
+        adopted=9000,
+        released__unmap=2000,
+        released__fork=48,
+        released__exit=552,
+        skipped__shared=7,
+        orphans=1,
+        scans=3,
+    ),
+    **samples(pebs=(600, 300, 10, 2, 1), abit=(100, 120, 0, 0, 0), inject=(5, 5, 1, 0, 0)),
+    "targets.enabled": 3,
+    "targets.disabled": 0,
+    "targets.exited": 1,
+}
+STATS: Stats = {"totals": TOTALS, "targets": [REDIS, STRESS]}
+
+
 class FakeKernel:
     """An in-memory hagent.kernel.Kernel."""
 
@@ -48,8 +142,10 @@ class FakeKernel:
         loaded: bool = True,
         built: Path | None = None,
         fail: dict[str, HagentError] | None = None,
+        stats: Stats | None = None,
     ) -> None:
         self._status = status if status is not None else STATUS
+        self._stats = stats if stats is not None else STATS
         self.loaded = loaded
         self.built = built
         self.fail = fail or {}
@@ -89,9 +185,46 @@ class FakeKernel:
         self._call("debugfs_counters")
         return {"stats": {"samples": 10}}
 
+    # what events() yields; tests assign it
+    event_list: list[EventInfo] = [{"type": "loaded", "pid": 0, "msg": "hello"}]  # noqa: RUF012
+
     def events(self) -> Iterator[EventInfo]:
         self._call("events")
-        yield {"type": "loaded", "pid": 0, "msg": "hello"}
+        yield from self.event_list
+
+    log = ""  # what dmesg() returns; tests assign it
+
+    def dmesg(self) -> str:
+        self._call("dmesg")
+        return self.log
+
+    def enable(self, pid: int, fast: str | None = None, slow: str | None = None) -> Target:
+        self._call("enable", pid, fast, slow)
+        return {
+            "pid": pid,
+            "comm": "redis-server",
+            "fast_nodes": fast if fast is not None else "0",
+            "slow_nodes": slow if slow is not None else "1",
+            "counters": counters(managed_pages__slow=5120, managed_folios=10, adopted=5120),
+        }
+
+    def disable(self, pid: int) -> None:
+        self._call("disable", pid)
+
+    def debug_fail(self, pid: int) -> None:
+        self._call("debug_fail", pid)
+
+    def stats(self, pid: int | None = None) -> Stats:
+        self._call("stats", pid)
+        if pid is None:
+            return self._stats
+        return {
+            "totals": self._stats["totals"],
+            "targets": [t for t in self._stats["targets"] if t["pid"] == pid],
+        }
+
+    def inject(self, pid: int, samples: Sequence[tuple[int, int, bool]], repeat: int = 1) -> None:
+        self._call("inject", pid, list(samples), repeat)
 
 
 # --- under RealKernel: libkmod ---------------------------------------------------
@@ -267,6 +400,71 @@ def status_reply(
     return _msg(Cmd.STATUS, attrs, version)
 
 
+def _u64(kind: int, value: int, pad: int | None) -> bytes:
+    """nla_put_u64_64bit: a zero-length PAD attribute first when ``pad`` is given."""
+    return (_nla(pad, b"") if pad is not None else b"") + _nla(kind, struct.pack("=Q", value))
+
+
+def _counter_nest(kind: int, values: dict[str, int], pad: bool) -> bytes:
+    # Pad every other value, so that both layouts are decoded.
+    return _nla(
+        kind,
+        b"".join(
+            _nla(
+                CounterAttr.COUNTER,
+                _str(CounterAttr.COUNTER_NAME, name)
+                + _u64(
+                    CounterAttr.COUNTER_VALUE,
+                    value,
+                    CounterAttr.COUNTER_PAD if pad and i % 2 == 0 else None,
+                ),
+                nested=True,
+            )
+            for i, (name, value) in enumerate(values.items())
+        ),
+        nested=True,
+    )
+
+
+def _targets_nest(targets: list[Target], pad: bool) -> bytes:
+    return _nla(
+        Attr.TARGETS,
+        b"".join(
+            _nla(
+                TargetAttr.TARGET,
+                _nla(TargetAttr.TARGET_PID, struct.pack("=I", t["pid"]))
+                + _str(TargetAttr.TARGET_COMM, t["comm"])
+                + _str(TargetAttr.TARGET_FAST_NODES, t["fast_nodes"])
+                + _str(TargetAttr.TARGET_SLOW_NODES, t["slow_nodes"])
+                + _counter_nest(TargetAttr.TARGET_COUNTERS, t["counters"], pad),
+                nested=True,
+            )
+            for t in targets
+        ),
+        nested=True,
+    )
+
+
+def stats_reply(st: Stats = STATS, pad: bool = True, version: int = GENL_VERSION) -> bytes:
+    """A STATS reply as the module would put it on the wire (PADs included)."""
+    attrs = _counter_nest(Attr.COUNTERS, st["totals"], pad) + _targets_nest(st["targets"], pad)
+    return _msg(Cmd.STATS, attrs, version)
+
+
+def enable_reply(*targets: Target) -> bytes:
+    """An ENABLE reply: HAGENT_A_TARGETS with the new target (more: malformed)."""
+    return _msg(Cmd.ENABLE, _targets_nest(list(targets), pad=True))
+
+
+def ack(seq: int = 1) -> Any:
+    """The kernel's NLMSG_ERROR with error 0 for an NLM_F_ACK request, decoded."""
+    request_header = struct.pack("=IHHII", 20, FAMILY_ID, 0, seq, 0)
+    data = struct.pack("=IHHII", 36, NLMSG_ERROR, 0, seq, 0) + struct.pack("=i", 0)
+    msg = nlmsgerr(data + request_header)
+    msg.decode()
+    return msg
+
+
 def event_message(kind: int, pid: int, text: str) -> bytes:
     attrs = (
         _nla(Attr.EVENT_TYPE, struct.pack("=I", kind))
@@ -299,6 +497,7 @@ class FakeGenlSocket:
         self.extack = extack
         self.events = list(events)
         self.requests: list[tuple[Any, int, int]] = []
+        self.raw: list[bytes] = []  # each request as it went on the wire
         self.groups: list[str] = []
         self.closed = False
         self.prid = FAMILY_ID
@@ -316,10 +515,12 @@ class FakeGenlSocket:
 
     def nlm_request(self, msg: Any, msg_type: int, msg_flags: int) -> list[Any]:
         msg.encode()
+        self.raw.append(bytes(msg.data))
         self.requests.append((genl.decode(msg.data), msg_type, msg_flags))
         if self.error:
             raise NetlinkError(self.error, self.extack)
-        return [genl.decode(r) for r in self.replies]
+        replies = [genl.decode(r) for r in self.replies]
+        return replies + [ack()] if msg_flags & NLM_F_ACK else replies
 
     def add_membership(self, group: str) -> None:
         self.groups.append(group)

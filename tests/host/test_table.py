@@ -119,3 +119,22 @@ def test_iterate_and_delete_while_iterating() -> None:
     assert sorted(seen) == [k for k in range(200) if k % 3]
     assert lib.hagent_test_table_count(table) == 0
     assert lib.hagent_table_check(table) == 0
+
+
+def test_reserve_makes_inserts_allocation_free() -> None:
+    # The module inserts under a page table lock, after reserving outside it:
+    # an insert after reserve(n) must never reallocate (it would sleep).
+    ffi, lib, table = new_table(capacity=4)
+    tier_heap = ffi.gc(lib.hagent_test_heap_new(table, cb.TIER_FAST, 4), lib.hagent_test_heap_free)
+    for start in (0, 1000):
+        assert lib.hagent_table_reserve(table, 700) == 0
+        assert lib.hagent_heap_reserve(tier_heap, 700) == 0
+        tbytes, hbytes = lib.hagent_table_bytes(table), lib.hagent_heap_bytes(tier_heap)
+        out = ffi.new("struct hagent_entry **")
+        for k in range(start, start + 700):
+            assert lib.hagent_table_insert(table, k, ffi.NULL, 0, out) == 0
+            assert lib.hagent_heap_insert(tier_heap, out[0]) == 0
+        assert lib.hagent_table_bytes(table) == tbytes
+        assert lib.hagent_heap_bytes(tier_heap) == hbytes
+        assert lib.hagent_table_check(table) == 0
+        assert lib.hagent_heap_check(tier_heap) == 0

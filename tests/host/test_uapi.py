@@ -8,6 +8,8 @@ drifts so that a silent parser cannot make the main check pass.
 
 import ast
 import re
+import struct
+import sys
 from enum import IntEnum
 from pathlib import Path
 
@@ -87,8 +89,61 @@ def parse_header(text: str) -> tuple[dict[str, dict[str, int]], dict[str, Value]
     return enums, defines
 
 
+_STRUCT = re.compile(r"\bstruct\s+(\w+)\s*\{(.*?)\}\s*;", re.S)
+_FIELD = re.compile(r"(\w+)\s+(\w+)")
+# uapi fixed-size types -> struct module codes
+_C_TYPES = {
+    "__u8": "B", "__s8": "b", "__u16": "H", "__s16": "h",
+    "__u32": "I", "__s32": "i", "__u64": "Q", "__s64": "q",
+}  # fmt: skip
+
+
+def parse_structs(text: str) -> dict[str, list[tuple[str, str]]]:
+    """-> {struct name: [(field, C type), ...]} for the struct definitions."""
+    text = _COMMENT.sub(" ", text)
+    structs: dict[str, list[tuple[str, str]]] = {}
+    for m in _STRUCT.finditer(text):
+        fields: list[tuple[str, str]] = []
+        for decl in (d.strip() for d in m.group(2).split(";")):
+            if not decl:
+                continue
+            f = _FIELD.fullmatch(decl)
+            assert f and f.group(1) in _C_TYPES, f"unsupported field {decl!r} in {m.group(1)}"
+            fields.append((f.group(2), f.group(1)))
+        structs[m.group(1)] = fields
+    return structs
+
+
+def struct_problems(text: str) -> list[str]:
+    """Differences between the header's structs and uapi.C_STRUCTS."""
+    problems: list[str] = []
+    structs = parse_structs(text)
+    for name in sorted(set(structs) - set(uapi.C_STRUCTS)):
+        problems.append(f"struct {name} is not mirrored in uapi.C_STRUCTS")
+    for name in sorted(set(uapi.C_STRUCTS) - set(structs)):
+        problems.append(f"uapi.C_STRUCTS has struct {name}, the header does not")
+    for name in sorted(set(structs) & set(uapi.C_STRUCTS)):
+        fields, fmt = uapi.C_STRUCTS[name]
+        if list(fields) != structs[name]:
+            problems.append(f"struct {name}: fields {structs[name]} in the header, {list(fields)}")
+        want = "=" + "".join(_C_TYPES[t] for _, t in structs[name])
+        if fmt != want:
+            problems.append(f"struct {name}: format {fmt!r} in uapi.py, the header needs {want!r}")
+        # "=" packs without padding: the C compiler must not pad either
+        offset = 0
+        for field, ctype in structs[name]:
+            size = struct.calcsize(_C_TYPES[ctype])
+            if offset % size:
+                problems.append(f"struct {name}: {field} is padded in C, not in {want!r}")
+            offset += size
+        largest = max(struct.calcsize(_C_TYPES[t]) for _, t in structs[name])
+        if offset % largest:
+            problems.append(f"struct {name}: tail padding in C, not in {want!r}")
+    return problems
+
+
 # Upper-case names in uapi.py that describe the mirror itself.
-_NOT_MIRRORS = {"C_ENUMS", "FEATURE_PREFIX", "DEFINE_PREFIX"}
+_NOT_MIRRORS = {"C_ENUMS", "C_STRUCTS", "FEATURE_PREFIX", "DEFINE_PREFIX", *uapi.NOT_DEFINES}
 
 
 def compare(text: str) -> list[str]:
@@ -146,7 +201,7 @@ def compare(text: str) -> list[str]:
         if h != v:
             shown = repr(v) if isinstance(v, str) else int(v)
             problems.append(f"{name} = {h!r} in the header, {shown} in uapi.py")
-    return problems
+    return problems + struct_problems(text)
 
 
 # --- the real check -----------------------------------------------------------
@@ -167,7 +222,15 @@ def test_parser_sees_the_whole_header() -> None:
     assert defines["HAGENT_F_SELFTEST"] == 4
 
 
-@pytest.mark.parametrize("space", [uapi.Attr, uapi.SamplerAttr, uapi.NodeAttr])
+# Every attribute space: the mirrors of the C enums named hagent_*attr.
+ATTR_SPACES = [cls for c_enum, (cls, _) in uapi.C_ENUMS.items() if c_enum.endswith("attr")]
+
+
+def test_attr_spaces_found() -> None:
+    assert uapi.Attr in ATTR_SPACES and len(ATTR_SPACES) == len(genl._ATTR_TYPES)
+
+
+@pytest.mark.parametrize("space", ATTR_SPACES, ids=lambda cls: cls.__name__)
 def test_genl_types_cover_every_attribute(space: type[IntEnum]) -> None:
     """genl.py gives every attribute of the mirror a type, and no stale ones."""
     assert set(genl._ATTR_TYPES[space]) == {a.name for a in space}
@@ -243,3 +306,59 @@ def test_parser_details() -> None:
     assert defines == {"X": 1 << 40, "Y": 6, "Z": 16}
     with pytest.raises(KeyError):
         parse_header("#define Q (UNKNOWN + 1)\n")
+
+
+# --- struct hagent_inject_sample -------------------------------------------------
+
+
+def test_inject_sample_layout() -> None:
+    structs = parse_structs(HEADER.read_text())
+    assert structs["hagent_inject_sample"] == [
+        ("addr", "__u64"),
+        ("count", "__u32"),
+        ("flags", "__u32"),
+    ]
+    assert uapi.INJECT_SAMPLE_SIZE == 16 == struct.calcsize(uapi.INJECT_SAMPLE_FORMAT)
+    packed = struct.pack(uapi.INJECT_SAMPLE_FORMAT, 0x7F0000001000, 3, uapi.SAMPLE_F_STORE)
+    order = sys.byteorder  # native, as the kernel reads it
+    assert packed == (
+        (0x7F0000001000).to_bytes(8, order) + (3).to_bytes(4, order) + (1).to_bytes(4, order)
+    )
+
+
+def test_comment_limits_are_in_the_header() -> None:
+    """The limits uapi.py takes from the INJECT comments are still what they say."""
+    text = HEADER.read_text()
+    assert f"/* 1..{uapi.SAMPLE_COUNT_MAX} */" in text
+    assert f"many times (default 1, at most {uapi.REPEAT_MAX})" in text
+
+
+def test_drift_struct_field_type() -> None:
+    problems = _drift("\t__u32 count;", "\t__u16 count;")
+    assert "struct hagent_inject_sample: format '=QII' in uapi.py, the header needs '=QHI'" in (
+        problems
+    )
+    assert any(p.startswith("struct hagent_inject_sample: fields") for p in problems)
+    assert "struct hagent_inject_sample: flags is padded in C, not in '=QHI'" in problems
+
+
+def test_drift_struct_field_order() -> None:
+    problems = _drift("\t__u64 addr;", "\t__u64 address;")
+    assert problems == [
+        "struct hagent_inject_sample: fields [('address', '__u64'), ('count', '__u32'), "
+        "('flags', '__u32')] in the header, [('addr', '__u64'), ('count', '__u32'), "
+        "('flags', '__u32')]"
+    ]
+
+
+def test_drift_new_struct() -> None:
+    problems = _drift("#endif /* _UAPI_HAGENT_H */", "struct hagent_new {\n\t__u32 a;\n};\n#endif")
+    assert problems == ["struct hagent_new is not mirrored in uapi.C_STRUCTS"]
+
+
+def test_struct_parser_details() -> None:
+    assert parse_structs("struct s { __u64 a; /* x; */ __u8 b; };") == {
+        "s": [("a", "__u64"), ("b", "__u8")]
+    }
+    with pytest.raises(AssertionError, match="unsupported field"):
+        parse_structs("struct s { int a[4]; };")

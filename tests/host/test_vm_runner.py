@@ -23,6 +23,12 @@ def test_scan_finds_warnings_and_hagent_checks() -> None:
     assert runner.scan_log("[ 1.0] BUG: Bad page state in process x")
     assert runner.scan_log("[ 1.0] Kernel panic - not syncing: Fatal exception")
     assert runner.scan_log("[ 1.0] hagent: version 0.1.0 loaded\nall good") == []
+    # A failure a test induced on purpose is labelled, and only that one passes.
+    induced = (
+        "[ 2.0] hagent: CHECK failed: !hagent_debug_commands at netlink.c:9 pid=7 debug_fail=1"
+    )
+    assert runner.scan_log(induced) == []
+    assert runner.scan_log(induced.replace("debug_fail=1", "vpfn=1")) != []
 
 
 def test_verdicts(tmp_path: Path) -> None:

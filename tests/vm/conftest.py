@@ -95,3 +95,51 @@ def vmstat() -> dict[str, int]:
     return {
         k: int(v) for k, v in (ln.split() for ln in Path("/proc/vmstat").read_text().splitlines())
     }
+
+
+def stats(pid: int | None = None) -> Any:
+    return ctl_json("stats", *(["--pid", str(pid)] if pid else []))
+
+
+def counters(pid: int) -> dict[str, int]:
+    targets = stats(pid)["targets"]
+    assert len(targets) == 1 and targets[0]["pid"] == pid
+    return dict(targets[0]["counters"])
+
+
+def managed_pages(c: dict[str, int]) -> int:
+    return c["managed_pages.fast"] + c["managed_pages.slow"]
+
+
+def released_pages(c: dict[str, int]) -> int:
+    return sum(v for k, v in c.items() if k.startswith("released."))
+
+
+SAMPLE_KINDS = ("fast", "slow", "unmanaged", "invalid", "dropped")
+
+
+def check_balance() -> None:
+    """Every page ever adopted is either still managed or was given back, and
+    every sample ever pushed ended up in exactly one place."""
+    t = stats()["totals"]
+    assert t["adopted"] == released_pages(t) + managed_pages(t), t
+    for src in ("", "pebs.", "ibs.", "abit.", "inject."):
+        total = t[f"samples.{src}total"]
+        assert total == sum(t[f"samples.{src}{k}"] for k in SAMPLE_KINDS), (src, t)
+
+
+@pytest.fixture
+def managing() -> Iterator[None]:
+    """hagent loaded with a fast rescan; afterwards every counter must
+    balance, nothing may stay isolated, and the module unloads cleanly."""
+    assert not module_loaded(), "hagent was left loaded by an earlier test"
+    isolated = vmstat()["nr_isolated_anon"]
+    run_ctl("load", "--ko", str(KO), "scan_interval_ms=200")
+    try:
+        yield
+        if module_loaded():  # a test may unload it itself
+            check_balance()
+    finally:
+        if module_loaded():
+            run_ctl("unload")
+    assert vmstat()["nr_isolated_anon"] == isolated

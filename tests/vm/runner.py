@@ -33,8 +33,10 @@ RESULTS = TOP / "results"
 # A line matching any of these fails the run, whatever the exit status.
 BAD_LINES = re.compile(
     r"BUG:|WARNING:|Oops|Kernel panic|bad_page|Bad page|general protection fault"
-    r"|hagent: CHECK failed|RIP: |Call Trace:|kernel BUG"
+    r"|hagent: CHECK failed|RIP: |Call Trace:|kernel BUG|blocked for more than|soft lockup"
 )
+# Check failures a test induces on purpose (DEBUG_FAIL) carry this key=value.
+INDUCED = re.compile(r"CHECK failed: .* debug_fail=1")
 KERNEL_CMDLINE = "panic_on_warn=1 oops=panic panic=-1 softlockup_panic=1"
 
 
@@ -75,7 +77,7 @@ def module_path(kernel: str) -> Path:
 
 
 def scan_log(text: str) -> list[str]:
-    return [line for line in text.splitlines() if BAD_LINES.search(line)]
+    return [ln for ln in text.splitlines() if BAD_LINES.search(ln) and not INDUCED.search(ln)]
 
 
 def _guest_script(command: str, outdir: Path, kernel: str) -> str:

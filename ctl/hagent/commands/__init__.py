@@ -1,11 +1,17 @@
-"""Command groups: one module each, no I/O of their own (they ask the Kernel)."""
+"""Command groups: one module each, no I/O of their own (they ask the Kernel).
 
+Also the argument checks several commands share (pids, node lists).
+"""
+
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import typer
 
+from hagent.errors import HagentError
 from hagent.kernel import Kernel, RealKernel
+from hagent.uapi import NODELIST_MAX
 
 
 @dataclass
@@ -37,3 +43,57 @@ def state(ctx: typer.Context) -> State:
 
 def kernel(ctx: typer.Context) -> Kernel:
     return state(ctx).kernel
+
+
+# --- arguments checked here, before the kernel is asked ------------------------
+
+PID_MAX = (1 << 31) - 1  # pid_t is an int
+_PID = re.compile(r"[0-9]+")
+_NODELIST = re.compile(r"[0-9]+(?:-[0-9]+)?(?:,[0-9]+(?:-[0-9]+)?)*")
+
+
+def parse_pid(text: str) -> int:
+    """--pid's value -> a pid, or a HagentError naming what is wrong with it."""
+    if not _PID.fullmatch(text) or int(text) == 0:
+        raise HagentError(f"bad pid '{text}': expected a process id (a positive integer)")
+    pid = int(text)
+    if pid > PID_MAX:
+        raise HagentError(f"bad pid '{text}': larger than any process id")
+    return pid
+
+
+def check_nodelist(option: str, text: str | None) -> str | None:
+    """A node list option (``N`` or ``N-M`` joined by commas), returned unchanged.
+
+    The module parses it again (and knows which nodes exist); this catches
+    typos with a clear message instead of the kernel's EINVAL.
+    """
+    if text is None:
+        return None
+    if not _NODELIST.fullmatch(text):
+        raise HagentError(
+            f"bad {option} node list '{text}': expected N or N-M joined by commas, e.g. 0 or 0-1,4"
+        )
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        if last and int(last) < int(first):
+            raise HagentError(f"bad {option} node list '{text}': range {part} runs backwards")
+    size = len(text.encode()) + 1  # the kernel counts the NUL
+    if size > NODELIST_MAX:
+        raise HagentError(
+            f"{option} node list is too long: {size - 1} characters, "
+            f"the module takes at most {NODELIST_MAX - 1}"
+        )
+    return text
+
+
+_ADDRESS = re.compile(r"0[xX][0-9a-fA-F]+|[0-9]+")
+ADDRESS_MAX = (1 << 64) - 1
+
+
+def parse_address(text: str) -> int | None:
+    """A virtual address in hex (0x...) or decimal, or None when it is not one."""
+    if not _ADDRESS.fullmatch(text):
+        return None
+    value = int(text, 0) if text[:2].lower() == "0x" else int(text, 10)
+    return value if value <= ADDRESS_MAX else None

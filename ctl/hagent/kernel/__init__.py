@@ -1,18 +1,18 @@
 """The kernel layer: every socket, libkmod call and file under /sys or /proc.
 
 Commands talk to a ``Kernel``; ``RealKernel`` composes genl.py (netlink),
-kmodlib.py (libkmod) and debugfs.py.  Host tests substitute a fake through the
-CLI's state object (see hagent.commands.State).
+kmodlib.py (libkmod), debugfs.py and kmsg.py (the log).  Host tests
+substitute a fake through the CLI's state object (see hagent.commands.State).
 """
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from hagent.kernel import debugfs, genl, kmodlib
+from hagent.kernel import debugfs, genl, kmodlib, kmsg
 from hagent.kernel.debugfs import Counters
-from hagent.kernel.genl import EventInfo, NodeInfo, SamplerInfo, Status
+from hagent.kernel.genl import EventInfo, NodeInfo, SamplerInfo, Stats, Status, Target
 
 __all__ = [
     "Counters",
@@ -21,7 +21,9 @@ __all__ = [
     "NodeInfo",
     "RealKernel",
     "SamplerInfo",
+    "Stats",
     "Status",
+    "Target",
     "repo_root",
 ]
 
@@ -51,6 +53,30 @@ class Kernel(Protocol):
     def debugfs_counters(self) -> Counters: ...
 
     def events(self) -> Iterator[EventInfo]: ...
+
+    def dmesg(self) -> str:
+        """The kernel log buffer as ``dmesg -r`` prints it (``<level>[ seconds] text``)."""
+        ...
+
+    def enable(self, pid: int, fast: str | None = None, slow: str | None = None) -> Target:
+        """Manage ``pid``; ``fast``/``slow`` are node lists (None: the module's default)."""
+        ...
+
+    def disable(self, pid: int) -> None:
+        """Stop managing ``pid``, giving every folio back."""
+        ...
+
+    def stats(self, pid: int | None = None) -> Stats:
+        """Counters in total and per target (only ``pid``'s when given)."""
+        ...
+
+    def inject(self, pid: int, samples: Sequence[tuple[int, int, bool]], repeat: int = 1) -> None:
+        """Feed (addr, count, is_store) access samples to managed ``pid``, ``repeat`` times."""
+        ...
+
+    def debug_fail(self, pid: int) -> None:
+        """Make a fail-safe check fail for ``pid`` (module loaded with debug_commands=1)."""
+        ...
 
 
 def repo_root() -> Path | None:
@@ -89,3 +115,21 @@ class RealKernel:
 
     def events(self) -> Iterator[EventInfo]:
         return genl.subscribe_events()
+
+    def dmesg(self) -> str:
+        return kmsg.read()
+
+    def enable(self, pid: int, fast: str | None = None, slow: str | None = None) -> Target:
+        return genl.enable(pid, fast, slow)
+
+    def disable(self, pid: int) -> None:
+        genl.disable(pid)
+
+    def stats(self, pid: int | None = None) -> Stats:
+        return genl.stats(pid)
+
+    def inject(self, pid: int, samples: Sequence[tuple[int, int, bool]], repeat: int = 1) -> None:
+        genl.inject(pid, samples, repeat)
+
+    def debug_fail(self, pid: int) -> None:
+        genl.debug_fail(pid)

@@ -8,11 +8,12 @@ so nothing above this layer sees pyroute2 objects.
 
 import errno
 import os
-from collections.abc import Iterator, Mapping
+import struct
+from collections.abc import Iterator, Mapping, Sequence
 from enum import IntEnum
 from typing import Any, TypedDict
 
-from pyroute2.netlink import NLM_F_REQUEST, genlmsg, nla
+from pyroute2.netlink import NLM_F_ACK, NLM_F_REQUEST, genlmsg, nla
 from pyroute2.netlink.exceptions import NetlinkError
 from pyroute2.netlink.generic import AsyncGenericNetlinkSocket, GenericNetlinkSocket
 
@@ -20,11 +21,18 @@ from hagent.errors import HagentError
 from hagent.uapi import (
     GENL_NAME,
     GENL_VERSION,
+    INJECT_SAMPLE_FORMAT,
+    INJECT_SAMPLE_SIZE,
     MCGRP_EVENTS,
+    REPEAT_MAX,
+    SAMPLE_COUNT_MAX,
+    SAMPLE_F_STORE,
     Attr,
     Cmd,
+    CounterAttr,
     NodeAttr,
     SamplerAttr,
+    TargetAttr,
     event_name,
     feature_names,
     tier_name,
@@ -54,6 +62,19 @@ class Status(TypedDict):
     nodes: list[NodeInfo]
 
 
+class Target(TypedDict):
+    pid: int
+    comm: str
+    fast_nodes: str  # node list as the module prints it, e.g. "0" or "0-1,4"
+    slow_nodes: str
+    counters: dict[str, int]  # dotted names exactly as the module sends them
+
+
+class Stats(TypedDict):
+    totals: dict[str, int]  # since load: the per-target names plus targets.*
+    targets: list[Target]
+
+
 class EventInfo(TypedDict):
     type: str
     pid: int
@@ -61,8 +82,8 @@ class EventInfo(TypedDict):
 
 
 # pyroute2 type of every attribute, per attribute space, from the comment
-# block in uapi/hagent.h.  A SAMPLER/NODE nest reuses its own space
-# ('recursive').  Keyed by name: members of different IntEnums compare equal.
+# block in uapi/hagent.h.  A SAMPLER/NODE/TARGET/COUNTER nest reuses its own
+# space ('recursive').  Keyed by name: members of different IntEnums compare equal.
 _ATTR_TYPES: dict[type[IntEnum], dict[str, str]] = {
     Attr: {
         "UNSPEC": "none",
@@ -76,6 +97,13 @@ _ATTR_TYPES: dict[type[IntEnum], dict[str, str]] = {
         "EVENT_PID": "uint32",
         "EVENT_MSG": "asciiz",
         "PAD": "none",
+        "PID": "uint32",
+        "FAST_NODES": "asciiz",
+        "SLOW_NODES": "asciiz",
+        "TARGETS": "target_attrs|nested",
+        "COUNTERS": "counter_attrs|nested",
+        "SAMPLES": "cdata",  # packed struct hagent_inject_sample array
+        "REPEAT": "uint32",
     },
     SamplerAttr: {
         "SAMPLER_UNSPEC": "none",
@@ -94,6 +122,22 @@ _ATTR_TYPES: dict[type[IntEnum], dict[str, str]] = {
         "NODE_MEM_FREE": "uint64",
         "NODE_PAD": "none",
     },
+    TargetAttr: {
+        "TARGET_UNSPEC": "none",
+        "TARGET": "recursive|nested",
+        "TARGET_PID": "uint32",
+        "TARGET_COMM": "asciiz",
+        "TARGET_FAST_NODES": "asciiz",
+        "TARGET_SLOW_NODES": "asciiz",
+        "TARGET_COUNTERS": "counter_attrs|nested",
+    },
+    CounterAttr: {
+        "COUNTER_UNSPEC": "none",
+        "COUNTER": "recursive|nested",
+        "COUNTER_NAME": "asciiz",
+        "COUNTER_VALUE": "uint64",
+        "COUNTER_PAD": "none",
+    },
 }
 
 ATTR_PREFIX = "HAGENT_A_"
@@ -109,11 +153,26 @@ def build_nla_map(space: type[IntEnum]) -> tuple[tuple[int, str, str], ...]:
     return tuple((int(a), ATTR_PREFIX + a.name, types[a.name]) for a in space)
 
 
-class hagentmsg(genlmsg):  # type: ignore[misc]  # noqa: N801 (pyroute2 naming)
+class counter_attrs(nla):  # type: ignore[misc]  # noqa: N801 (pyroute2 naming)
+    """HAGENT_A_COUNTERS / HAGENT_A_TARGET_COUNTERS: two parents, one class."""
+
+    prefix = ATTR_PREFIX
+    nla_map = build_nla_map(CounterAttr)
+
+
+class target_attrs(nla):  # type: ignore[misc]  # noqa: N801
+    prefix = ATTR_PREFIX
+    nla_map = build_nla_map(TargetAttr)
+    counter_attrs = counter_attrs  # pyroute2 looks nested classes up by name
+
+
+class hagentmsg(genlmsg):  # type: ignore[misc]  # noqa: N801
     """A message of the hagent family (every command shares one attr space)."""
 
     prefix = ATTR_PREFIX
     nla_map = build_nla_map(Attr)
+    target_attrs = target_attrs
+    counter_attrs = counter_attrs
 
     class sampler_attrs(nla):  # type: ignore[misc]  # noqa: N801
         prefix = ATTR_PREFIX
@@ -187,6 +246,64 @@ def status_from_msg(msg: Any) -> Status:
     }
 
 
+def _text(value: Any) -> str:
+    """An asciiz value as str: pyroute2 leaves bytes that are not UTF-8 (a comm can be)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+def _counters(nest: Any, what: str) -> dict[str, int]:
+    """A HAGENT_A_COUNTERS-like nest -> {name: value}, in the module's order."""
+    out: dict[str, int] = {}
+    if nest is None:
+        return out
+    for c in nest.get_attrs(ATTR_PREFIX + CounterAttr.COUNTER.name):
+        name = _text(_required(c, CounterAttr.COUNTER_NAME.name, what))
+        out[name] = int(_required(c, CounterAttr.COUNTER_VALUE.name, what))
+    return out
+
+
+def targets_from_msg(msg: Any, what: str) -> list[Target]:
+    """The HAGENT_A_TARGETS list of an ENABLE or STATS reply."""
+    targets: list[Target] = []
+    for t in _nested_list(msg, Attr.TARGETS, TargetAttr.TARGET.name):
+        targets.append(
+            {
+                "pid": int(_required(t, TargetAttr.TARGET_PID.name, what)),
+                "comm": _text(_required(t, TargetAttr.TARGET_COMM.name, what)),
+                "fast_nodes": _text(_required(t, TargetAttr.TARGET_FAST_NODES.name, what)),
+                "slow_nodes": _text(_required(t, TargetAttr.TARGET_SLOW_NODES.name, what)),
+                "counters": _counters(
+                    t.get_attr(ATTR_PREFIX + TargetAttr.TARGET_COUNTERS.name), what
+                ),
+            }
+        )
+    return targets
+
+
+def stats_from_msg(msg: Any) -> Stats:
+    """Decode a HAGENT_CMD_STATS reply."""
+    _check_version(msg)
+    what = "STATS reply"
+    return {
+        "totals": _counters(msg.get_attr(ATTR_PREFIX + Attr.COUNTERS.name), what),
+        "targets": targets_from_msg(msg, what),
+    }
+
+
+def enabled_from_msg(msg: Any) -> Target:
+    """Decode a HAGENT_CMD_ENABLE reply: HAGENT_A_TARGETS with the one new target."""
+    _check_version(msg)
+    targets = targets_from_msg(msg, "ENABLE reply")
+    if len(targets) != 1:
+        raise HagentError(
+            f"malformed ENABLE reply from the module: {len(targets)} targets, expected 1",
+            _CONTRACT_HINT,
+        )
+    return targets[0]
+
+
 def event_from_msg(msg: Any) -> EventInfo:
     """Decode a HAGENT_CMD_EVENT multicast message."""
     _check_version(msg)
@@ -218,13 +335,53 @@ class _Socket(GenericNetlinkSocket):  # type: ignore[misc]
     async_class = _AsyncSocket
 
 
-def _request_error(cmd: Cmd, err: NetlinkError) -> HagentError:
+def extack(err: NetlinkError) -> str | None:
+    """The extack message the module sent with an error, if any.
+
+    pyroute2 0.9.7 has no ``.extack``: it builds NetlinkError(code,
+    NLMSGERR_ATTR_MSG) and fills a missing message with strerror(code), so
+    args[1] is the module's text unless it equals strerror.
+    """
     code = abs(int(err.code))
+    text = getattr(err, "extack", None) or (err.args[1] if len(err.args) > 1 else None)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    if not text or text in (os.strerror(code), os.strerror(int(err.code))):
+        return None
+    return str(text)
+
+
+_ROOT_HINT = "run it with sudo"
+_NOT_MANAGED_HINT = "see the managed processes: hagentctl stats"
+
+
+def _request_error(cmd: Cmd, err: NetlinkError, pid: int | None = None) -> HagentError:
+    """One HagentError for a failed request; the module's extack text wins.
+
+    ``pid`` is the HAGENT_A_PID of the request, for the messages that name it.
+    """
+    code = abs(int(err.code))
+    text = extack(err)
+    if code == errno.EOPNOTSUPP and text is None:
+        return HagentError(f"the loaded hagent module has no {cmd.name} command", _CONTRACT_HINT)
     if code in (errno.EPERM, errno.EACCES):
+        if text:
+            return HagentError(text, _ROOT_HINT if os.geteuid() else None)
+        if cmd in (Cmd.ENABLE, Cmd.DISABLE, Cmd.INJECT):
+            verb = cmd.name.lower()
+            return HagentError(f"must be root (CAP_NET_ADMIN) to {verb}", _ROOT_HINT)
         return HagentError(f"must be root to run {cmd.name} (the module said: permission denied)")
-    # args[1] is the extack message when the module gave one, else strerror.
-    detail = err.args[1] if len(err.args) > 1 and err.args[1] else os.strerror(code)
-    return HagentError(f"{cmd.name} failed: {detail}")
+    if cmd is Cmd.STATUS:
+        return HagentError(f"{cmd.name} failed: {text or os.strerror(code)}")
+    known: dict[int, tuple[str, str | None]] = {}
+    if pid is not None:
+        known = {
+            errno.ESRCH: (f"no such process: {pid}", None),
+            errno.EEXIST: (f"pid {pid} is already managed", None),
+            errno.ENOENT: (f"pid {pid} is not managed", _NOT_MANAGED_HINT),
+        }
+    message, hint = known.get(code, (f"{cmd.name.lower()} failed: {os.strerror(code)}", None))
+    return HagentError(text or message, hint)
 
 
 def open_socket() -> Any:
@@ -249,27 +406,136 @@ def open_socket() -> Any:
     return sock
 
 
-def request(cmd: Cmd, attrs: Mapping[str, Any] | None = None) -> list[Any]:
-    """Send one request (NLM_F_REQUEST, no dump) and return the decoded replies."""
-    msg = hagentmsg()
-    msg["cmd"] = int(cmd)
-    msg["version"] = GENL_VERSION
-    msg["attrs"] = [[ATTR_PREFIX + k, v] for k, v in (attrs or {}).items()]
+def request(
+    cmd: Cmd, attrs: Mapping[str, Any] | None = None, flags: int = NLM_F_REQUEST
+) -> list[Any]:
+    """Send one request (no dump) and return the decoded hagent replies.
+
+    With NLM_F_ACK in ``flags`` the kernel's ack ends the answer of a command
+    that has no reply (DISABLE); acks are not returned.
+    """
+    attrs = attrs or {}
     sock = open_socket()
     try:
-        return list(sock.nlm_request(msg, msg_type=sock.prid, msg_flags=NLM_F_REQUEST))
-    except NetlinkError as err:
-        raise _request_error(cmd, err) from err
+        return _exchange(sock, cmd, list(attrs.items()), flags)
     finally:
         sock.close()
 
 
+def _exchange(sock: Any, cmd: Cmd, attrs: list[tuple[str, Any]], flags: int) -> list[Any]:
+    """One request on an open socket; ``attrs`` may name an attribute twice."""
+    msg = hagentmsg()
+    msg["cmd"] = int(cmd)
+    msg["version"] = GENL_VERSION
+    msg["attrs"] = [[ATTR_PREFIX + k, v] for k, v in attrs]
+    try:
+        replies = list(sock.nlm_request(msg, msg_type=sock.prid, msg_flags=flags))
+    except NetlinkError as err:
+        raise _request_error(cmd, err, dict(attrs).get(Attr.PID.name)) from err
+    return [r for r in replies if isinstance(r, hagentmsg)]
+
+
+def _one_reply(cmd: Cmd, replies: list[Any]) -> Any:
+    if len(replies) != 1:
+        raise HagentError(f"{cmd.name}: expected one reply, got {len(replies)}", _CONTRACT_HINT)
+    return replies[0]
+
+
 def status() -> Status:
     """HAGENT_CMD_STATUS: what the module reports about itself and the machine."""
-    replies = request(Cmd.STATUS)
-    if len(replies) != 1:
-        raise HagentError(f"STATUS: expected one reply, got {len(replies)}", _CONTRACT_HINT)
-    return status_from_msg(replies[0])
+    return status_from_msg(_one_reply(Cmd.STATUS, request(Cmd.STATUS)))
+
+
+def enable(pid: int, fast: str | None = None, slow: str | None = None) -> Target:
+    """HAGENT_CMD_ENABLE: manage ``pid``; node lists default to the module's tiers."""
+    attrs: dict[str, Any] = {Attr.PID.name: pid}
+    if fast is not None:
+        attrs[Attr.FAST_NODES.name] = fast
+    if slow is not None:
+        attrs[Attr.SLOW_NODES.name] = slow
+    replies = request(Cmd.ENABLE, attrs, NLM_F_REQUEST | NLM_F_ACK)
+    if not replies:
+        # A bare ack: the module enabled the process, which then exited before
+        # the reply was built (its exit already gave every folio back).
+        raise HagentError(f"pid {pid} exited right after it was enabled: nothing is managed")
+    return enabled_from_msg(_one_reply(Cmd.ENABLE, replies))
+
+
+def disable(pid: int) -> None:
+    """HAGENT_CMD_DISABLE: give every folio of ``pid`` back; the ack is the answer."""
+    request(Cmd.DISABLE, {Attr.PID.name: pid}, NLM_F_REQUEST | NLM_F_ACK)
+
+
+def debug_fail(pid: int) -> None:
+    """HAGENT_CMD_DEBUG_FAIL: make a fail-safe check fail for ``pid`` (tests only)."""
+    request(Cmd.DEBUG_FAIL, {Attr.PID.name: pid}, NLM_F_REQUEST | NLM_F_ACK)
+
+
+# An attribute's length is a u16 that counts its 4-byte header: 4095 samples.
+SAMPLES_PER_ATTR = (0xFFFF - 4) // INJECT_SAMPLE_SIZE
+# Samples per INJECT message: 4 full attributes, ~256 KiB.  A socket's send
+# buffer is at most twice net.core.wmem_max (212992 by default), and a larger
+# message fails with EMSGSIZE, so 32 full attributes (2 MiB) would not do.
+SAMPLES_PER_MSG = 4 * SAMPLES_PER_ATTR
+
+
+def pack_samples(samples: Sequence[tuple[int, int, bool]]) -> bytes:
+    """(addr, count, is_store) tuples -> a HAGENT_A_SAMPLES payload."""
+    return b"".join(
+        struct.pack(INJECT_SAMPLE_FORMAT, addr, count, SAMPLE_F_STORE if store else 0)
+        for addr, count, store in samples
+    )
+
+
+def inject_messages(
+    samples: Sequence[tuple[int, int, bool]], repeat: int = 1
+) -> list[list[tuple[str, Any]]]:
+    """The attributes (after HAGENT_A_PID) of each INJECT message for ``samples``.
+
+    Every message carries ``repeat``: when the list needs several messages,
+    the module repeats each message's part in turn rather than the whole list.
+    """
+    for addr, count, _ in samples:
+        if not 0 <= addr < 1 << 64:
+            raise ValueError(f"bad sample address {addr:#x}: not a 64-bit address")
+        if not 1 <= count <= SAMPLE_COUNT_MAX:
+            raise ValueError(f"bad sample count {count}: must be 1..{SAMPLE_COUNT_MAX}")
+    if not 1 <= repeat <= REPEAT_MAX:
+        raise ValueError(f"bad repeat {repeat}: must be 1..{REPEAT_MAX}")
+    messages: list[list[tuple[str, Any]]] = []
+    for first in range(0, len(samples), SAMPLES_PER_MSG):
+        part = samples[first : first + SAMPLES_PER_MSG]
+        attrs: list[tuple[str, Any]] = [
+            (Attr.SAMPLES.name, pack_samples(part[i : i + SAMPLES_PER_ATTR]))
+            for i in range(0, len(part), SAMPLES_PER_ATTR)
+        ]
+        if repeat != 1:
+            attrs.append((Attr.REPEAT.name, repeat))
+        messages.append(attrs)
+    return messages
+
+
+def inject(pid: int, samples: Sequence[tuple[int, int, bool]], repeat: int = 1) -> None:
+    """HAGENT_CMD_INJECT: feed (addr, count, is_store) samples to ``pid``, ``repeat`` times.
+
+    Long lists go in several messages on one socket; the ack of each is the
+    answer.  An error stops at the failing message (earlier ones are in).
+    """
+    messages = inject_messages(samples, repeat)
+    if not messages:
+        return
+    sock = open_socket()
+    try:
+        for attrs in messages:
+            _exchange(sock, Cmd.INJECT, [(Attr.PID.name, pid), *attrs], NLM_F_REQUEST | NLM_F_ACK)
+    finally:
+        sock.close()
+
+
+def stats(pid: int | None = None) -> Stats:
+    """HAGENT_CMD_STATS: totals and every target, or only ``pid``."""
+    attrs = {Attr.PID.name: pid} if pid is not None else {}
+    return stats_from_msg(_one_reply(Cmd.STATS, request(Cmd.STATS, attrs)))
 
 
 def subscribe_events() -> Iterator[EventInfo]:

@@ -26,13 +26,65 @@
  *                                  HAGENT_A_NODE_MEM_TOTAL u64 bytes
  *                                  HAGENT_A_NODE_MEM_FREE  u64 bytes }
  *
+ * HAGENT_CMD_ENABLE   (CAP_NET_ADMIN) manage a process's private anonymous memory
+ *     <- HAGENT_A_PID            u32     the process (any of its thread ids)
+ *        HAGENT_A_FAST_NODES     string  optional node list, e.g. "0" or "0-1,4"
+ *        HAGENT_A_SLOW_NODES     string  optional node list
+ *     Default tiers: memory nodes with CPUs are fast, CPU-less ones slow.
+ *     Errors: ESRCH no such process or exiting, EINVAL kernel thread or bad
+ *     node lists, EEXIST already managed; each with an extack message.
+ *     -> HAGENT_A_TARGETS with the one new target (see STATS); no reply
+ *        (only the ack) when the process exited before the reply was built.
+ *
+ * HAGENT_CMD_DISABLE  (CAP_NET_ADMIN) give every folio back, stop managing
+ *     <- HAGENT_A_PID            u32     the process id (thread group id) that
+ *                                        ENABLE reported
+ *     Errors: ENOENT not managed.
+ *
+ * HAGENT_CMD_STATS    (any user) counters, per target and in total
+ *     <- HAGENT_A_PID            u32     optional: only this target (ENOENT if
+ *                                        not managed)
+ *     -> HAGENT_A_COUNTERS       nest    totals since load, of HAGENT_A_COUNTER
+ *        HAGENT_A_TARGETS        nest    of HAGENT_A_TARGET (nest) {
+ *                                  HAGENT_A_TARGET_PID        u32
+ *                                  HAGENT_A_TARGET_COMM       string
+ *                                  HAGENT_A_TARGET_FAST_NODES string
+ *                                  HAGENT_A_TARGET_SLOW_NODES string
+ *                                  HAGENT_A_TARGET_COUNTERS   nest of
+ *                                                             HAGENT_A_COUNTER }
+ *     Sample counters: samples.<kind> and samples.<source>.<kind>, kinds
+ *     total fast slow unmanaged invalid dropped, sources pebs ibs abit
+ *     inject; total == fast + slow + unmanaged + invalid + dropped, since
+ *     STATS drains the rings before it answers.
+ *     A HAGENT_A_COUNTER (nest) is { HAGENT_A_COUNTER_NAME string,
+ *     HAGENT_A_COUNTER_VALUE u64 }.  Counter names are dotted
+ *     ("managed_pages.fast", "released.unmap") and documented in
+ *     kmod/hagent/counters.h; new counters appear without a contract change.
+ *
+ * HAGENT_CMD_INJECT   (CAP_NET_ADMIN) feed access samples to a target, as a
+ *                     sampler would (source "inject"): for tests and replay
+ *     <- HAGENT_A_PID            u32     a managed process
+ *        HAGENT_A_SAMPLES        binary  array of struct hagent_inject_sample;
+ *                                        may repeat
+ *        HAGENT_A_REPEAT         u32     optional: push the whole list this
+ *                                        many times (default 1, at most 1000)
+ *     Samples go through the same per-CPU rings as hardware samples; a full
+ *     ring drops and counts them (samples.inject.dropped).
+ *     Errors: ENOENT not managed, EINVAL no or malformed samples.
+ *
+ * HAGENT_CMD_DEBUG_FAIL (CAP_NET_ADMIN; only with module parameter
+ *                     debug_commands=1) make a fail-safe check fail for a
+ *                     target, to test the fail-safe path end to end
+ *     <- HAGENT_A_PID            u32
+ *     Errors: EPERM without debug_commands=1, ENOENT not managed.
+ *
  * HAGENT_CMD_EVENT    (multicast only, never a request)
  *     -> HAGENT_A_EVENT_TYPE     u32     HAGENT_EV_*
  *        HAGENT_A_EVENT_PID      u32     the target concerned, 0 for none
  *        HAGENT_A_EVENT_MSG      string  one human-readable line
  *
- * u64 attributes may be preceded by a HAGENT_A_PAD / HAGENT_A_NODE_PAD
- * attribute (alignment only); readers skip it.
+ * u64 attributes may be preceded by a HAGENT_A_PAD, HAGENT_A_NODE_PAD or
+ * HAGENT_A_COUNTER_PAD attribute (alignment only); readers skip it.
  *
  * The family lives in the initial network namespace only: from inside a
  * container with its own network namespace the family is not visible.
@@ -43,14 +95,22 @@
 #ifndef _UAPI_HAGENT_H
 #define _UAPI_HAGENT_H
 
+#include <linux/types.h>
+
 #define HAGENT_GENL_NAME	"hagent"
 #define HAGENT_GENL_VERSION	1
+#define HAGENT_NODELIST_MAX	128	/* bytes of a node list string, with NUL */
 #define HAGENT_MCGRP_EVENTS	"events"
 
 enum hagent_cmd {
 	HAGENT_CMD_UNSPEC,
 	HAGENT_CMD_STATUS,
 	HAGENT_CMD_EVENT,
+	HAGENT_CMD_ENABLE,
+	HAGENT_CMD_DISABLE,
+	HAGENT_CMD_STATS,
+	HAGENT_CMD_INJECT,
+	HAGENT_CMD_DEBUG_FAIL,
 	__HAGENT_CMD_LAST
 };
 #define HAGENT_CMD_MAX (__HAGENT_CMD_LAST - 1)
@@ -67,6 +127,13 @@ enum hagent_attr {
 	HAGENT_A_EVENT_PID,
 	HAGENT_A_EVENT_MSG,
 	HAGENT_A_PAD,			/* alignment padding for u64s, no data */
+	HAGENT_A_PID,
+	HAGENT_A_FAST_NODES,
+	HAGENT_A_SLOW_NODES,
+	HAGENT_A_TARGETS,
+	HAGENT_A_COUNTERS,
+	HAGENT_A_SAMPLES,
+	HAGENT_A_REPEAT,
 	__HAGENT_A_LAST
 };
 #define HAGENT_A_MAX (__HAGENT_A_LAST - 1)
@@ -96,6 +163,38 @@ enum hagent_node_attr {
 };
 #define HAGENT_A_NODE_MAX (__HAGENT_A_NODE_LAST - 1)
 
+/* Nested inside HAGENT_A_TARGETS, one HAGENT_A_TARGET per managed process. */
+enum hagent_target_attr {
+	HAGENT_A_TARGET_UNSPEC,
+	HAGENT_A_TARGET,
+	HAGENT_A_TARGET_PID,
+	HAGENT_A_TARGET_COMM,
+	HAGENT_A_TARGET_FAST_NODES,
+	HAGENT_A_TARGET_SLOW_NODES,
+	HAGENT_A_TARGET_COUNTERS,
+	__HAGENT_A_TARGET_LAST
+};
+#define HAGENT_A_TARGET_MAX (__HAGENT_A_TARGET_LAST - 1)
+
+/* Nested inside HAGENT_A_COUNTERS and HAGENT_A_TARGET_COUNTERS. */
+enum hagent_counter_attr {
+	HAGENT_A_COUNTER_UNSPEC,
+	HAGENT_A_COUNTER,
+	HAGENT_A_COUNTER_NAME,
+	HAGENT_A_COUNTER_VALUE,
+	HAGENT_A_COUNTER_PAD,		/* alignment padding for u64s, no data */
+	__HAGENT_A_COUNTER_LAST
+};
+#define HAGENT_A_COUNTER_MAX (__HAGENT_A_COUNTER_LAST - 1)
+
+/* One element of HAGENT_A_SAMPLES: @count accesses to virtual address @addr. */
+struct hagent_inject_sample {
+	__u64 addr;
+	__u32 count;			/* 1..65535 */
+	__u32 flags;			/* HAGENT_SAMPLE_F_* */
+};
+#define HAGENT_SAMPLE_F_STORE	0x1	/* a store, else a load */
+
 /* Tiers.  Default layout: nodes with CPUs are fast, CPU-less nodes slow. */
 enum hagent_tier {
 	HAGENT_TIER_FAST,
@@ -113,6 +212,11 @@ enum hagent_event {
 	HAGENT_EV_UNSPEC,
 	HAGENT_EV_LOADED,		/* module finished loading */
 	HAGENT_EV_UNLOADING,		/* module is about to unload */
+	HAGENT_EV_TARGET_ENABLED,	/* a process is now managed */
+	HAGENT_EV_TARGET_DISABLED,	/* management stopped on request or unload */
+	HAGENT_EV_TARGET_EXITED,	/* a managed process exited */
+	HAGENT_EV_CHECK_FAILED,		/* an invariant broke; its target is shut down */
+	HAGENT_EV_TARGET_FAILSAFE,	/* a target was shut down after a failed check */
 	__HAGENT_EV_LAST
 };
 

@@ -1,0 +1,69 @@
+"""Start managing a process's private anonymous memory across the memory tiers."""
+
+import json
+from typing import Annotated
+
+import typer
+
+from hagent.commands import check_nodelist, kernel, parse_pid
+from hagent.kernel import Target
+
+EPILOG = (
+    "Examples:\n\n"
+    "hagentctl enable --pid 1234\n\n"
+    "hagentctl enable --pid 1234 --fast 0 --slow 1-2\n\n"
+    "hagentctl enable --pid $(pidof redis-server) --json"
+)
+
+
+def summary(t: Target) -> str:
+    """The one line that reports a newly managed target."""
+    c = t["counters"]
+    return (
+        f"managing pid {t['pid']} ({t['comm']}) "
+        f"fast={t['fast_nodes'] or 'none'} slow={t['slow_nodes'] or 'none'}: "
+        f"{c.get('adopted', 0)} pages adopted "
+        f"(fast {c.get('managed_pages.fast', 0)}, slow {c.get('managed_pages.slow', 0)})"
+    )
+
+
+def enable(
+    ctx: typer.Context,
+    pid: Annotated[
+        str,
+        typer.Option(
+            "--pid",
+            metavar="PID",
+            help="The process to manage (any of its thread ids).",
+            show_default=False,
+        ),
+    ],
+    fast: Annotated[
+        str | None,
+        typer.Option(
+            "--fast",
+            metavar="NODES",
+            help="Fast-tier NUMA nodes, e.g. 0 or 0-1,4. Default: nodes with CPUs.",
+            show_default=False,
+        ),
+    ] = None,
+    slow: Annotated[
+        str | None,
+        typer.Option(
+            "--slow",
+            metavar="NODES",
+            help="Slow-tier NUMA nodes. Default: memory nodes without CPUs.",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the new target as JSON for scripts.")
+    ] = False,
+) -> None:
+    n = parse_pid(pid)
+    fast, slow = check_nodelist("--fast", fast), check_nodelist("--slow", slow)
+    target = kernel(ctx).enable(n, fast, slow)
+    if as_json:
+        typer.echo(json.dumps(target, indent=2))
+    else:
+        typer.echo(summary(target))

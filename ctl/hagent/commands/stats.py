@@ -1,0 +1,223 @@
+"""Show hagent's counters: per managed process and in total since load."""
+
+import json
+import mmap
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from hagent.commands import kernel, parse_pid
+from hagent.kernel import Stats, Target
+
+EPILOG = (
+    "Each target also gets a samples table: per source (pebs, ibs, abit, inject) the "
+    "samples, weighted by their count, that hit a fast or a slow managed folio, something "
+    "mapped but unmanaged, nothing mapped (invalid), or a full ring (dropped); and the "
+    "bias = (fast samples / fast pages) / (slow samples / slow pages), how much more often "
+    "a fast page is hit than a slow one ('-' when a tier has no pages or no slow sample). "
+    "--json adds that bias per target (all sources; null when undefined).\n\n"
+    "Examples:\n\n"
+    "hagentctl stats\n\n"
+    "hagentctl stats --pid 1234\n\n"
+    "hagentctl stats --json | jq '.totals[\"released.unmap\"]'"
+)
+
+MiB = 1 << 20
+PAGE_SIZE = mmap.PAGESIZE  # the module counts base pages
+
+# The people's view, row by row.  Counter names are the module's (see
+# kmod/hagent/counters.h); a name missing from a reply drops its row, a name
+# not listed here is shown under "other".
+_PAGES = (("managed fast", "managed_pages.fast"), ("managed slow", "managed_pages.slow"))
+_HEAD = (("managed folios", "managed_folios"), ("adopted", "adopted"))
+# label, prefix: one row with the sum and the non-zero parts
+_GROUPS = (("released", "released."), ("skipped (last scan)", "skipped."))
+_TAIL = (
+    ("orphans", "orphans"),
+    ("scans", "scans"),
+    ("targets enabled", "targets.enabled"),
+    ("targets disabled", "targets.disabled"),
+    ("targets exited", "targets.exited"),
+)
+
+
+SAMPLE_KINDS = ("total", "fast", "slow", "unmanaged", "invalid", "dropped")
+_SAMPLES = "samples."
+
+
+def mib(pages: int) -> str:
+    return f"{pages * PAGE_SIZE / MiB:.1f} MiB"
+
+
+def counter_table(title: Text, counters: Mapping[str, int]) -> Table:
+    """One counter set (a target's or the totals) as a three-column table."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("counter")
+    table.add_column("value", justify="right")
+    table.add_column("detail")
+    shown: set[str] = {k for k in counters if k.startswith(_SAMPLES)}  # their own table
+
+    def single(label: str, name: str, detail: str = "") -> None:
+        if name in counters:
+            table.add_row(label, str(counters[name]), detail)
+            shown.add(name)
+
+    for label, name in _PAGES:
+        single(label, name, mib(counters[name]) if name in counters else "")
+    for label, name in _HEAD:
+        single(label, name)
+    for label, prefix in _GROUPS:
+        parts = {k: v for k, v in counters.items() if k.startswith(prefix)}
+        if parts:
+            nonzero = [f"{k.removeprefix(prefix)} {v}" for k, v in parts.items() if v]
+            table.add_row(label, str(sum(parts.values())), Text(", ".join(nonzero) or "-"))
+            shown.update(parts)
+    for label, name in _TAIL:
+        single(label, name)
+    other = [k for k in counters if k not in shown]
+    for i, name in enumerate(other):
+        if i == 0:
+            table.add_section()
+        table.add_row(Text(f"other: {name}"), str(counters[name]), "")
+    return table
+
+
+def sample_rows(counters: Mapping[str, int]) -> dict[str, dict[str, int]]:
+    """samples.<kind> and samples.<source>.<kind> -> {"all" or source: {kind: n}}.
+
+    Sources in the module's order; a kind the module does not send is absent.
+    """
+    rows: dict[str, dict[str, int]] = {}
+    for name, value in counters.items():
+        if not name.startswith(_SAMPLES):
+            continue
+        source, _, kind = name.removeprefix(_SAMPLES).rpartition(".")
+        rows.setdefault(source or "all", {})[kind] = value
+    return rows
+
+
+def bias(samples: Mapping[str, int], counters: Mapping[str, int]) -> float | None:
+    """(fast samples / fast pages) / (slow samples / slow pages); None if undefined."""
+    fast_pages = counters.get("managed_pages.fast", 0)
+    slow_pages = counters.get("managed_pages.slow", 0)
+    fast, slow = samples.get("fast", 0), samples.get("slow", 0)
+    if not (fast_pages and slow_pages and slow):
+        return None
+    return (fast / fast_pages) / (slow / slow_pages)
+
+
+def target_bias(t: Target) -> float | None:
+    """The bias of a target over all sources (the --json "bias")."""
+    return bias(sample_rows(t["counters"]).get("all", {}), t["counters"])
+
+
+def unbalanced(counters: Mapping[str, int]) -> list[str]:
+    """Rows where total != fast + slow + unmanaged + invalid + dropped (a kernel bug)."""
+    problems: list[str] = []
+    for source, row in sample_rows(counters).items():
+        if not all(kind in row for kind in SAMPLE_KINDS):
+            continue
+        parts = sum(row[kind] for kind in SAMPLE_KINDS[1:])
+        if row["total"] != parts:
+            name = _SAMPLES + (f"{source}." if source != "all" else "") + "total"
+            problems.append(
+                f"{name} is {row['total']} but fast + slow + unmanaged + invalid + dropped "
+                f"is {parts}: the module's sample counters do not balance (a kernel bug)"
+            )
+    return problems
+
+
+def samples_table(title: str, counters: Mapping[str, int], with_bias: bool = True) -> Table | None:
+    """One row per sample source (and "all"), one column per kind, then the bias."""
+    rows = sample_rows(counters)
+    if not rows:
+        return None
+    table = Table(title=Text(title), title_justify="left")
+    table.add_column("source")
+    kinds = [k for k in SAMPLE_KINDS if any(k in row for row in rows.values())]
+    for kind in kinds:
+        table.add_column(kind, justify="right")
+    if with_bias:
+        table.add_column("bias", justify="right")
+    for source, row in rows.items():
+        cells = [Text(source)] + [str(row.get(k, "-")) for k in kinds]
+        if with_bias:
+            b = bias(row, counters)
+            cells.append("-" if b is None else f"{b:.2f}")
+        table.add_row(*cells)
+        if source == "all" and len(rows) > 1:
+            table.add_section()
+    return table
+
+
+def target_title(t: Target) -> Text:
+    return Text(
+        f"pid {t['pid']} ({t['comm']})  "
+        f"fast {t['fast_nodes'] or 'none'}  slow {t['slow_nodes'] or 'none'}"
+    )
+
+
+def render(st: Stats, console: Console, totals: bool = True) -> None:
+    """The people's view of a Stats: one table per target, then the totals."""
+    if not st["targets"]:
+        console.print(Text("no processes managed"))
+    for t in st["targets"]:
+        console.print(counter_table(target_title(t), t["counters"]))
+        _print_samples(console, f"samples (pid {t['pid']})", t["counters"], with_bias=True)
+    if totals and st["totals"]:
+        console.print(counter_table(Text("totals since load"), st["totals"]))
+        # no bias: the sample totals include exited targets, the page totals do not
+        _print_samples(console, "samples since load", st["totals"], with_bias=False)
+
+
+def _print_samples(
+    console: Console, title: str, counters: Mapping[str, int], with_bias: bool
+) -> None:
+    table = samples_table(title, counters, with_bias)
+    if table is not None:
+        console.print(table)
+
+
+def balance_warnings(st: Stats, totals: bool = True) -> list[str]:
+    """Every unbalanced sample row of the targets (and the totals), named."""
+    found = [f"pid {t['pid']}: {p}" for t in st["targets"] for p in unbalanced(t["counters"])]
+    if totals:
+        found += [f"totals: {p}" for p in unbalanced(st["totals"])]
+    return found
+
+
+def as_json(st: Stats) -> dict[str, Any]:
+    """The --json document: the module's counters as sent, plus "bias" per target."""
+    return {
+        "totals": st["totals"],
+        "targets": [{**t, "bias": target_bias(t)} for t in st["targets"]],
+    }
+
+
+def stats(
+    ctx: typer.Context,
+    pid: Annotated[
+        str | None,
+        typer.Option("--pid", metavar="PID", help="Only this managed process.", show_default=False),
+    ] = None,
+    json_out: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print JSON for scripts: flat dotted counter names as the module sends them, "
+            'plus a computed "bias" per target (a float, or null when undefined).',
+        ),
+    ] = False,
+) -> None:
+    n = parse_pid(pid) if pid is not None else None
+    st = kernel(ctx).stats(n)
+    if json_out:
+        typer.echo(json.dumps(as_json(st), indent=2))
+    else:
+        render(st, Console(highlight=False), totals=n is None)
+    for warning in balance_warnings(st, totals=n is None):
+        typer.echo(f"hagentctl: warning: {warning}", err=True)

@@ -1,0 +1,140 @@
+"""Find kernel problems in a log: hagent CHECK failures, WARNINGs, BUGs, panics, OOM kills."""
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from hagent import triage as parser
+from hagent.commands import kernel
+from hagent.errors import HagentError
+
+EPILOG = (
+    "Examples:\n\n"
+    "hagentctl triage results/vm/6.1.0-56-amd64/tests/console.log\n\n"
+    "journalctl -k -b -1 | hagentctl triage -\n\n"
+    "sudo hagentctl triage --dmesg --json | jq '.findings[] | select(.hagent)'\n\n"
+    "Finds hagent CHECK failures and migration-failure summaries, WARNING, BUG, "
+    "Oops, general protection faults, panics, bad page state, soft lockups, "
+    "hung tasks and OOM kills, once per site, with the hagent frames of their "
+    "call traces. Pager gutters (1732 │ ...), journal and syslog prefixes are "
+    "accepted.\n\n"
+    "Exit status: 0 nothing found; 1 only non-panic findings (migration "
+    "failures, OOM kills, hung tasks); 2 usage error; 3 panic-relevant findings "
+    "(WARNING, BUG, Oops, panic, CHECK failed, bad page, lockup); 4 the log "
+    "cannot be read."
+)
+
+EXIT_USAGE = 2  # as for a bad option
+EXIT_UNREADABLE = 4
+
+_SEVERITY_STYLE = {"panic": "bold red", "error": "red", "warning": "yellow"}
+
+
+def read_source(ctx: typer.Context, source: str | None, dmesg: bool) -> tuple[str, str]:
+    """(name, text) of the log to triage."""
+    if dmesg and source is not None:
+        raise HagentError("give either a FILE (or -) or --dmesg, not both", exit_code=EXIT_USAGE)
+    if dmesg:
+        return "dmesg", kernel(ctx).dmesg()
+    if source is None:
+        raise HagentError(
+            "nothing to read: give a log FILE, - for standard input, or --dmesg",
+            exit_code=EXIT_USAGE,
+        )
+    if source == "-":
+        data = typer.get_binary_stream("stdin").read()
+        return "stdin", data.decode(errors="replace")
+    try:
+        data = Path(source).read_bytes()
+    except OSError as err:
+        raise HagentError(
+            f"cannot read {source}: {err.strerror or err}", exit_code=EXIT_UNREADABLE
+        ) from err
+    return source, data.decode(errors="replace")
+
+
+def _frames(frames: list[str]) -> Text:
+    text = Text()
+    for i, frame in enumerate(frames):
+        if i:
+            text.append("\n")
+        text.append(frame, style="bold magenta" if frame.endswith(" [hagent]") else "")
+    return text
+
+
+def _examples(f: parser.Finding) -> Text:
+    return Text("\n".join(f"{k}={v}" for k, v in f.examples.items()))
+
+
+def render(name: str, findings: list[parser.Finding], console: Console) -> None:
+    """The people's view: one row per finding, then a one-line summary."""
+    if not findings:
+        console.print(Text(f"no kernel problems found in {name}"))
+        return
+    table = Table(title=Text(f"kernel problems in {name}"), title_justify="left", show_lines=True)
+    table.add_column("kind")
+    table.add_column("site")
+    table.add_column("count", justify="right")
+    table.add_column("first", justify="right")
+    table.add_column("last", justify="right")
+    table.add_column("examples")
+    table.add_column("frames")
+    for f in findings:
+        kind = Text(f.kind, style=_SEVERITY_STYLE.get(f.severity, ""))
+        site = Text(f.site, style="bold magenta" if f.hagent else "")
+        table.add_row(
+            kind,
+            site,
+            str(f.count),
+            Text(f.first or "-"),
+            Text(f.last or "-"),
+            _examples(f),
+            _frames(f.frames),
+        )
+    console.print(table)
+    s = parser.summary(findings)
+    sev = s["by_severity"]
+    assert isinstance(sev, dict)
+    parts = [f"{n} {k}" for k, n in sev.items() if n]
+    line = Text(f"{s['events']} events at {s['findings']} sites: {', '.join(parts)}")
+    if s["hagent"]:
+        line.append(f"; {s['hagent']} involve hagent", style="bold magenta")
+    console.print(line)
+
+
+def triage(
+    ctx: typer.Context,
+    source: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="FILE|-",
+            help="A saved kernel log (console log, dmesg, journal); - reads standard input.",
+            show_default=False,
+        ),
+    ] = None,
+    dmesg: Annotated[
+        bool, typer.Option("--dmesg", help="Read the running kernel's log (/dev/kmsg).")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (stable keys) for scripts.")
+    ] = False,
+) -> None:
+    name, text = read_source(ctx, source, dmesg)
+    findings = parser.parse(text)
+    if as_json:
+        doc = {
+            "source": name,
+            "findings": [f.to_json() for f in findings],
+            "summary": parser.summary(findings),
+        }
+        typer.echo(json.dumps(doc, indent=2))
+    else:
+        render(name, findings, Console(highlight=False))
+    status = parser.exit_status(findings)
+    if status:
+        raise typer.Exit(status)

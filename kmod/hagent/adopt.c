@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Adoption: walking a managed process's private anonymous memory and taking
+ * its folios off the LRU into the target's table and tier heaps.
+ *
+ * Which folios: present, anonymous, exclusive to this process (AnonExclusive
+ * and mapped once), not KSM, in a VMA that is neither VM_LOCKED nor hugetlb,
+ * on a node of one of the target's tiers.  Order-0 folios and PMD-mapped THPs
+ * are managed, a THP as one unit (one entry, 512 pages in every counter);
+ * a large folio mapped by PTEs is skipped, because it may be mapped only in
+ * part and a page-keyed entry would not describe the whole folio.
+ *
+ * The same walk is the accessed-bit sampler: for a folio already managed it
+ * tests and clears the young bit and, if it was set, pushes one sample
+ * (source "abit"); a newly adopted folio has its bit cleared so that the next
+ * pass measures from then.  Only managed folios' bits are touched: the
+ * kernel's reclaim ages the others by the same bits.
+ *
+ * The walk runs under mmap_read_lock and target->lock, and isolates under
+ * the page table lock, so an invalidation (which takes target->lock) either
+ * happens before a folio is adopted, and the walk no longer sees it, or
+ * after, and finds it in the table.  Table and heaps are reserved before each
+ * batch because nothing may allocate under the page table lock.
+ */
+#include <linux/mm.h>
+#include <linux/huge_mm.h>
+#include <linux/pagewalk.h>
+#include <linux/sched/mm.h>
+#include "check.h"
+#include "symbols.h"
+#include "target.h"
+
+/* Entries adopted between two reservations; the locks drop between batches. */
+#define HAGENT_SCAN_BATCH	512
+
+enum { HAGENT_WALK_NEED_ROOM = 1, HAGENT_WALK_BUDGET = 2 };
+
+struct hagent_walk {
+	struct hagent_target *t;
+	unsigned long budget;	/* pages still to look at in this pass */
+	unsigned long resume;	/* where a stopped walk continues */
+	u32 room;		/* inserts left before the next reservation */
+	bool cleared;		/* an accessed bit was cleared: flush the TLB */
+};
+
+static void hagent_skip(struct hagent_target *t, enum hagent_ctr why, unsigned long pages)
+{
+	t->pass[why] += pages;
+}
+
+/* Clears the accessed bit of the mapping the walk is at. */
+static bool hagent_walk_young(struct hagent_walk *w, pte_t *ptep, pmd_t *pmdp)
+{
+	bool young = ptep ? hagent_pte_test_and_clear_young(ptep) :
+			    hagent_pmd_test_and_clear_young(pmdp);
+
+	w->cleared |= young;
+	return young;
+}
+
+static void hagent_adopt(struct hagent_walk *w, struct vm_area_struct *vma,
+			 struct folio *folio, struct page *page, u64 vpfn,
+			 pte_t *ptep, pmd_t *pmdp)
+{
+	bool pmd_mapped = !ptep;
+	struct hagent_target *t = w->t;
+	unsigned int order = pmd_mapped ? folio_order(folio) : 0;
+	unsigned long pages = 1UL << order;
+	struct hagent_entry *e;
+	enum hagent_tier tier;
+	int nid, err;
+
+	e = hagent_table_lookup(&t->table, vpfn);
+	if (e) {
+		if (hagent_abit && e->folio == folio && hagent_walk_young(w, ptep, pmdp))
+			hagent_sample_push(t, vpfn << PAGE_SHIFT, 1, HAGENT_SRC_ABIT, 0, false);
+		return;
+	}
+	if (!folio_test_anon(folio))
+		return;		/* the huge zero page, a racing file page */
+	if (vma->vm_flags & VM_LOCKED)
+		return hagent_skip(t, HAGENT_CTR_SKIP_LOCKED, pages);
+	if (folio_test_ksm(folio))
+		return hagent_skip(t, HAGENT_CTR_SKIP_KSM, pages);
+	if (!pmd_mapped && folio_test_large(folio))
+		return hagent_skip(t, HAGENT_CTR_SKIP_LARGE_PTE, pages);
+	if (!PageAnonExclusive(page) ||
+	    (pmd_mapped ? folio_entire_mapcount(folio) : hagent_folio_mapcount_small(folio)) != 1)
+		return hagent_skip(t, HAGENT_CTR_SKIP_SHARED, pages);
+	nid = folio_nid(folio);
+	if (node_isset(nid, t->fast))
+		tier = HAGENT_TIER_FAST;
+	else if (node_isset(nid, t->slow))
+		tier = HAGENT_TIER_SLOW;
+	else
+		return hagent_skip(t, HAGENT_CTR_SKIP_NODE, pages);
+	if (hagent_node_under_pressure(nid))
+		return hagent_skip(t, HAGENT_CTR_SKIP_PRESSURE, pages);
+	if (hagent_max_pages && t->ctr[HAGENT_CTR_MANAGED_FAST] +
+	    t->ctr[HAGENT_CTR_MANAGED_SLOW] + pages > hagent_max_pages)
+		return hagent_skip(t, HAGENT_CTR_SKIP_CAP, pages);
+	/* Fails for a folio in a per-CPU LRU batch or isolated by someone else. */
+	if (!HAGENT_ISOLATED(hagent_sym.folio_isolate_lru(folio)))
+		return hagent_skip(t, HAGENT_CTR_SKIP_NOT_LRU, pages);
+
+	err = hagent_table_insert(&t->table, vpfn, folio, order, &e);
+	if (!err) {
+		err = hagent_heap_insert(&t->heap[tier], e);
+		if (err)
+			hagent_table_delete(&t->table, vpfn);
+	}
+	if (!HAGENT_CHECK(t, !err, "vpfn=%llx err=%d reserved=%u", vpfn, err, w->room)) {
+		hagent_sym.folio_putback_lru(folio);	/* reserved: cannot fail */
+		return;
+	}
+	w->room--;
+	if (hagent_abit)
+		hagent_walk_young(w, ptep, pmdp);
+	t->ctr[tier == HAGENT_TIER_FAST ? HAGENT_CTR_MANAGED_FAST : HAGENT_CTR_MANAGED_SLOW] += pages;
+	t->ctr[HAGENT_CTR_MANAGED_FOLIOS]++;
+	hagent_target_count(t, HAGENT_CTR_ADOPTED, pages);
+	hagent_node_managed_add(nid, pages);
+}
+
+/* Stops the walk at @addr when the pass budget or the reserved room is used up. */
+static int hagent_walk_stop(struct hagent_walk *w, unsigned long addr, unsigned long pages)
+{
+	if (w->budget < pages) {
+		w->resume = addr;
+		return HAGENT_WALK_BUDGET;
+	}
+	if (!w->room) {
+		w->resume = addr;
+		return HAGENT_WALK_NEED_ROOM;
+	}
+	w->budget -= pages;
+	return 0;
+}
+
+static int hagent_walk_pmd(pmd_t *pmd, unsigned long addr, unsigned long next,
+			   struct mm_walk *walk)
+{
+	struct hagent_walk *w = walk->private;
+	spinlock_t *ptl;
+	struct page *page;
+	pmd_t val;
+	int stop;
+
+	if (!pmd_trans_huge(READ_ONCE(*pmd)))
+		return 0;		/* page table: pte_entry */
+	ptl = pmd_lock(walk->mm, pmd);
+	val = *pmd;
+	if (!pmd_trans_huge(val)) {
+		spin_unlock(ptl);	/* split meanwhile: walk its PTEs */
+		return 0;
+	}
+	walk->action = ACTION_CONTINUE;	/* never let the walker split it */
+	stop = pmd_present(val) ? hagent_walk_stop(w, addr, HPAGE_PMD_NR) : 0;
+	if (!stop && pmd_present(val)) {
+		page = pmd_page(val);
+		hagent_adopt(w, walk->vma, page_folio(page), page,
+			     (addr & HPAGE_PMD_MASK) >> PAGE_SHIFT, NULL, pmd);
+	}
+	spin_unlock(ptl);
+	return stop;
+}
+
+static int hagent_walk_pte(pte_t *ptep, unsigned long addr, unsigned long next,
+			   struct mm_walk *walk)
+{
+	struct hagent_walk *w = walk->private;
+	pte_t pte = ptep_get(ptep);
+	unsigned long pfn;
+	struct page *page;
+	int stop;
+
+	if (!pte_present(pte) || pte_special(pte))
+		return 0;
+	pfn = pte_pfn(pte);
+	if (is_zero_pfn(pfn) || !pfn_valid(pfn))
+		return 0;
+	stop = hagent_walk_stop(w, addr, 1);
+	if (stop)
+		return stop;
+	page = pfn_to_page(pfn);
+	hagent_adopt(w, walk->vma, page_folio(page), page, addr >> PAGE_SHIFT, ptep, NULL);
+	return 0;
+}
+
+static int hagent_walk_hugetlb(pte_t *ptep, unsigned long hmask, unsigned long addr,
+			       unsigned long next, struct mm_walk *walk)
+{
+	struct hagent_walk *w = walk->private;
+
+	if (pte_present(hagent_huge_ptep_get(walk->mm, addr, ptep)))
+		hagent_skip(w->t, HAGENT_CTR_SKIP_HUGETLB, (next - addr) >> PAGE_SHIFT);
+	return 0;
+}
+
+/* Private anonymous VMAs only; private hugetlb ones are walked to be counted. */
+static int hagent_walk_test(unsigned long start, unsigned long end, struct mm_walk *walk)
+{
+	struct vm_area_struct *vma = walk->vma;
+
+	if (vma->vm_flags & (VM_SHARED | VM_IO | VM_PFNMAP | VM_MIXEDMAP))
+		return 1;
+	if (is_vm_hugetlb_page(vma))
+		return 0;
+	return vma_is_anonymous(vma) ? 0 : 1;
+}
+
+static const struct mm_walk_ops hagent_adopt_ops = {
+	.pmd_entry = hagent_walk_pmd,
+	.pte_entry = hagent_walk_pte,
+	.hugetlb_entry = hagent_walk_hugetlb,
+	.test_walk = hagent_walk_test,
+	HAGENT_WALK_LOCK
+};
+
+static void hagent_pass_done(struct hagent_target *t)
+{
+	int i;
+
+	for (i = HAGENT_CTR_SKIP_FIRST; i < HAGENT_CTR_SKIP_END; i++) {
+		t->ctr[i] = t->pass[i];
+		t->pass[i] = 0;
+	}
+	hagent_target_count(t, HAGENT_CTR_SCANS, 1);
+	t->scan_cursor = 0;
+}
+
+/*
+ * One pass, or @budget pages of one, from where the last one stopped.  @full
+ * starts over at address 0 and ignores the budget (enable).
+ */
+void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full)
+{
+	struct mm_struct *mm = t->mm;
+	struct hagent_walk w = { .t = t, .budget = budget };
+	unsigned long start;
+	int ret, i;
+
+	if (!mmget_not_zero(mm))
+		return;		/* exiting: ->release does the rest */
+	hagent_sym.lru_add_drain_all();	/* fresh faults sit in per-CPU batches */
+	mmap_read_lock(mm);
+	mutex_lock(&t->lock);
+	start = full ? 0 : t->scan_cursor;
+	if (full)
+		for (i = HAGENT_CTR_SKIP_FIRST; i < HAGENT_CTR_SKIP_END; i++)
+			t->pass[i] = 0;
+	while (!t->dead) {
+		if (hagent_table_reserve(&t->table, HAGENT_SCAN_BATCH) ||
+		    hagent_heap_reserve(&t->heap[HAGENT_TIER_FAST], HAGENT_SCAN_BATCH) ||
+		    hagent_heap_reserve(&t->heap[HAGENT_TIER_SLOW], HAGENT_SCAN_BATCH))
+			break;		/* no memory: try again next pass */
+		w.room = HAGENT_SCAN_BATCH;
+		ret = hagent_sym.walk_page_range(mm, start, mm->task_size, &hagent_adopt_ops, &w);
+		if (w.cleared) {
+			/*
+			 * Without a flush a cached translation keeps the CPU from
+			 * setting the bit again, and a hot page looks cold.
+			 */
+			hagent_sym.flush_tlb_mm_range(mm, 0, TLB_FLUSH_ALL, PAGE_SHIFT, false);
+			hagent_target_count(t, HAGENT_CTR_ABIT_FLUSHES, 1);
+			w.cleared = false;
+		}
+		if (ret == HAGENT_WALK_BUDGET) {
+			t->scan_cursor = w.resume;
+			break;
+		}
+		if (ret != HAGENT_WALK_NEED_ROOM) {
+			hagent_pass_done(t);
+			break;
+		}
+		start = w.resume;
+		/* Let faults, unmaps and the notifier in between batches. */
+		mutex_unlock(&t->lock);
+		mmap_read_unlock(mm);
+		cond_resched();
+		mmap_read_lock(mm);
+		mutex_lock(&t->lock);
+	}
+	mutex_unlock(&t->lock);
+	mmap_read_unlock(mm);
+	mmput(mm);
+}
+
+void hagent_target_revalidate(struct hagent_target *t)
+{
+	struct hagent_entry *e;
+	u32 cursor, fast, slow;
+
+	mutex_lock(&t->lock);
+	/* Cheap invariants every pass: every entry is in one heap, and counted. */
+	fast = hagent_heap_count(&t->heap[HAGENT_TIER_FAST]);
+	slow = hagent_heap_count(&t->heap[HAGENT_TIER_SLOW]);
+	if (!t->dead &&
+	    (!HAGENT_CHECK(t, hagent_table_count(&t->table) == fast + slow,
+			   "entries=%u fast=%u slow=%u", hagent_table_count(&t->table), fast, slow) ||
+	     !HAGENT_CHECK(t, t->ctr[HAGENT_CTR_MANAGED_FOLIOS] == hagent_table_count(&t->table),
+			   "managed_folios=%llu entries=%u", t->ctr[HAGENT_CTR_MANAGED_FOLIOS],
+			   hagent_table_count(&t->table)))) {
+		mutex_unlock(&t->lock);
+		return;
+	}
+	hagent_table_for_each(&t->table, e, cursor) {
+		if (folio_mapped(e->folio))
+			continue;
+		hagent_target_count(t, HAGENT_CTR_ORPHANS, 1);
+		hagent_target_release_entry(t, e, HAGENT_CTR_REL_ORPHAN);
+	}
+	mutex_unlock(&t->lock);
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The counters hagent exports, per target and in total, by name.  Names are
+ * part of what operators and scripts read (netlink STATS, debugfs, hagentctl
+ * stats --json), so a name never changes meaning; new ones are appended.
+ *
+ * Kinds:
+ *   G  gauge: the current value (totals: summed over live targets)
+ *   C  cumulative since the target was enabled (totals: since module load,
+ *      exited and disabled targets included)
+ *   P  measured over the most recent complete scan pass (totals: summed
+ *      over live targets)
+ * Pages are base pages: a 2 MiB THP counts 512.
+ */
+#ifndef _HAGENT_COUNTERS_H
+#define _HAGENT_COUNTERS_H
+
+#define HAGENT_COUNTERS(X)						\
+	X(MANAGED_FAST,		G, "managed_pages.fast")		\
+	X(MANAGED_SLOW,		G, "managed_pages.slow")		\
+	X(MANAGED_FOLIOS,	G, "managed_folios")			\
+	X(ADOPTED,		C, "adopted")				\
+	X(REL_DISABLE,		C, "released.disable")			\
+	X(REL_EXIT,		C, "released.exit")			\
+	X(REL_UNMAP,		C, "released.unmap")			\
+	X(REL_FORK,		C, "released.fork")			\
+	X(REL_ORPHAN,		C, "released.orphan")			\
+	X(REL_SHRINKER,		C, "released.shrinker")			\
+	X(REL_UNLOAD,		C, "released.unload")			\
+	X(REL_FAILSAFE,		C, "released.failsafe")			\
+	X(SKIP_LOCKED,		P, "skipped.locked")			\
+	X(SKIP_HUGETLB,		P, "skipped.hugetlb")			\
+	X(SKIP_KSM,		P, "skipped.ksm")			\
+	X(SKIP_SHARED,		P, "skipped.shared")			\
+	X(SKIP_LARGE_PTE,	P, "skipped.large_pte")			\
+	X(SKIP_NOT_LRU,		P, "skipped.not_lru")			\
+	X(SKIP_NODE,		P, "skipped.node")			\
+	X(SKIP_CAP,		P, "skipped.cap")			\
+	X(SKIP_PRESSURE,	P, "skipped.pressure")			\
+	X(ORPHANS,		C, "orphans")				\
+	X(SCANS,		C, "scans")					\
+	X(ABIT_FLUSHES,		C, "abit.tlb_flushes")
+
+#define HAGENT_CTR_ENUM(id, kind, name) HAGENT_CTR_##id,
+enum hagent_ctr {
+	HAGENT_COUNTERS(HAGENT_CTR_ENUM)
+	HAGENT_CTR_NR
+};
+#undef HAGENT_CTR_ENUM
+
+/* The first and one-past-last of the released.* and skipped.* runs. */
+#define HAGENT_CTR_REL_FIRST	HAGENT_CTR_REL_DISABLE
+#define HAGENT_CTR_REL_END	(HAGENT_CTR_REL_FAILSAFE + 1)
+#define HAGENT_CTR_SKIP_FIRST	HAGENT_CTR_SKIP_LOCKED
+#define HAGENT_CTR_SKIP_END	(HAGENT_CTR_SKIP_PRESSURE + 1)
+
+/* Module-wide counters that belong to no target (totals only). */
+#define HAGENT_GLOBAL_COUNTERS(X)					\
+	X(TARGETS_ENABLED,	"targets.enabled")			\
+	X(TARGETS_DISABLED,	"targets.disabled")			\
+	X(TARGETS_EXITED,	"targets.exited")			\
+	X(TARGETS_FAILSAFE,	"targets.failsafe")			\
+	X(CHECKS_FAILED,	"checks.failed")
+
+#define HAGENT_GCTR_ENUM(id, name) HAGENT_GCTR_##id,
+enum hagent_gctr {
+	HAGENT_GLOBAL_COUNTERS(HAGENT_GCTR_ENUM)
+	HAGENT_GCTR_NR
+};
+#undef HAGENT_GCTR_ENUM
+
+extern const char *const hagent_ctr_names[HAGENT_CTR_NR];
+extern const char hagent_ctr_kinds[HAGENT_CTR_NR];
+extern const char *const hagent_gctr_names[HAGENT_GCTR_NR];
+
+#endif /* _HAGENT_COUNTERS_H */

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Giving memory back under pressure.  Managed folios are off the LRU, so
+ * reclaim cannot see them; this shrinker lets it ask.  For a node under
+ * pressure it returns, from every target, the folios least worth keeping in
+ * that node's tier -- the coldest of the fast heap (its top), or leaves of
+ * the slow heap (the cold end of a max-heap) -- to the LRU, where reclaim
+ * can then swap them.  Adoption then leaves that node alone for a while
+ * (hagent_node_pressure), so the two do not trade the same folios.
+ *
+ * Reclaim can run inside hagent's own allocations, with hagent's locks held:
+ * the shrinker only ever try-locks.
+ */
+#include <linux/mm.h>
+#include <linux/shrinker.h>
+#include "compat.h"
+#include "shrinker.h"
+#include "target.h"
+
+static struct shrinker *hagent_shrinker;
+
+static unsigned long hagent_shrink_count(struct shrinker *s, struct shrink_control *sc)
+{
+	return hagent_node_managed(sc->nid) ?: SHRINK_EMPTY;
+}
+
+static unsigned long hagent_shrink_target(struct hagent_target *t, int nid, unsigned long want)
+{
+	unsigned long freed = 0;
+	struct hagent_heap *h;
+	struct hagent_entry *e;
+	bool fast;
+
+	if (node_isset(nid, t->fast))
+		fast = true;
+	else if (node_isset(nid, t->slow))
+		fast = false;
+	else
+		return 0;
+	if (!mutex_trylock(&t->lock))
+		return 0;
+	h = &t->heap[fast ? HAGENT_TIER_FAST : HAGENT_TIER_SLOW];
+	while (freed < want && !t->dead && hagent_heap_count(h)) {
+		e = fast ? hagent_heap_peek(h) : hagent_heap_at(h, hagent_heap_count(h) - 1);
+		freed += 1UL << e->order;
+		hagent_target_release_entry(t, e, HAGENT_CTR_REL_SHRINKER);
+	}
+	mutex_unlock(&t->lock);
+	return freed;
+}
+
+static unsigned long hagent_shrink_scan(struct shrinker *s, struct shrink_control *sc)
+{
+	struct hagent_target *t;
+	unsigned long freed = 0;
+
+	hagent_node_pressure(sc->nid);
+	if (!mutex_trylock(&hagent_targets_lock))
+		return SHRINK_STOP;
+	list_for_each_entry(t, &hagent_targets, node) {
+		if (freed >= sc->nr_to_scan)
+			break;
+		freed += hagent_shrink_target(t, sc->nid, sc->nr_to_scan - freed);
+	}
+	mutex_unlock(&hagent_targets_lock);
+	return freed ?: SHRINK_STOP;
+}
+
+int hagent_shrinker_init(void)
+{
+	hagent_shrinker = hagent_shrinker_create(hagent_shrink_count, hagent_shrink_scan, "hagent");
+	return hagent_shrinker ? 0 : -ENOMEM;
+}
+
+void hagent_shrinker_exit(void)
+{
+	hagent_shrinker_destroy(hagent_shrinker);
+	hagent_shrinker = NULL;
+}

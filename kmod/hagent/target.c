@@ -1,0 +1,571 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Managed processes: enabling and disabling them, and every path by which a
+ * managed folio goes back to the kernel's LRU.
+ *
+ * A managed folio is isolated from the LRU and held by hagent's isolation
+ * reference; it is recorded in its target's table and in the heap of its
+ * tier.  It goes back (folio_putback_lru: LRU add + reference drop) when:
+ *   - its mapping changes: munmap, mremap, MADV_DONTNEED/FREE, THP split,
+ *     COW (invalidate_range_start, any event but mprotect and soft-dirty);
+ *   - fork write-protects it for sharing (MMU_NOTIFY_PROTECTION_PAGE);
+ *   - the process exits (->release runs before the address space is torn down);
+ *   - management stops: disable, module unload (->release via unregister);
+ *   - nobody maps it any more (revalidation, adopt.c);
+ *   - reclaim asks (shrinker.c).
+ *
+ * Locking: hagent_targets_lock (mutex) guards the list and is held by the
+ * netlink handlers and the policy thread while they use a target, so a
+ * target on the list is never freed under them.  target->lock (mutex) guards
+ * the target's structures; the notifier takes it, or only tries to when the
+ * range is not blockable (OOM reaper), returning -EAGAIN.  Whoever takes a
+ * target off the list destroys it.
+ */
+#include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/nodemask.h>
+#include <linux/pid.h>
+#include <linux/random.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include "check.h"
+#include "netlink.h"
+#include "symbols.h"
+#include "target.h"
+#include "tier.h"
+
+LIST_HEAD(hagent_targets);
+DEFINE_MUTEX(hagent_targets_lock);
+
+static atomic64_t hagent_ctr_totals[HAGENT_CTR_NR];
+static atomic64_t hagent_gctr_totals[HAGENT_GCTR_NR];
+static atomic_long_t hagent_node_pages[MAX_NUMNODES];
+static unsigned long hagent_node_pressure_until[MAX_NUMNODES];
+static struct workqueue_struct *hagent_wq;
+
+#define HAGENT_CTR_NAME(id, kind, name) [HAGENT_CTR_##id] = name,
+const char *const hagent_ctr_names[HAGENT_CTR_NR] = { HAGENT_COUNTERS(HAGENT_CTR_NAME) };
+#define HAGENT_CTR_KIND(id, kind, name) [HAGENT_CTR_##id] = #kind[0],
+const char hagent_ctr_kinds[HAGENT_CTR_NR] = { HAGENT_COUNTERS(HAGENT_CTR_KIND) };
+#define HAGENT_GCTR_NAME(id, name) [HAGENT_GCTR_##id] = name,
+const char *const hagent_gctr_names[HAGENT_GCTR_NR] = { HAGENT_GLOBAL_COUNTERS(HAGENT_GCTR_NAME) };
+
+/* How long adoption leaves a node alone after reclaim asked for memory there. */
+#define HAGENT_PRESSURE_BACKOFF (10 * HZ)
+
+unsigned long hagent_node_managed(int nid)
+{
+	return max_t(long, 0, atomic_long_read(&hagent_node_pages[nid]));
+}
+
+void hagent_node_managed_add(int nid, long pages)
+{
+	atomic_long_add(pages, &hagent_node_pages[nid]);
+}
+
+void hagent_node_pressure(int nid)
+{
+	WRITE_ONCE(hagent_node_pressure_until[nid], jiffies + HAGENT_PRESSURE_BACKOFF);
+}
+
+bool hagent_node_under_pressure(int nid)
+{
+	unsigned long until = READ_ONCE(hagent_node_pressure_until[nid]);
+
+	return until && time_before(jiffies, until);
+}
+
+void hagent_target_count(struct hagent_target *t, enum hagent_ctr c, u64 n)
+{
+	t->ctr[c] += n;
+	if (hagent_ctr_kinds[c] == 'C')
+		atomic64_add(n, &hagent_ctr_totals[c]);
+}
+
+void hagent_target_release_entry(struct hagent_target *t, struct hagent_entry *e,
+				 enum hagent_ctr why)
+{
+	struct folio *folio = e->folio;
+	unsigned long pages = 1UL << e->order;
+
+	u64 vpfn = e->vpfn;
+	int err = 0;
+
+	if (e->heap_pos != HAGENT_HEAP_NONE)
+		err = hagent_heap_delete(&t->heap[e->tier], e);
+	HAGENT_CHECK(t, !err, "vpfn=%llx err=%d", vpfn, err);
+	t->ctr[e->tier == HAGENT_TIER_FAST ? HAGENT_CTR_MANAGED_FAST :
+					     HAGENT_CTR_MANAGED_SLOW] -= pages;
+	t->ctr[HAGENT_CTR_MANAGED_FOLIOS]--;
+	err = hagent_table_delete(&t->table, vpfn);	/* e is gone from here on */
+	HAGENT_CHECK(t, !err, "vpfn=%llx err=%d", vpfn, err);
+	hagent_target_count(t, why, pages);
+	hagent_node_managed_add(folio_nid(folio), -(long)pages);
+	hagent_sym.folio_putback_lru(folio);
+}
+
+static void hagent_target_release_all(struct hagent_target *t, enum hagent_ctr why)
+{
+	struct hagent_entry *e;
+	u32 cursor;
+
+	hagent_table_for_each(&t->table, e, cursor)
+		hagent_target_release_entry(t, e, why);
+}
+
+/* Every entry overlapping [start, end), THPs that begin before start included. */
+static void hagent_target_release_range(struct hagent_target *t, unsigned long start,
+					unsigned long end, enum hagent_ctr why)
+{
+	u64 first = start >> PAGE_SHIFT, last = (end - 1) >> PAGE_SHIFT;
+	struct hagent_entry *e;
+	u32 cursor;
+	u64 v;
+
+	if (end <= start || !hagent_table_count(&t->table))
+		return;
+	if (last - first >= hagent_table_count(&t->table)) {
+		hagent_table_for_each(&t->table, e, cursor)
+			if (e->vpfn <= last && e->vpfn + (1ULL << e->order) > first)
+				hagent_target_release_entry(t, e, why);
+		return;
+	}
+	/* Only order-0 and PMD-mapped folios are managed (adopt.c). */
+	e = hagent_table_lookup(&t->table, ALIGN_DOWN(first, HPAGE_PMD_NR));
+	if (e && e->vpfn < first && e->vpfn + (1ULL << e->order) > first)
+		hagent_target_release_entry(t, e, why);
+	for (v = first; v <= last; v++) {
+		e = hagent_table_lookup(&t->table, v);
+		if (e)
+			hagent_target_release_entry(t, e, why);
+	}
+}
+
+static int hagent_mn_invalidate_range_start(struct mmu_notifier *mn,
+					    const struct mmu_notifier_range *range)
+{
+	struct hagent_target *t = container_of(mn, struct hagent_target, mn);
+	enum hagent_ctr why;
+
+	switch (range->event) {
+	case MMU_NOTIFY_PROTECTION_VMA:	/* mprotect, NUMA hinting: same folios, same owner */
+	case MMU_NOTIFY_SOFT_DIRTY:
+		return 0;
+	case MMU_NOTIFY_PROTECTION_PAGE:	/* fork: the folios become shared */
+		why = HAGENT_CTR_REL_FORK;
+		break;
+	default:
+		why = HAGENT_CTR_REL_UNMAP;
+		break;
+	}
+	if (mmu_notifier_range_blockable(range))
+		mutex_lock(&t->lock);
+	else if (!mutex_trylock(&t->lock))
+		return -EAGAIN;
+	if (!t->dead)
+		hagent_target_release_range(t, range->start, range->end, why);
+	mutex_unlock(&t->lock);
+	return 0;
+}
+
+/*
+ * The process exits (exit_mmap, before the unmap), or the notifier is
+ * unregistered (disable, unload).  May run twice when the two race; the
+ * second run finds the target dead.
+ */
+static void hagent_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
+{
+	struct hagent_target *t = container_of(mn, struct hagent_target, mn);
+	bool exited;
+
+	mutex_lock(&t->lock);
+	if (t->dead) {
+		mutex_unlock(&t->lock);
+		return;
+	}
+	exited = !READ_ONCE(t->disabling);
+	hagent_target_release_all(t, exited ? HAGENT_CTR_REL_EXIT : t->disable_reason);
+	t->dead = true;
+	mutex_unlock(&t->lock);
+	if (exited)
+		queue_work(hagent_wq, &t->exit_work);
+}
+
+static const struct mmu_notifier_ops hagent_mn_ops = {
+	.release = hagent_mn_release,
+	.invalidate_range_start = hagent_mn_invalidate_range_start,
+};
+
+static void hagent_target_free(struct hagent_target *t)
+{
+	int i;
+
+	for (i = 0; i < __HAGENT_TIER_LAST; i++)
+		hagent_heap_destroy(&t->heap[i]);
+	hagent_sketch_destroy(&t->sketch);
+	hagent_table_destroy(&t->table);
+	mutex_destroy(&t->lock);
+	if (t->mm)
+		mmdrop(t->mm);
+	kfree(t);
+}
+
+/*
+ * The caller took @t off the list.  Gives everything back and frees it.
+ * @self: the target's work item the caller runs in, if any.
+ */
+static void hagent_target_destroy(struct hagent_target *t, enum hagent_ctr why,
+				  struct work_struct *self)
+{
+	t->disable_reason = why;
+	WRITE_ONCE(t->disabling, true);
+	/* Runs ->release if the process has not exited; drops the mm. */
+	mmu_notifier_unregister(&t->mn, t->mm);
+	if (self != &t->exit_work)
+		cancel_work_sync(&t->exit_work);
+	if (self != &t->failsafe_work)
+		cancel_work_sync(&t->failsafe_work);
+	/* No NMI producer still sees @t, and no ring still holds a sample of it. */
+	synchronize_rcu();
+	mutex_lock(&hagent_targets_lock);
+	hagent_sample_drain();
+	mutex_unlock(&hagent_targets_lock);
+	hagent_target_free(t);
+}
+
+static void hagent_target_exit_work(struct work_struct *work)
+{
+	struct hagent_target *t = container_of(work, struct hagent_target, exit_work);
+	bool owned;
+
+	mutex_lock(&hagent_targets_lock);
+	owned = !list_empty(&t->node);
+	if (owned) {
+		list_del_init(&t->node);
+		hagent_sample_targets_changed();
+	}
+	mutex_unlock(&hagent_targets_lock);
+	if (!owned)
+		return;		/* disable or unload got there first */
+	atomic64_inc(&hagent_gctr_totals[HAGENT_GCTR_TARGETS_EXITED]);
+	hagent_event_send(HAGENT_EV_TARGET_EXITED, t->pid, GFP_KERNEL,
+			  "pid %d (%s) exited; %llu pages given back", t->pid, t->comm,
+			  t->ctr[HAGENT_CTR_REL_EXIT]);
+	hagent_target_destroy(t, HAGENT_CTR_REL_EXIT, &t->exit_work);
+}
+
+static void hagent_target_failsafe_work(struct work_struct *work)
+{
+	struct hagent_target *t = container_of(work, struct hagent_target, failsafe_work);
+	bool owned;
+
+	mutex_lock(&hagent_targets_lock);
+	owned = !list_empty(&t->node);
+	if (owned) {
+		list_del_init(&t->node);
+		hagent_sample_targets_changed();
+	}
+	mutex_unlock(&hagent_targets_lock);
+	if (!owned)
+		return;
+	atomic64_inc(&hagent_gctr_totals[HAGENT_GCTR_TARGETS_FAILSAFE]);
+	hagent_event_send(HAGENT_EV_TARGET_FAILSAFE, t->pid, GFP_KERNEL,
+			  "pid %d (%s): check failed, every folio given back, no longer managed",
+			  t->pid, t->comm);
+	pr_warn("pid %d (%s): check failed, every folio given back, no longer managed\n",
+		t->pid, t->comm);
+	hagent_target_destroy(t, HAGENT_CTR_REL_FAILSAFE, &t->failsafe_work);
+}
+
+void hagent_target_failsafe(struct hagent_target *t)
+{
+	if (atomic_xchg(&t->failed, 1) == 0)
+		queue_work(hagent_wq, &t->failsafe_work);
+}
+
+struct hagent_target *hagent_target_find(pid_t tgid)
+{
+	struct hagent_target *t;
+
+	lockdep_assert_held(&hagent_targets_lock);
+	list_for_each_entry(t, &hagent_targets, node)
+		if (t->pid == tgid)
+			return t;
+	return NULL;
+}
+
+static struct hagent_target *hagent_target_find_mm(struct mm_struct *mm)
+{
+	struct hagent_target *t;
+
+	list_for_each_entry(t, &hagent_targets, node)
+		if (t->mm == mm)
+			return t;
+	return NULL;
+}
+
+u32 hagent_nr_targets(void)
+{
+	struct hagent_target *t;
+	u32 n = 0;
+
+	mutex_lock(&hagent_targets_lock);
+	list_for_each_entry(t, &hagent_targets, node)
+		n++;
+	mutex_unlock(&hagent_targets_lock);
+	return n;
+}
+
+/* Parses @s (a node list) into @mask; every node must be an online memory node. */
+static int hagent_parse_nodes(const char *s, const char *tier, nodemask_t *mask,
+			      struct netlink_ext_ack *extack)
+{
+	int nid;
+
+	if (nodelist_parse(s, *mask)) {
+		HAGENT_SET_ERR_MSG_FMT(extack, "bad %s node list \"%s\"", tier, s);
+		return -EINVAL;
+	}
+	if (nodes_empty(*mask)) {
+		HAGENT_SET_ERR_MSG_FMT(extack, "empty %s node list", tier);
+		return -EINVAL;
+	}
+	for_each_node_mask(nid, *mask) {
+		if (nid >= MAX_NUMNODES || !node_state(nid, N_MEMORY)) {
+			HAGENT_SET_ERR_MSG_FMT(extack, "%s node %d does not exist or has no memory",
+					       tier, nid);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int hagent_target_tiers(const char *fast_s, const char *slow_s, nodemask_t *fast,
+			       nodemask_t *slow, struct netlink_ext_ack *extack)
+{
+	nodemask_t both;
+	bool two_tiers = hagent_tier_default(fast, slow);
+	int err;
+
+	if (fast_s) {
+		err = hagent_parse_nodes(fast_s, "fast", fast, extack);
+		if (err)
+			return err;
+		if (!slow_s)
+			nodes_andnot(*slow, *slow, *fast);
+	}
+	if (slow_s) {
+		err = hagent_parse_nodes(slow_s, "slow", slow, extack);
+		if (err)
+			return err;
+		if (!fast_s)
+			nodes_andnot(*fast, *fast, *slow);
+	}
+	if (!fast_s && !slow_s && !two_tiers) {
+		NL_SET_ERR_MSG(extack,
+			       "this machine has no two memory tiers (every memory node has CPUs, or none has); name them with fast and slow node lists");
+		return -EINVAL;
+	}
+	nodes_and(both, *fast, *slow);
+	if (!nodes_empty(both)) {
+		HAGENT_SET_ERR_MSG_FMT(extack, "node %d is in both the fast and the slow tier",
+				       first_node(both));
+		return -EINVAL;
+	}
+	if (nodes_empty(*fast) || nodes_empty(*slow)) {
+		NL_SET_ERR_MSG(extack, "need at least one fast and one slow memory node");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct hagent_target *hagent_target_new(struct mm_struct *mm)
+{
+	unsigned long anon = get_mm_counter(mm, MM_ANONPAGES);
+	u32 capacity = min_t(unsigned long, anon + 64, hagent_max_pages ?: U32_MAX / 4);
+	struct hagent_target *t;
+	int i;
+
+	t = kzalloc(sizeof(*t), GFP_KERNEL);
+	if (!t)
+		return NULL;
+	INIT_LIST_HEAD(&t->node);
+	INIT_WORK(&t->exit_work, hagent_target_exit_work);
+	INIT_WORK(&t->failsafe_work, hagent_target_failsafe_work);
+	mutex_init(&t->lock);
+	t->mn.ops = &hagent_mn_ops;
+	if (hagent_table_init(&t->table, capacity) ||
+	    hagent_sketch_init(&t->sketch, capacity, get_random_u64()))
+		goto fail;
+	for (i = 0; i < __HAGENT_TIER_LAST; i++)
+		if (hagent_heap_init(&t->heap[i], &t->table, i, capacity / 2 + 1))
+			goto fail;
+	return t;
+fail:
+	hagent_target_free(t);
+	return NULL;
+}
+
+int hagent_target_enable(pid_t pid, const char *fast_s, const char *slow_s,
+			 struct netlink_ext_ack *extack, pid_t *tgid)
+{
+	struct task_struct *task;
+	struct hagent_target *t;
+	nodemask_t fast, slow;
+	struct mm_struct *mm;
+	struct pid *p;
+	int err;
+
+	if (pid <= 0) {
+		NL_SET_ERR_MSG(extack, "pid must be positive");
+		return -EINVAL;
+	}
+	err = hagent_target_tiers(fast_s, slow_s, &fast, &slow, extack);
+	if (err)
+		return err;
+	p = find_get_pid(pid);
+	task = p ? get_pid_task(p, PIDTYPE_PID) : NULL;
+	put_pid(p);
+	if (!task) {
+		HAGENT_SET_ERR_MSG_FMT(extack, "no process with pid %d", pid);
+		return -ESRCH;
+	}
+	if (task->flags & PF_KTHREAD) {
+		put_task_struct(task);
+		HAGENT_SET_ERR_MSG_FMT(extack, "pid %d is a kernel thread", pid);
+		return -EINVAL;
+	}
+	mm = get_task_mm(task);	/* keeps the address space up during adoption */
+	*tgid = task_tgid_nr(task);
+	if (!mm) {
+		put_task_struct(task);
+		HAGENT_SET_ERR_MSG_FMT(extack, "process %d is exiting", pid);
+		return -ESRCH;
+	}
+	t = hagent_target_new(mm);
+	if (!t) {
+		put_task_struct(task);
+		mmput(mm);
+		return -ENOMEM;
+	}
+	t->pid = *tgid;
+	get_task_comm(t->comm, task);
+	put_task_struct(task);
+	t->fast = fast;
+	t->slow = slow;
+	mmgrab(mm);		/* the mm_struct outlives the notifier for late samples */
+	t->mm = mm;
+
+	mutex_lock(&hagent_targets_lock);
+	if (hagent_target_find_mm(mm)) {
+		HAGENT_SET_ERR_MSG_FMT(extack, "pid %d is already managed", *tgid);
+		err = -EEXIST;
+		goto unlock;
+	}
+	err = mmu_notifier_register(&t->mn, mm);
+	if (err)
+		goto unlock;
+	list_add_tail(&t->node, &hagent_targets);
+	hagent_sample_targets_changed();
+	atomic64_inc(&hagent_gctr_totals[HAGENT_GCTR_TARGETS_ENABLED]);
+	hagent_target_scan(t, ULONG_MAX, true);
+	hagent_event_send(HAGENT_EV_TARGET_ENABLED, t->pid, GFP_KERNEL,
+			  "managing pid %d (%s): %llu pages adopted", t->pid, t->comm,
+			  t->ctr[HAGENT_CTR_ADOPTED]);
+	t = NULL;
+unlock:
+	mutex_unlock(&hagent_targets_lock);
+	if (t)
+		hagent_target_free(t);
+	/* Last: if the process exited meanwhile, this runs exit_mmap and ->release. */
+	mmput(mm);
+	return err;
+}
+
+int hagent_target_disable(pid_t pid, struct netlink_ext_ack *extack)
+{
+	struct hagent_target *t;
+
+	mutex_lock(&hagent_targets_lock);
+	t = hagent_target_find(pid);
+	if (t) {
+		list_del_init(&t->node);
+		hagent_sample_targets_changed();
+	}
+	mutex_unlock(&hagent_targets_lock);
+	if (!t) {
+		HAGENT_SET_ERR_MSG_FMT(extack, "pid %d is not managed", pid);
+		return -ENOENT;
+	}
+	atomic64_inc(&hagent_gctr_totals[HAGENT_GCTR_TARGETS_DISABLED]);
+	hagent_event_send(HAGENT_EV_TARGET_DISABLED, t->pid, GFP_KERNEL,
+			  "stopped managing pid %d (%s)", t->pid, t->comm);
+	hagent_target_destroy(t, HAGENT_CTR_REL_DISABLE, NULL);
+	return 0;
+}
+
+void hagent_target_counters(struct hagent_target *t, u64 *out)
+{
+	mutex_lock(&t->lock);
+	memcpy(out, t->ctr, sizeof(t->ctr));
+	mutex_unlock(&t->lock);
+}
+
+void hagent_totals(u64 *ctr, u64 *gctr)
+{
+	u64 one[HAGENT_CTR_NR];
+	struct hagent_target *t;
+	int i;
+
+	for (i = 0; i < HAGENT_CTR_NR; i++)
+		ctr[i] = hagent_ctr_kinds[i] == 'C' ? atomic64_read(&hagent_ctr_totals[i]) : 0;
+	for (i = 0; i < HAGENT_GCTR_NR; i++)
+		gctr[i] = atomic64_read(&hagent_gctr_totals[i]);
+	gctr[HAGENT_GCTR_CHECKS_FAILED] = hagent_checks_failed();
+	mutex_lock(&hagent_targets_lock);
+	list_for_each_entry(t, &hagent_targets, node) {
+		hagent_target_counters(t, one);
+		for (i = 0; i < HAGENT_CTR_NR; i++)
+			if (hagent_ctr_kinds[i] != 'C')
+				ctr[i] += one[i];
+	}
+	mutex_unlock(&hagent_targets_lock);
+}
+
+void hagent_target_decay(struct hagent_target *t)
+{
+	int i;
+
+	hagent_sketch_decay(&t->sketch);
+	for (i = 0; i < __HAGENT_TIER_LAST; i++)
+		hagent_heap_decay(&t->heap[i]);
+}
+
+int hagent_targets_init(void)
+{
+	hagent_wq = alloc_workqueue("hagent", WQ_UNBOUND, 0);
+	return hagent_wq ? 0 : -ENOMEM;
+}
+
+/* Module unload: give everything back.  The policy thread is already stopped. */
+void hagent_targets_exit(void)
+{
+	struct hagent_target *t;
+
+	for (;;) {
+		mutex_lock(&hagent_targets_lock);
+		t = list_first_entry_or_null(&hagent_targets, struct hagent_target, node);
+		if (t) {
+			list_del_init(&t->node);
+			hagent_sample_targets_changed();
+		}
+		mutex_unlock(&hagent_targets_lock);
+		if (!t)
+			break;
+		hagent_event_send(HAGENT_EV_TARGET_DISABLED, t->pid, GFP_KERNEL,
+				  "stopped managing pid %d (%s): module unloading", t->pid, t->comm);
+		hagent_target_destroy(t, HAGENT_CTR_REL_UNLOAD, NULL);
+	}
+	destroy_workqueue(hagent_wq);	/* drains exit work that lost the race */
+}

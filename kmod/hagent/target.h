@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _HAGENT_TARGET_H
+#define _HAGENT_TARGET_H
+
+#include <linux/list.h>
+#include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
+#include <linux/netlink.h>
+#include <linux/nodemask.h>
+#include <linux/sched.h>
+#include <linux/workqueue.h>
+#include "counters.h"
+#include "heap.h"
+#include "sample.h"
+#include "sketch.h"
+#include "table.h"
+
+/*
+ * A managed process.  Lock order: hagent_targets_lock -> the mm's mmap_lock
+ * -> target->lock -> page table locks -> lruvec locks.  target->lock is never
+ * held across migrate_pages() or mmput(): both can call back into the
+ * notifier, which takes it.
+ */
+struct hagent_target {
+	struct list_head node;		/* in hagent_targets, under hagent_targets_lock */
+	pid_t pid;			/* thread group id */
+	char comm[TASK_COMM_LEN];
+	struct mm_struct *mm;		/* mm_count held by the notifier registration */
+	struct mmu_notifier mn;
+	nodemask_t fast, slow;		/* set at enable, then read-only */
+	struct work_struct exit_work;	/* destroys the target after its process exited */
+	struct work_struct failsafe_work; /* shuts the target down after a failed check */
+	atomic_t failed;		/* a check failed: failsafe_work is queued */
+	bool disabling;			/* set before mmu_notifier_unregister() */
+	enum hagent_ctr disable_reason;
+	struct hagent_sample_stats samples;	/* atomic: pushed from any context */
+
+	/* lock guards everything below. */
+	struct mutex lock;
+	bool dead;			/* everything given back; adopt nothing more */
+	struct hagent_table table;
+	struct hagent_heap heap[__HAGENT_TIER_LAST];	/* by enum hagent_tier */
+	struct hagent_sketch sketch;	/* vpfn -> decaying access count */
+	u64 ctr[HAGENT_CTR_NR];		/* see counters.h */
+	u64 pass[HAGENT_CTR_NR];	/* skipped.* of the scan pass in progress */
+	unsigned long scan_cursor;	/* where the next budgeted pass resumes */
+};
+
+/* hagent_targets and hagent_targets_lock: every managed process. */
+extern struct list_head hagent_targets;
+extern struct mutex hagent_targets_lock;
+
+int hagent_targets_init(void);
+void hagent_targets_exit(void);
+
+int hagent_target_enable(pid_t pid, const char *fast, const char *slow,
+			 struct netlink_ext_ack *extack, pid_t *tgid);
+int hagent_target_disable(pid_t pid, struct netlink_ext_ack *extack);
+/* Under hagent_targets_lock. */
+struct hagent_target *hagent_target_find(pid_t tgid);
+u32 hagent_nr_targets(void);
+
+/* Snapshot of a target's counters, taken under its lock. */
+void hagent_target_counters(struct hagent_target *t, u64 *out);
+/* Totals: cumulative since load, gauges summed over live targets. */
+void hagent_totals(u64 *ctr, u64 *gctr);
+
+/* Under target->lock: give one entry's folio back to the LRU. */
+void hagent_target_release_entry(struct hagent_target *t, struct hagent_entry *e,
+				 enum hagent_ctr why);
+/* Under target->lock: bump a counter (and its total when cumulative). */
+void hagent_target_count(struct hagent_target *t, enum hagent_ctr c, u64 n);
+
+/* adopt.c: walk the address space and take over folios; budget in pages. */
+void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full);
+/* Give back folios nobody maps any more (a missed or raced unmap). */
+void hagent_target_revalidate(struct hagent_target *t);
+
+/* Per-node managed pages, for the shrinker. */
+unsigned long hagent_node_managed(int nid);
+void hagent_node_managed_add(int nid, long pages);
+/* Adoption pauses on a node for a while after reclaim asked for memory there. */
+void hagent_node_pressure(int nid);
+bool hagent_node_under_pressure(int nid);
+
+/* A check failed for @t: shut it down soon (any context). */
+void hagent_target_failsafe(struct hagent_target *t);
+
+/* Halve every access count (sketch and heap keys alike); under target->lock. */
+void hagent_target_decay(struct hagent_target *t);
+
+/* Module parameters (main.c). */
+extern unsigned long hagent_max_pages;
+extern unsigned int hagent_scan_interval_ms;
+extern unsigned long hagent_scan_pages;
+extern unsigned int hagent_decay_ms;
+extern bool hagent_abit;
+
+#endif /* _HAGENT_TARGET_H */

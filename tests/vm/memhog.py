@@ -1,0 +1,120 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Drives tests/vm/progs/memhog.c, and measures what the kernel says a process has."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+from pathlib import Path
+
+TOP = Path(__file__).resolve().parents[2]
+MEMHOG = TOP / "build" / "progs" / "memhog"
+
+
+class Memhog:
+    """A process with MIB MiB of private anonymous memory, steered line by line."""
+
+    def __init__(self, mib: int, thp: bool = False, node: int | None = None) -> None:
+        argv = [str(MEMHOG), str(mib), "thp" if thp else "nothp"]
+        if node is not None:
+            argv = ["numactl", f"--membind={node}", *argv]
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
+        )
+        line = self._readline()
+        assert line.startswith("ready"), line
+        self.addr = int(line.split()[1], 16)  # start of the region
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def _readline(self) -> str:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline().strip()
+        if not line:
+            raise AssertionError(f"memhog {self.pid} died (exit {self.proc.poll()})")
+        return line
+
+    def do(self, command: str) -> str:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        reply = self._readline()
+        assert reply.startswith("ok"), f"{command}: {reply}"
+        return reply
+
+    def exit(self) -> None:
+        if self.proc.poll() is None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write("exit\n")
+            self.proc.stdin.flush()
+        self.proc.wait(timeout=60)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            os.kill(self.pid, signal.SIGKILL)
+        self.proc.wait(timeout=60)
+
+
+def private_anon_pages(pid: int) -> int:
+    """Resident pages of the process's own in its anonymous, private VMAs.
+
+    What hagent manages: file-backed VMAs (their COW pages included),
+    shared, locked and special mappings are not counted, and neither are
+    pages still shared with a forked child (Shared_*).
+    """
+    total_kb = 0
+    for vma in _smaps(pid):
+        path = vma["path"]
+        if vma["perms"][3] == "p" and path in ("", "[heap]", "[stack]") and not vma["Locked"]:
+            total_kb += min(vma["Anonymous"], vma["Private_Clean"] + vma["Private_Dirty"])
+    return total_kb // 4
+
+
+def anon_pages(pid: int) -> int:
+    """Resident anonymous pages in anonymous private VMAs, shared or not:
+    what hagent's scan looks at (each is managed or skipped for a reason)."""
+    total_kb = 0
+    for vma in _smaps(pid):
+        if vma["perms"][3] == "p" and vma["path"] in ("", "[heap]", "[stack]"):
+            total_kb += vma["Anonymous"]
+    return total_kb // 4
+
+
+def _smaps(pid: int) -> list[dict[str, str | int]]:
+    vmas: list[dict[str, str | int]] = []
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        head = line.split()
+        if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+            vmas.append({"perms": head[1], "path": head[5] if len(head) > 5 else ""})
+        elif head[0].endswith(":") and len(head) >= 2 and head[1].isdigit():
+            vmas[-1][head[0][:-1]] = int(head[1])
+    return vmas
+
+
+def node_free_kb() -> dict[int, int]:
+    """Free memory per node, the per-CPU free lists included (MemFree is not)."""
+    Path("/proc/sys/vm/drop_caches").write_text("3\n")
+    out: dict[int, int] = {}
+    node = -1
+    for line in Path("/proc/zoneinfo").read_text().splitlines():
+        words = line.split()
+        if line.startswith("Node "):
+            node = int(words[1].rstrip(","))
+            out.setdefault(node, 0)
+        elif words[:2] == ["pages", "free"] or words[:1] == ["count:"]:
+            out[node] += int(words[-1]) * 4
+    return out
+
+
+def entries(pid: int) -> dict[int, tuple[str, int]]:
+    """vaddr -> (tier, hot) of every managed folio of @pid."""
+    out = {}
+    for line in Path("/sys/kernel/debug/hagent/entries").read_text().splitlines():
+        p, addr, _order, tier, hot = line.split()
+        if int(p) == pid:
+            out[int(addr, 16)] = (tier, int(hot))
+    return out

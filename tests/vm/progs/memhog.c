@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memhog: a process whose private anonymous memory the VM tests steer.
+ *
+ *   memhog MIB [thp|nothp]
+ *
+ * Maps MIB MiB of private anonymous memory (THP-backed or 4K-backed on
+ * request), touches every page, prints "ready <address>" and then obeys one
+ * command per line on stdin, answering "ok ..." when done:
+ *   touch                 write every page still mapped
+ *   munmap_half           unmap the second half
+ *   dontneed              MADV_DONTNEED the first quarter
+ *   free                  MADV_FREE the second quarter
+ *   mremap                move the whole (remaining) region elsewhere
+ *   fork                  fork a child that writes every page and waits;
+ *                         the parent writes every page too ("ok <child pid>")
+ *   reap                  kill and wait for the forked child
+ *   mlock                 mlock the region
+ *   grow MIB              map and touch MIB more (a second region)
+ *   hot OFF_MIB MIB SEC   keep writing [OFF, OFF+MIB) MiB of the region for SEC s
+ *   exit                  exit(0)
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char *region;
+static size_t len;
+static pid_t child;
+
+static void touch(char *p, size_t n)
+{
+	for (size_t off = 0; off < n; off += 4096)
+		p[off] = (char)(off >> 12) | 1;
+}
+
+static char *map(size_t n, int thp)
+{
+	/* 2 MiB alignment so that THPs can back it. */
+	size_t pad = 2UL << 20;
+	char *raw = mmap(NULL, n + pad, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p;
+
+	if (raw == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
+	}
+	p = (char *)(((unsigned long)raw + pad - 1) & ~(pad - 1));
+	if (p > raw)
+		munmap(raw, p - raw);
+	munmap(p + n, raw + n + pad - (p + n));
+	if (madvise(p, n, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE)) {
+		perror("madvise");
+		exit(1);
+	}
+	touch(p, n);
+	return p;
+}
+
+int main(int argc, char **argv)
+{
+	char line[128];
+	int thp;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: memhog MIB [thp|nothp]\n");
+		return 2;
+	}
+	len = strtoul(argv[1], NULL, 0) << 20;
+	thp = argc > 2 && !strcmp(argv[2], "thp");
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	region = map(len, thp);
+	printf("ready %p\n", (void *)region);
+	while (fgets(line, sizeof(line), stdin)) {
+		if (!strncmp(line, "touch", 5)) {
+			touch(region, len);
+			printf("ok\n");
+		} else if (!strncmp(line, "munmap_half", 11)) {
+			munmap(region + len / 2, len / 2);
+			len /= 2;
+			printf("ok\n");
+		} else if (!strncmp(line, "dontneed", 8)) {
+			madvise(region, len / 4, MADV_DONTNEED);
+			printf("ok\n");
+		} else if (!strncmp(line, "free", 4)) {
+			madvise(region + len / 4, len / 4, MADV_FREE);
+			printf("ok\n");
+		} else if (!strncmp(line, "mremap", 6)) {
+			char *to = mmap(NULL, len + (2UL << 20), PROT_NONE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			to = (char *)(((unsigned long)to + (2UL << 20) - 1) & ~((2UL << 20) - 1));
+			region = mremap(region, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+			if (region == MAP_FAILED) {
+				perror("mremap");
+				return 1;
+			}
+			printf("ok %p\n", (void *)region);
+		} else if (!strncmp(line, "fork", 4)) {
+			child = fork();
+			if (child == 0) {
+				touch(region, len);
+				pause();
+				_exit(0);
+			}
+			touch(region, len);
+			printf("ok %d\n", child);
+		} else if (!strncmp(line, "reap", 4)) {
+			kill(child, SIGKILL);
+			waitpid(child, NULL, 0);
+			printf("ok\n");
+		} else if (!strncmp(line, "mlock", 5)) {
+			printf(mlock(region, len) ? "err mlock\n" : "ok\n");
+		} else if (!strncmp(line, "grow", 4)) {
+			size_t more = strtoul(line + 4, NULL, 0) << 20;
+			map(more, thp);
+			printf("ok\n");
+		} else if (!strncmp(line, "hot", 3)) {
+			unsigned long off, mib, sec;
+			struct timespec t0, t1;
+
+			if (sscanf(line + 3, "%lu %lu %lu", &off, &mib, &sec) != 3 ||
+			    (off + mib) << 20 > len) {
+				printf("err hot OFF_MIB MIB SEC within the region\n");
+				continue;
+			}
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			do {
+				touch(region + (off << 20), mib << 20);
+				clock_gettime(CLOCK_MONOTONIC, &t1);
+			} while ((unsigned long)(t1.tv_sec - t0.tv_sec) < sec);
+			printf("ok\n");
+		} else if (!strncmp(line, "exit", 4)) {
+			return 0;
+		} else {
+			printf("err unknown command\n");
+		}
+	}
+	return 0;
+}
