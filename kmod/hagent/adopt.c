@@ -10,11 +10,21 @@
  * a large folio mapped by PTEs is skipped, because it may be mapped only in
  * part and a page-keyed entry would not describe the whole folio.
  *
- * The same walk is the accessed-bit sampler: for a folio already managed it
- * tests and clears the young bit and, if it was set, pushes one sample
- * (source "abit"); a newly adopted folio has its bit cleared so that the next
- * pass measures from then.  Only managed folios' bits are touched: the
- * kernel's reclaim ages the others by the same bits.
+ * The same walk is the accessed-bit sampler, in two steps a scan interval
+ * apart.  Each interval the walk *primes* the next scan_pages pages: it
+ * clears their accessed bits (and adopts what it can), then flushes the
+ * TLB.  One interval later it *measures* that same window: a page whose bit
+ * is set again was touched within the interval, and that is one sample
+ * (source "abit", recorded at once: sample.c).  The measuring window is the
+ * scan interval, however long a whole pass over the address space takes, so
+ * a page touched a few times a second and one touched a few hundred times
+ * look different even in a large process; a one-step scanner would measure
+ * over the whole pass and find nearly every page touched.  Only managed
+ * folios' bits are touched: the kernel's reclaim ages the others by them.
+ *
+ * A managed folio is off the LRU and its lru field belongs to hagent, which
+ * marks it (HAGENT_LRU_MANAGED), so the walk recognises one without a table
+ * lookup; the mark is cleared before the folio goes anywhere else.
  *
  * The walk runs under mmap_read_lock and target->lock, and isolates under
  * the page table lock, so an invalidation (which takes target->lock) either
@@ -41,6 +51,7 @@ struct hagent_walk {
 	unsigned long resume;	/* where a stopped walk continues */
 	u32 room;		/* inserts left before the next reservation */
 	bool cleared;		/* an accessed bit was cleared: flush the TLB */
+	bool measure;		/* read the bits of a primed window, adopt nothing */
 };
 
 static void hagent_skip(struct hagent_target *t, enum hagent_ctr why, unsigned long pages)
@@ -58,6 +69,18 @@ static bool hagent_walk_young(struct hagent_walk *w, pte_t *ptep, pmd_t *pmdp)
 	return young;
 }
 
+/* Measuring: one sample for a managed folio whose accessed bit is set. */
+static void hagent_measure(struct hagent_walk *w, struct folio *folio, u64 vpfn)
+{
+	struct hagent_entry *e;
+
+	if (!hagent_folio_is_managed(folio))
+		return;
+	e = hagent_table_lookup(&w->t->table, vpfn);
+	if (e && e->folio == folio)
+		hagent_sample_record(w->t, e, 1, HAGENT_SRC_ABIT);
+}
+
 static void hagent_adopt(struct hagent_walk *w, struct vm_area_struct *vma,
 			 struct folio *folio, struct page *page, u64 vpfn,
 			 pte_t *ptep, pmd_t *pmdp)
@@ -70,12 +93,11 @@ static void hagent_adopt(struct hagent_walk *w, struct vm_area_struct *vma,
 	enum hagent_tier tier;
 	int nid, err;
 
-	e = hagent_table_lookup(&t->table, vpfn);
-	if (e) {
-		if (hagent_abit && e->folio == folio && hagent_walk_young(w, ptep, pmdp))
-			hagent_sample_push(t, vpfn << PAGE_SHIFT, 1, HAGENT_SRC_ABIT, 0, false);
-		return;
-	}
+	/* Priming: clear the bit; the measuring step reads it an interval later. */
+	if (hagent_abit)
+		hagent_walk_young(w, ptep, pmdp);
+	if (hagent_folio_is_managed(folio))
+		return;		/* ours already (this process's: mapped exclusively) */
 	if (!folio_test_anon(folio))
 		return;		/* the huge zero page, a racing file page */
 	if (vma->vm_flags & VM_LOCKED)
@@ -99,6 +121,8 @@ static void hagent_adopt(struct hagent_walk *w, struct vm_area_struct *vma,
 	if (hagent_max_pages && t->ctr[HAGENT_CTR_MANAGED_FAST] +
 	    t->ctr[HAGENT_CTR_MANAGED_SLOW] + pages > hagent_max_pages)
 		return hagent_skip(t, HAGENT_CTR_SKIP_CAP, pages);
+	if (hagent_table_lookup(&t->table, vpfn))
+		return;		/* cannot happen: the notifier gives back first */
 	/* Fails for a folio in a per-CPU LRU batch or isolated by someone else. */
 	if (!HAGENT_ISOLATED(hagent_sym.folio_isolate_lru(folio)))
 		return hagent_skip(t, HAGENT_CTR_SKIP_NOT_LRU, pages);
@@ -113,9 +137,8 @@ static void hagent_adopt(struct hagent_walk *w, struct vm_area_struct *vma,
 		hagent_sym.folio_putback_lru(folio);	/* reserved: cannot fail */
 		return;
 	}
+	hagent_folio_mark_managed(folio);
 	w->room--;
-	if (hagent_abit)
-		hagent_walk_young(w, ptep, pmdp);
 	t->ctr[tier == HAGENT_TIER_FAST ? HAGENT_CTR_MANAGED_FAST : HAGENT_CTR_MANAGED_SLOW] += pages;
 	t->ctr[HAGENT_CTR_MANAGED_FOLIOS]++;
 	hagent_target_count(t, HAGENT_CTR_ADOPTED, pages);
@@ -155,6 +178,13 @@ static int hagent_walk_pmd(pmd_t *pmd, unsigned long addr, unsigned long next,
 		return 0;
 	}
 	walk->action = ACTION_CONTINUE;	/* never let the walker split it */
+	if (w->measure) {
+		if (pmd_present(val) && pmd_young(val))
+			hagent_measure(w, page_folio(pmd_page(val)),
+				       (addr & HPAGE_PMD_MASK) >> PAGE_SHIFT);
+		spin_unlock(ptl);
+		return 0;
+	}
 	stop = pmd_present(val) ? hagent_walk_stop(w, addr, HPAGE_PMD_NR) : 0;
 	if (!stop && pmd_present(val)) {
 		page = pmd_page(val);
@@ -176,9 +206,15 @@ static int hagent_walk_pte(pte_t *ptep, unsigned long addr, unsigned long next,
 
 	if (!pte_present(pte) || pte_special(pte))
 		return 0;
+	if (w->measure && !pte_young(pte))
+		return 0;	/* the common case of a measuring walk: untouched */
 	pfn = pte_pfn(pte);
 	if (is_zero_pfn(pfn) || !pfn_valid(pfn))
 		return 0;
+	if (w->measure) {
+		hagent_measure(w, page_folio(pfn_to_page(pfn)), addr >> PAGE_SHIFT);
+		return 0;
+	}
 	stop = hagent_walk_stop(w, addr, 1);
 	if (stop)
 		return stop;
@@ -192,7 +228,7 @@ static int hagent_walk_hugetlb(pte_t *ptep, unsigned long hmask, unsigned long a
 {
 	struct hagent_walk *w = walk->private;
 
-	if (pte_present(hagent_huge_ptep_get(walk->mm, addr, ptep)))
+	if (!w->measure && pte_present(hagent_huge_ptep_get(walk->mm, addr, ptep)))
 		hagent_skip(w->t, HAGENT_CTR_SKIP_HUGETLB, (next - addr) >> PAGE_SHIFT);
 	return 0;
 }
@@ -229,15 +265,27 @@ static void hagent_pass_done(struct hagent_target *t)
 	t->scan_cursor = 0;
 }
 
+/* Measuring step: one sample per managed page touched since it was primed. */
+static void hagent_target_measure(struct hagent_target *t)
+{
+	struct hagent_walk w = { .t = t, .budget = ULONG_MAX, .measure = true };
+
+	if (t->window_end > t->window_start)
+		hagent_sym.walk_page_range(t->mm, t->window_start, t->window_end,
+					   &hagent_adopt_ops, &w);
+	t->window_start = t->window_end = 0;
+}
+
 /*
- * One pass, or @budget pages of one, from where the last one stopped.  @full
- * starts over at address 0 and ignores the budget (enable).
+ * One scan step: measure the window primed by the previous step, then prime
+ * (and adopt in) the next @budget pages from where the last step stopped.
+ * @full primes the whole address space from 0, ignoring the budget (enable).
  */
 void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full)
 {
 	struct mm_struct *mm = t->mm;
 	struct hagent_walk w = { .t = t, .budget = budget };
-	unsigned long start;
+	unsigned long start, end = mm->task_size;
 	int ret, i;
 
 	if (!mmget_not_zero(mm))
@@ -245,7 +293,10 @@ void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full
 	hagent_sym.lru_add_drain_all();	/* fresh faults sit in per-CPU batches */
 	mmap_read_lock(mm);
 	mutex_lock(&t->lock);
+	if (!t->dead && hagent_abit && !full)
+		hagent_target_measure(t);
 	start = full ? 0 : t->scan_cursor;
+	t->window_start = start;
 	if (full)
 		for (i = HAGENT_CTR_SKIP_FIRST; i < HAGENT_CTR_SKIP_END; i++)
 			t->pass[i] = 0;
@@ -255,7 +306,7 @@ void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full
 		    hagent_heap_reserve(&t->heap[HAGENT_TIER_SLOW], HAGENT_SCAN_BATCH))
 			break;		/* no memory: try again next pass */
 		w.room = HAGENT_SCAN_BATCH;
-		ret = hagent_sym.walk_page_range(mm, start, mm->task_size, &hagent_adopt_ops, &w);
+		ret = hagent_sym.walk_page_range(mm, start, end, &hagent_adopt_ops, &w);
 		if (w.cleared) {
 			/*
 			 * Without a flush a cached translation keeps the CPU from
@@ -270,6 +321,7 @@ void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full
 			break;
 		}
 		if (ret != HAGENT_WALK_NEED_ROOM) {
+			w.resume = end;
 			hagent_pass_done(t);
 			break;
 		}
@@ -281,6 +333,8 @@ void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full
 		mmap_read_lock(mm);
 		mutex_lock(&t->lock);
 	}
+	/* What this step primed, the next one measures. */
+	t->window_end = t->dead ? t->window_start : max(w.resume, t->window_start);
 	mutex_unlock(&t->lock);
 	mmap_read_unlock(mm);
 	mmput(mm);

@@ -31,6 +31,13 @@ typedef struct page *hagent_new_t(struct page *page, unsigned long private);
 typedef void hagent_free_t(struct page *page, unsigned long private);
 /* mm/internal.h: folio_isolate_lru() returns 0 on success. */
 typedef int hagent_isolate_ret_t;
+/* Defines @name, a migrate_pages() allocation callback calling @fn on folios. */
+#define HAGENT_DEFINE_NEW(name, fn)						\
+	static struct page *name(struct page *page, unsigned long private)	\
+	{									\
+		struct folio *dst = fn(page_folio(page), private);		\
+		return dst ? &dst->page : NULL;					\
+	}
 #define HAGENT_ISOLATED(ret) ((ret) == 0)
 #define HAGENT_WALK_LOCK
 /*
@@ -50,6 +57,11 @@ typedef int hagent_isolate_ret_t;
 typedef struct folio *hagent_new_t(struct folio *folio, unsigned long private);
 typedef void hagent_free_t(struct folio *folio, unsigned long private);
 typedef bool hagent_isolate_ret_t;
+#define HAGENT_DEFINE_NEW(name, fn)						\
+	static struct folio *name(struct folio *folio, unsigned long private)	\
+	{									\
+		return fn(folio, private);					\
+	}
 #define HAGENT_ISOLATED(ret) (ret)
 #define HAGENT_WALK_LOCK .walk_lock = PGWALK_RDLOCK,
 #define HAGENT_SET_ERR_MSG_FMT(extack, fmt, args...) NL_SET_ERR_MSG_FMT(extack, fmt, ##args)

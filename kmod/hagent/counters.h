@@ -11,6 +11,21 @@
  *   P  measured over the most recent complete scan pass (totals: summed
  *      over live targets)
  * Pages are base pages: a 2 MiB THP counts 512.
+ *
+ * Placement (migrate.c): promoted/demoted count pages that reached the fast
+ * or the slow tier and were managed again there; exchanges counts rounds
+ * that demoted to make room for a promotion; migrate.attempted counts pages
+ * handed to migrate_pages(), and every attempted page that did not end up
+ * managed in its new tier is in exactly one migrate_failed.<reason>:
+ *   isolation  moved, but the destination could not be taken off the LRU
+ *              again, or the mapping changed while it moved
+ *   alloc      no free page of the folio's order on the destination node
+ *   eagain     still referenced or locked by someone else after the retries
+ *   ebusy      under writeback
+ *   enomem     migrate_pages() itself ran out of memory
+ *   other      anything else
+ * The reason of a page migrate_pages() gave back is diagnosed from the
+ * folio's state after the call (the kernel does not report one per folio).
  */
 #ifndef _HAGENT_COUNTERS_H
 #define _HAGENT_COUNTERS_H
@@ -28,6 +43,7 @@
 	X(REL_SHRINKER,		C, "released.shrinker")			\
 	X(REL_UNLOAD,		C, "released.unload")			\
 	X(REL_FAILSAFE,		C, "released.failsafe")			\
+	X(REL_MIGRATE,		C, "released.migrate")			\
 	X(SKIP_LOCKED,		P, "skipped.locked")			\
 	X(SKIP_HUGETLB,		P, "skipped.hugetlb")			\
 	X(SKIP_KSM,		P, "skipped.ksm")			\
@@ -39,7 +55,17 @@
 	X(SKIP_PRESSURE,	P, "skipped.pressure")			\
 	X(ORPHANS,		C, "orphans")				\
 	X(SCANS,		C, "scans")					\
-	X(ABIT_FLUSHES,		C, "abit.tlb_flushes")
+	X(ABIT_FLUSHES,		C, "abit.tlb_flushes")			\
+	X(PROMOTED,		C, "promoted")				\
+	X(DEMOTED,		C, "demoted")				\
+	X(EXCHANGES,		C, "exchanges")				\
+	X(MIG_ATTEMPTED,	C, "migrate.attempted")			\
+	X(MIG_FAIL_ISOLATION,	C, "migrate_failed.isolation")		\
+	X(MIG_FAIL_ALLOC,	C, "migrate_failed.alloc")		\
+	X(MIG_FAIL_EAGAIN,	C, "migrate_failed.eagain")		\
+	X(MIG_FAIL_EBUSY,	C, "migrate_failed.ebusy")		\
+	X(MIG_FAIL_ENOMEM,	C, "migrate_failed.enomem")		\
+	X(MIG_FAIL_OTHER,	C, "migrate_failed.other")
 
 #define HAGENT_CTR_ENUM(id, kind, name) HAGENT_CTR_##id,
 enum hagent_ctr {
@@ -50,17 +76,29 @@ enum hagent_ctr {
 
 /* The first and one-past-last of the released.* and skipped.* runs. */
 #define HAGENT_CTR_REL_FIRST	HAGENT_CTR_REL_DISABLE
-#define HAGENT_CTR_REL_END	(HAGENT_CTR_REL_FAILSAFE + 1)
+#define HAGENT_CTR_REL_END	(HAGENT_CTR_REL_MIGRATE + 1)
 #define HAGENT_CTR_SKIP_FIRST	HAGENT_CTR_SKIP_LOCKED
 #define HAGENT_CTR_SKIP_END	(HAGENT_CTR_SKIP_PRESSURE + 1)
+#define HAGENT_CTR_MIG_FAIL_FIRST	HAGENT_CTR_MIG_FAIL_ISOLATION
+#define HAGENT_CTR_MIG_FAIL_END	(HAGENT_CTR_MIG_FAIL_OTHER + 1)
 
-/* Module-wide counters that belong to no target (totals only). */
+/*
+ * Module-wide counters that belong to no target (totals only).  policy.*_ns:
+ * wall time hagentd spent in each part of its rounds (drain the rings,
+ * scan = prime + measure + adopt + revalidate, decay, place = plan +
+ * migrate + settle), since load.
+ */
 #define HAGENT_GLOBAL_COUNTERS(X)					\
 	X(TARGETS_ENABLED,	"targets.enabled")			\
 	X(TARGETS_DISABLED,	"targets.disabled")			\
 	X(TARGETS_EXITED,	"targets.exited")			\
 	X(TARGETS_FAILSAFE,	"targets.failsafe")			\
-	X(CHECKS_FAILED,	"checks.failed")
+	X(CHECKS_FAILED,	"checks.failed")				\
+	X(POLICY_DRAIN_NS,	"policy.drain_ns")			\
+	X(POLICY_SCAN_NS,	"policy.scan_ns")			\
+	X(POLICY_DECAY_NS,	"policy.decay_ns")			\
+	X(POLICY_PLACE_NS,	"policy.place_ns")			\
+	X(POLICY_ROUNDS,	"policy.rounds")
 
 #define HAGENT_GCTR_ENUM(id, name) HAGENT_GCTR_##id,
 enum hagent_gctr {

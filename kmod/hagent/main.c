@@ -23,9 +23,9 @@ MODULE_PARM_DESC(selftest, "Run the structures' self-test at load and refuse to 
 
 static bool hagent_selftest_passed;
 
-unsigned int hagent_decay_ms = 2000;
+unsigned int hagent_decay_ms = 8000;
 module_param_named(decay_ms, hagent_decay_ms, uint, 0644);
-MODULE_PARM_DESC(decay_ms, "Milliseconds between two halvings of every access count (default 2000)");
+MODULE_PARM_DESC(decay_ms, "Milliseconds between two halvings of every access count (default 8000)");
 
 bool hagent_abit = true;
 module_param_named(abit, hagent_abit, bool, 0644);
@@ -35,13 +35,13 @@ unsigned long hagent_max_pages = 1UL << 22;
 module_param_named(max_pages, hagent_max_pages, ulong, 0644);
 MODULE_PARM_DESC(max_pages, "Most pages managed per process, 0 for no limit (default 4194304, 16 GiB)");
 
-unsigned int hagent_scan_interval_ms = 1000;
+unsigned int hagent_scan_interval_ms = 200;
 module_param_named(scan_interval_ms, hagent_scan_interval_ms, uint, 0644);
-MODULE_PARM_DESC(scan_interval_ms, "Milliseconds between two adoption passes (default 1000)");
+MODULE_PARM_DESC(scan_interval_ms, "Milliseconds between two scan steps, and the accessed-bit measuring window (default 200)");
 
-unsigned long hagent_scan_pages = 65536;
+unsigned long hagent_scan_pages = 16384;
 module_param_named(scan_pages, hagent_scan_pages, ulong, 0644);
-MODULE_PARM_DESC(scan_pages, "Pages looked at per process and pass, bounding the pass's cost (default 65536)");
+MODULE_PARM_DESC(scan_pages, "Pages primed per process and scan step, bounding a step's cost (default 16384)");
 
 u64 hagent_features(void)
 {

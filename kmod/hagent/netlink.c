@@ -8,6 +8,7 @@
 #include <net/genetlink.h>
 #include "check.h"
 #include "compat.h"
+#include "config.h"
 #include "main.h"
 #include "netlink.h"
 #include "sample.h"
@@ -30,12 +31,24 @@ static const struct genl_multicast_group hagent_mcgrps[] = {
  * Request attributes.  Validation is strict for every command (resv_start_op
  * below), so an attribute left NLA_UNSPEC here is refused with an extack.
  */
+/* One setting: HAGENT_A_COUNTER { NAME, VALUE }. */
+static const struct nla_policy hagent_setting_policy[HAGENT_A_COUNTER_MAX + 1] = {
+	[HAGENT_A_COUNTER_NAME]	= { .type = NLA_NUL_STRING, .len = 63 },
+	[HAGENT_A_COUNTER_VALUE] = { .type = NLA_U64 },
+	[HAGENT_A_COUNTER_PAD]	= { .type = NLA_BINARY },
+};
+
+static const struct nla_policy hagent_config_policy[HAGENT_A_COUNTER_MAX + 1] = {
+	[HAGENT_A_COUNTER]	= NLA_POLICY_NESTED(hagent_setting_policy),
+};
+
 static const struct nla_policy hagent_genl_policy[HAGENT_A_MAX + 1] = {
 	[HAGENT_A_PID]		= NLA_POLICY_MIN(NLA_U32, 1),
 	[HAGENT_A_FAST_NODES]	= { .type = NLA_NUL_STRING, .len = HAGENT_NODELIST_MAX - 1 },
 	[HAGENT_A_SLOW_NODES]	= { .type = NLA_NUL_STRING, .len = HAGENT_NODELIST_MAX - 1 },
 	[HAGENT_A_SAMPLES]	= { .type = NLA_BINARY },
 	[HAGENT_A_REPEAT]	= NLA_POLICY_RANGE(NLA_U32, 1, 1000),
+	[HAGENT_A_CONFIG]	= NLA_POLICY_NESTED(hagent_config_policy),
 };
 
 static int hagent_put_samplers(struct sk_buff *skb)
@@ -360,6 +373,89 @@ static int hagent_cmd_inject(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
+static int hagent_reply_config(struct genl_info *info, u8 cmd)
+{
+	struct sk_buff *msg;
+	struct nlattr *list;
+	unsigned int i;
+	const char *name;
+	void *hdr;
+	u64 v;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &hagent_genl_family, 0, cmd);
+	list = hdr ? nla_nest_start(msg, HAGENT_A_CONFIG) : NULL;
+	if (!list)
+		goto fail;
+	for (i = 0; i < hagent_config_count(); i++) {
+		name = hagent_config_get(i, &v);
+		if (hagent_put_counter(msg, name, v))
+			goto fail;
+	}
+	nla_nest_end(msg, list);
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+fail:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+static int hagent_cmd_get_config(struct sk_buff *skb, struct genl_info *info)
+{
+	return hagent_reply_config(info, HAGENT_CMD_GET_CONFIG);
+}
+
+/* Every setting of the request, parsed; -EINVAL with an extack if malformed. */
+static int hagent_setting(const struct nlattr *a, const char **name, u64 *value,
+			  struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[HAGENT_A_COUNTER_MAX + 1];
+	int err;
+
+	err = nla_parse_nested(tb, HAGENT_A_COUNTER_MAX, a, hagent_setting_policy, extack);
+	if (err)
+		return err;
+	if (!tb[HAGENT_A_COUNTER_NAME] || !tb[HAGENT_A_COUNTER_VALUE]) {
+		NL_SET_ERR_MSG_ATTR(extack, a, "a setting needs a name and a value");
+		return -EINVAL;
+	}
+	*name = nla_data(tb[HAGENT_A_COUNTER_NAME]);
+	*value = nla_get_u64(tb[HAGENT_A_COUNTER_VALUE]);
+	return 0;
+}
+
+static int hagent_cmd_set_config(struct sk_buff *skb, struct genl_info *info)
+{
+	const struct nlattr *a;
+	const char *name;
+	int rem, err, n = 0;
+	u64 v;
+
+	if (GENL_REQ_ATTR_CHECK(info, HAGENT_A_CONFIG))
+		return -EINVAL;
+	/* Check all, then apply all: a request is taken whole or not at all. */
+	nla_for_each_nested(a, info->attrs[HAGENT_A_CONFIG], rem) {
+		err = hagent_setting(a, &name, &v, info->extack);
+		if (!err)
+			err = hagent_config_check(name, v, info->extack);
+		if (err)
+			return err;
+		n++;
+	}
+	if (!n) {
+		NL_SET_ERR_MSG(info->extack, "no settings given");
+		return -EINVAL;
+	}
+	nla_for_each_nested(a, info->attrs[HAGENT_A_CONFIG], rem) {
+		if (!hagent_setting(a, &name, &v, NULL))
+			hagent_config_set(name, v);
+	}
+	pr_info("settings changed by pid %d\n", task_tgid_nr(current));
+	return hagent_reply_config(info, HAGENT_CMD_SET_CONFIG);
+}
+
 static bool hagent_debug_commands;
 module_param_named(debug_commands, hagent_debug_commands, bool, 0444);
 MODULE_PARM_DESC(debug_commands, "Accept the debugging commands (DEBUG_FAIL); for tests only");
@@ -416,6 +512,15 @@ static const struct genl_small_ops hagent_genl_ops[] = {
 	{
 		.cmd = HAGENT_CMD_DEBUG_FAIL,
 		.doit = hagent_cmd_debug_fail,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = HAGENT_CMD_GET_CONFIG,
+		.doit = hagent_cmd_get_config,
+	},
+	{
+		.cmd = HAGENT_CMD_SET_CONFIG,
+		.doit = hagent_cmd_set_config,
 		.flags = GENL_ADMIN_PERM,
 	},
 };

@@ -2,7 +2,18 @@
 #ifndef _HAGENT_POLICY_H
 #define _HAGENT_POLICY_H
 
+#include <linux/types.h>
+
 int hagent_policy_init(void);
 void hagent_policy_exit(void);
+
+/* Placement tunables (module parameters, see policy.c). */
+extern unsigned int hagent_interval_ms;
+extern bool hagent_placement;
+extern unsigned int hagent_migrate_mbps;
+extern unsigned int hagent_migrate_batch;
+extern unsigned int hagent_hysteresis;
+extern unsigned int hagent_promote_min;
+extern unsigned int hagent_fast_reserve_mb;
 
 #endif /* _HAGENT_POLICY_H */

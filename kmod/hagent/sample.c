@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The sampling pipeline: every source (PEBS, IBS, the accessed-bit scanner,
- * injection) pushes (target, address, count, source) into a per-CPU ring;
- * the policy thread drains the rings into the targets' sketches and heaps.
+ * The sampling pipeline: sources that run outside the policy thread (PEBS
+ * and IBS overflow handlers, injection) push (target, address, count,
+ * source) into a per-CPU ring; the policy thread drains the rings into the
+ * targets' sketches and heaps.  The accessed-bit scanner runs in the policy
+ * thread itself, under the target's lock, with the entry in hand: it records
+ * its samples directly (hagent_sample_record), through the same accounting
+ * and the same sketch and heap update, instead of queueing one ring slot per
+ * young page only to look the page up again at the drain (a pass over 1 GiB
+ * would overflow a ring many times over).
  *
  * Rings: one per CPU for NMI producers (PMU overflow handlers) and one for
  * everything else, which pushes with interrupts off, so each ring has one
@@ -179,12 +185,14 @@ static void hagent_sample_classify(struct hagent_unresolved *u)
 	u->n = 0;
 }
 
+static void hagent_sample_apply_entry(struct hagent_target *t, struct hagent_entry *e,
+				      u16 count, enum hagent_source src);
+
 /* One sample, under its target's lock. */
 static void hagent_sample_apply(struct hagent_sample *s, struct hagent_unresolved *u)
 {
 	struct hagent_target *t = s->t;
 	struct hagent_entry *e;
-	u32 hot;
 
 	if (t->dead) {		/* no longer managed: no mapping to ask about */
 		hagent_sample_count(t, s->source, HAGENT_SK_UNMANAGED, s->count);
@@ -195,13 +203,27 @@ static void hagent_sample_apply(struct hagent_sample *s, struct hagent_unresolve
 		u->s[u->n++] = *s;
 		return;
 	}
-	hot = hagent_sketch_add(&t->sketch, e->vpfn, s->count);
+	hagent_sample_apply_entry(t, e, s->count, s->source);
+}
+
+static void hagent_sample_apply_entry(struct hagent_target *t, struct hagent_entry *e,
+				      u16 count, enum hagent_source src)
+{
+	u32 hot = hagent_sketch_add(&t->sketch, e->vpfn, count);
+
 	if (e->heap_pos != HAGENT_HEAP_NONE)
 		hagent_heap_update(&t->heap[e->tier], e, min_t(u32, hot, U8_MAX));
 	else
 		e->hot = min_t(u32, hot, U8_MAX);
-	hagent_sample_count(t, s->source,
-			    e->tier == HAGENT_TIER_FAST ? HAGENT_SK_FAST : HAGENT_SK_SLOW, s->count);
+	hagent_sample_count(t, src, e->tier == HAGENT_TIER_FAST ? HAGENT_SK_FAST : HAGENT_SK_SLOW,
+			    count);
+}
+
+void hagent_sample_record(struct hagent_target *t, struct hagent_entry *e, u16 count,
+			  enum hagent_source src)
+{
+	hagent_sample_count(t, src, HAGENT_SK_TOTAL, count);
+	hagent_sample_apply_entry(t, e, count, src);
 }
 
 static void hagent_ring_drain(struct hagent_ring *r, struct hagent_unresolved *u)

@@ -56,6 +56,15 @@ void hagent_sample_exit(void);
 void hagent_sample_push(struct hagent_target *t, u64 addr, u16 count,
 			enum hagent_source src, u8 flags, bool nmi);
 
+/*
+ * A sample of managed entry @e, recorded at once (the accessed-bit scanner):
+ * counted, added to the sketch, @e repositioned in its heap.  Under
+ * target->lock.
+ */
+struct hagent_entry;
+void hagent_sample_record(struct hagent_target *t, struct hagent_entry *e, u16 count,
+			  enum hagent_source src);
+
 /* The managed target whose address space is @mm, for NMI producers (RCU). */
 struct hagent_target *hagent_sample_target_of(struct mm_struct *mm);
 /* Rebuild the RCU table of managed address spaces; hagent_targets_lock held. */

@@ -30,6 +30,7 @@
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include "check.h"
+#include "migrate.h"
 #include "netlink.h"
 #include "symbols.h"
 #include "target.h"
@@ -76,6 +77,11 @@ bool hagent_node_under_pressure(int nid)
 	return until && time_before(jiffies, until);
 }
 
+void hagent_gctr_add(enum hagent_gctr c, u64 n)
+{
+	atomic64_add(n, &hagent_gctr_totals[c]);
+}
+
 void hagent_target_count(struct hagent_target *t, enum hagent_ctr c, u64 n)
 {
 	t->ctr[c] += n;
@@ -83,12 +89,10 @@ void hagent_target_count(struct hagent_target *t, enum hagent_ctr c, u64 n)
 		atomic64_add(n, &hagent_ctr_totals[c]);
 }
 
-void hagent_target_release_entry(struct hagent_target *t, struct hagent_entry *e,
-				 enum hagent_ctr why)
+void hagent_target_drop_entry(struct hagent_target *t, struct hagent_entry *e,
+			      enum hagent_ctr why)
 {
-	struct folio *folio = e->folio;
 	unsigned long pages = 1UL << e->order;
-
 	u64 vpfn = e->vpfn;
 	int err = 0;
 
@@ -101,7 +105,19 @@ void hagent_target_release_entry(struct hagent_target *t, struct hagent_entry *e
 	err = hagent_table_delete(&t->table, vpfn);	/* e is gone from here on */
 	HAGENT_CHECK(t, !err, "vpfn=%llx err=%d", vpfn, err);
 	hagent_target_count(t, why, pages);
-	hagent_node_managed_add(folio_nid(folio), -(long)pages);
+}
+
+void hagent_target_release_entry(struct hagent_target *t, struct hagent_entry *e,
+				 enum hagent_ctr why)
+{
+	struct folio *folio = e->folio;
+	long pages = 1L << e->order;
+
+	if (e->flags & HAGENT_EF_MIGRATING)
+		return;		/* in flight: the migrator settles it (migrate.c) */
+	hagent_target_drop_entry(t, e, why);
+	hagent_node_managed_add(folio_nid(folio), -pages);
+	hagent_folio_unmark(folio);
 	hagent_sym.folio_putback_lru(folio);
 }
 
@@ -185,7 +201,8 @@ static void hagent_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
 		return;
 	}
 	exited = !READ_ONCE(t->disabling);
-	hagent_target_release_all(t, exited ? HAGENT_CTR_REL_EXIT : t->disable_reason);
+	t->dead_reason = exited ? HAGENT_CTR_REL_EXIT : t->disable_reason;
+	hagent_target_release_all(t, t->dead_reason);
 	t->dead = true;
 	mutex_unlock(&t->lock);
 	if (exited)
@@ -234,9 +251,9 @@ static void hagent_target_destroy(struct hagent_target *t, enum hagent_ctr why,
 	hagent_target_free(t);
 }
 
-static void hagent_target_exit_work(struct work_struct *work)
+/* Takes @t off the list if it is still on it: true when the caller now owns it. */
+static bool hagent_target_unlist(struct hagent_target *t)
 {
-	struct hagent_target *t = container_of(work, struct hagent_target, exit_work);
 	bool owned;
 
 	mutex_lock(&hagent_targets_lock);
@@ -246,8 +263,15 @@ static void hagent_target_exit_work(struct work_struct *work)
 		hagent_sample_targets_changed();
 	}
 	mutex_unlock(&hagent_targets_lock);
-	if (!owned)
-		return;		/* disable or unload got there first */
+	return owned;
+}
+
+static void hagent_target_exit_work(struct work_struct *work)
+{
+	struct hagent_target *t = container_of(work, struct hagent_target, exit_work);
+
+	if (!hagent_target_unlist(t))
+		return;		/* disable, unload or the fail-safe got there first */
 	atomic64_inc(&hagent_gctr_totals[HAGENT_GCTR_TARGETS_EXITED]);
 	hagent_event_send(HAGENT_EV_TARGET_EXITED, t->pid, GFP_KERNEL,
 			  "pid %d (%s) exited; %llu pages given back", t->pid, t->comm,
@@ -258,16 +282,8 @@ static void hagent_target_exit_work(struct work_struct *work)
 static void hagent_target_failsafe_work(struct work_struct *work)
 {
 	struct hagent_target *t = container_of(work, struct hagent_target, failsafe_work);
-	bool owned;
 
-	mutex_lock(&hagent_targets_lock);
-	owned = !list_empty(&t->node);
-	if (owned) {
-		list_del_init(&t->node);
-		hagent_sample_targets_changed();
-	}
-	mutex_unlock(&hagent_targets_lock);
-	if (!owned)
+	if (!hagent_target_unlist(t))
 		return;
 	atomic64_inc(&hagent_gctr_totals[HAGENT_GCTR_TARGETS_FAILSAFE]);
 	hagent_event_send(HAGENT_EV_TARGET_FAILSAFE, t->pid, GFP_KERNEL,
@@ -391,6 +407,7 @@ static struct hagent_target *hagent_target_new(struct mm_struct *mm)
 	if (!t)
 		return NULL;
 	INIT_LIST_HEAD(&t->node);
+	t->fail_report_at = jiffies;
 	INIT_WORK(&t->exit_work, hagent_target_exit_work);
 	INIT_WORK(&t->failsafe_work, hagent_target_failsafe_work);
 	mutex_init(&t->lock);

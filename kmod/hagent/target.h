@@ -7,6 +7,7 @@
 #include <linux/mutex.h>
 #include <linux/netlink.h>
 #include <linux/nodemask.h>
+#include <linux/poison.h>
 #include <linux/sched.h>
 #include <linux/workqueue.h>
 #include "counters.h"
@@ -38,12 +39,19 @@ struct hagent_target {
 	/* lock guards everything below. */
 	struct mutex lock;
 	bool dead;			/* everything given back; adopt nothing more */
+	enum hagent_ctr dead_reason;	/* released.* counter of what made it dead */
 	struct hagent_table table;
 	struct hagent_heap heap[__HAGENT_TIER_LAST];	/* by enum hagent_tier */
 	struct hagent_sketch sketch;	/* vpfn -> decaying access count */
 	u64 ctr[HAGENT_CTR_NR];		/* see counters.h */
 	u64 pass[HAGENT_CTR_NR];	/* skipped.* of the scan pass in progress */
 	unsigned long scan_cursor;	/* where the next budgeted pass resumes */
+	u64 revalidated;		/* passes (scans) as of the last revalidation */
+	/* Addresses primed by the last scan step, measured by the next one. */
+	unsigned long window_start, window_end;
+	/* Migration failures as of the last summary (policy.c); [0]: attempted. */
+	u64 fail_snap[1 + HAGENT_CTR_MIG_FAIL_END - HAGENT_CTR_MIG_FAIL_FIRST];
+	unsigned long fail_report_at;	/* jiffies of the last summary */
 };
 
 /* hagent_targets and hagent_targets_lock: every managed process. */
@@ -60,6 +68,8 @@ int hagent_target_disable(pid_t pid, struct netlink_ext_ack *extack);
 struct hagent_target *hagent_target_find(pid_t tgid);
 u32 hagent_nr_targets(void);
 
+/* Add @n to module-wide counter @c. */
+void hagent_gctr_add(enum hagent_gctr c, u64 n);
 /* Snapshot of a target's counters, taken under its lock. */
 void hagent_target_counters(struct hagent_target *t, u64 *out);
 /* Totals: cumulative since load, gauges summed over live targets. */
@@ -68,6 +78,12 @@ void hagent_totals(u64 *ctr, u64 *gctr);
 /* Under target->lock: give one entry's folio back to the LRU. */
 void hagent_target_release_entry(struct hagent_target *t, struct hagent_entry *e,
 				 enum hagent_ctr why);
+/*
+ * Under target->lock: forget @e without touching its folio (the migrator,
+ * which holds no folio for it or gives its folio back itself).
+ */
+void hagent_target_drop_entry(struct hagent_target *t, struct hagent_entry *e,
+			      enum hagent_ctr why);
 /* Under target->lock: bump a counter (and its total when cumulative). */
 void hagent_target_count(struct hagent_target *t, enum hagent_ctr c, u64 n);
 
@@ -75,6 +91,33 @@ void hagent_target_count(struct hagent_target *t, enum hagent_ctr c, u64 n);
 void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full);
 /* Give back folios nobody maps any more (a missed or raced unmap). */
 void hagent_target_revalidate(struct hagent_target *t);
+
+/*
+ * A managed folio is isolated, and its lru field is hagent's: a mark there
+ * tells the scanner "ours" without a table lookup.  Set once a folio is
+ * managed, cleared before it goes anywhere else (LRU, migrate_pages()).
+ * mlock_count, which shares the field, is only written on the LRU.  The
+ * mark is even: lru.next shares its word with compound_head, whose bit 0
+ * says "tail page" to page_folio().
+ */
+#define HAGENT_LRU_MANAGED	((struct list_head *)(0x4860UL + POISON_POINTER_DELTA))
+
+static inline void hagent_folio_mark_managed(struct folio *folio)
+{
+	BUILD_BUG_ON((unsigned long)HAGENT_LRU_MANAGED & 1);
+	folio->lru.next = HAGENT_LRU_MANAGED;
+	folio->lru.prev = HAGENT_LRU_MANAGED;
+}
+
+static inline void hagent_folio_unmark(struct folio *folio)
+{
+	INIT_LIST_HEAD(&folio->lru);
+}
+
+static inline bool hagent_folio_is_managed(struct folio *folio)
+{
+	return READ_ONCE(folio->lru.next) == HAGENT_LRU_MANAGED;
+}
 
 /* Per-node managed pages, for the shrinker. */
 unsigned long hagent_node_managed(int nid);

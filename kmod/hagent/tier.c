@@ -30,6 +30,26 @@ void hagent_tier_node_info(int nid, struct hagent_node_info *info)
 	info->mem_free = (u64)free << PAGE_SHIFT;
 }
 
+long hagent_node_avail_pages(int nid)
+{
+	pg_data_t *pgdat = NODE_DATA(nid);
+	long avail = 0;
+	int z;
+
+	for (z = 0; z < MAX_NR_ZONES; z++) {
+		struct zone *zone = &pgdat->node_zones[z];
+
+#ifdef CONFIG_ZONE_DMA
+		if (z == ZONE_DMA)
+			continue;
+#endif
+		if (!populated_zone(zone))
+			continue;
+		avail += (long)zone_page_state(zone, NR_FREE_PAGES) - (long)high_wmark_pages(zone);
+	}
+	return avail;
+}
+
 bool hagent_tier_default(nodemask_t *fast, nodemask_t *slow)
 {
 	int nid;

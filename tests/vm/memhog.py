@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import signal
@@ -118,3 +119,27 @@ def entries(pid: int) -> dict[int, tuple[str, int]]:
         if int(p) == pid:
             out[int(addr, 16)] = (tier, int(hot))
     return out
+
+
+_SYS_MOVE_PAGES = 279  # x86-64
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def move_pages(pid: int, addrs: list[int], node: int | None) -> list[int]:
+    """move_pages(2) on @pid's @addrs: to @node, or (None) only ask where they
+    are.  Returns each page's node, or a negative errno for that page."""
+    n = len(addrs)
+    pages = (ctypes.c_void_p * n)(*addrs)
+    status = (ctypes.c_int * n)()
+    nodes = (ctypes.c_int * n)(*([node] * n)) if node is not None else None
+    rc = _libc.syscall(_SYS_MOVE_PAGES, pid, n, pages, nodes, status, 0)
+    if rc < 0:
+        raise OSError(ctypes.get_errno(), f"move_pages({pid})")
+    return list(status)
+
+
+def pages_on_node(pid: int, addr: int, mib: int, node: int) -> float:
+    """Share of the pages of [addr, addr + mib MiB) that are on @node."""
+    addrs = [addr + i * 4096 for i in range((mib << 20) // 4096)]
+    where = move_pages(pid, addrs, None)
+    return sum(w == node for w in where) / len(where)

@@ -78,6 +78,17 @@
  *     <- HAGENT_A_PID            u32
  *     Errors: EPERM without debug_commands=1, ENOENT not managed.
  *
+ * HAGENT_CMD_GET_CONFIG (any user) the tunables and their values
+ *     -> HAGENT_A_CONFIG         nest    of HAGENT_A_COUNTER {NAME, VALUE}, one
+ *                                        per tunable (interval_ms, migrate_mbps,
+ *                                        ...: see kmod/hagent/config.c)
+ *
+ * HAGENT_CMD_SET_CONFIG (CAP_NET_ADMIN) change tunables, all or none
+ *     <- HAGENT_A_CONFIG         nest    of HAGENT_A_COUNTER {NAME, VALUE}
+ *     -> as GET_CONFIG, the values now in force
+ *     Errors: EINVAL unknown name or no settings, ERANGE value out of range
+ *     (the extack names the setting and its range); nothing is changed.
+ *
  * HAGENT_CMD_EVENT    (multicast only, never a request)
  *     -> HAGENT_A_EVENT_TYPE     u32     HAGENT_EV_*
  *        HAGENT_A_EVENT_PID      u32     the target concerned, 0 for none
@@ -111,6 +122,8 @@ enum hagent_cmd {
 	HAGENT_CMD_STATS,
 	HAGENT_CMD_INJECT,
 	HAGENT_CMD_DEBUG_FAIL,
+	HAGENT_CMD_GET_CONFIG,
+	HAGENT_CMD_SET_CONFIG,
 	__HAGENT_CMD_LAST
 };
 #define HAGENT_CMD_MAX (__HAGENT_CMD_LAST - 1)
@@ -134,6 +147,7 @@ enum hagent_attr {
 	HAGENT_A_COUNTERS,
 	HAGENT_A_SAMPLES,
 	HAGENT_A_REPEAT,
+	HAGENT_A_CONFIG,
 	__HAGENT_A_LAST
 };
 #define HAGENT_A_MAX (__HAGENT_A_LAST - 1)
@@ -217,6 +231,7 @@ enum hagent_event {
 	HAGENT_EV_TARGET_EXITED,	/* a managed process exited */
 	HAGENT_EV_CHECK_FAILED,		/* an invariant broke; its target is shut down */
 	HAGENT_EV_TARGET_FAILSAFE,	/* a target was shut down after a failed check */
+	HAGENT_EV_MIGRATE_FAILURES,	/* a target's migrations failed (periodic summary) */
 	__HAGENT_EV_LAST
 };
 

@@ -1,0 +1,204 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Placement: hagentd promotes the slow tier's hottest folios into free fast
+memory, exchanges them with the fast tier's coldest when there is none, and
+keeps the table true through every change of the mapping while folios move.
+
+After every test (the `managing` fixture): adopted == released + managed,
+samples reconcile, nr_isolated_anon is back at its baseline; here also every
+page handed to migrate_pages() is accounted exactly once."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tests.vm.conftest import counters, ctl_json, run_ctl, stats
+from tests.vm.memhog import Memhog, anon_pages, move_pages, pages_on_node
+
+FAST, SLOW = 0, 1
+FAILED = tuple(
+    f"migrate_failed.{r}" for r in ("isolation", "alloc", "eagain", "ebusy", "enomem", "other")
+)
+
+
+def moves_balance(c: dict[str, int]) -> None:
+    """Every page handed to migrate_pages() landed in exactly one counter."""
+    failed = sum(c[k] for k in FAILED)
+    assert c["migrate.attempted"] == c["promoted"] + c["demoted"] + failed, c
+
+
+def managed_matches(pid: int) -> None:
+    c = counters(pid)
+    skipped = sum(v for k, v in c.items() if k.startswith("skipped."))
+    assert c["managed_pages.fast"] + c["managed_pages.slow"] + skipped == anon_pages(pid), c
+
+
+def wait_for(cond, timeout: float, step: float = 1.0) -> bool:  # type: ignore[no-untyped-def]
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(step)
+    return cond()
+
+
+def test_hot_set_is_promoted_into_free_fast_memory(managing: None) -> None:
+    hog = Memhog(64, node=SLOW)
+    try:
+        ctl_json("enable", "--pid", str(hog.pid))
+        assert pages_on_node(hog.pid, hog.addr, 16, FAST) == 0
+        hog.do("hot 0 16 8")  # hagentd samples and moves while this runs
+        hot = pages_on_node(hog.pid, hog.addr, 16, FAST)
+        cold = pages_on_node(hog.pid, hog.addr + (16 << 20), 48, FAST)
+        c = counters(hog.pid)
+        assert hot >= 0.9, (hot, c)
+        assert cold <= 0.1, (cold, c)  # never touched since adoption: not promoted
+        assert c["promoted"] >= 0.9 * (16 << 8), c
+        assert c["demoted"] == 0 and c["exchanges"] == 0, c  # there was room
+        moves_balance(c)
+        # The table follows the folios: they are managed in their new tier.
+        assert c["managed_pages.fast"] == c["promoted"], c
+        managed_matches(hog.pid)
+    finally:
+        hog.exit()
+
+
+def test_full_fast_tier_exchanges_coldest_for_hottest(managing: None) -> None:
+    hog = Memhog(64, node=FAST)
+    try:
+        # The second half goes to the slow node before hagent manages it.
+        half = [hog.addr + (32 << 20) + i * 4096 for i in range((32 << 20) // 4096)]
+        assert all(n == SLOW for n in move_pages(hog.pid, half, SLOW))
+        # No free fast memory as far as hagent is concerned: exchanges only.
+        run_ctl("config", "fast_reserve_mb=1000000")
+        ctl_json("enable", "--pid", str(hog.pid))
+        before = counters(hog.pid)
+        hog.do("hot 32 16 10")
+        c = counters(hog.pid)
+        hot = pages_on_node(hog.pid, hog.addr + (32 << 20), 16, FAST)
+        assert hot >= 0.9, (hot, c)
+        assert c["exchanges"] > 0 and c["demoted"] > 0, c
+        # One for one: the fast tier did not grow.
+        assert c["managed_pages.fast"] <= before["managed_pages.fast"], (before, c)
+        assert c["promoted"] <= c["demoted"], c
+        moves_balance(c)
+        managed_matches(hog.pid)
+    finally:
+        hog.exit()
+
+
+def huge_entries(pid: int) -> dict[int, str]:
+    """vaddr -> tier of every managed PMD-sized folio of @pid."""
+    out = {}
+    for line in Path("/sys/kernel/debug/hagent/entries").read_text().splitlines():
+        p, addr, order, tier, _hot = line.split()
+        if int(p) == pid and int(order) == 9:
+            out[int(addr, 16)] = tier
+    return out
+
+
+def test_thp_moves_as_one_unit(managing: None) -> None:
+    hog = Memhog(64, thp=True, node=SLOW)
+    try:
+        ctl_json("enable", "--pid", str(hog.pid))
+        before = huge_entries(hog.pid)
+        assert len(before) >= 30, before  # the 64 MiB region: 32 THPs
+        hog.do("hot 0 16 8")
+        c = counters(hog.pid)
+        after = huge_entries(hog.pid)
+        assert pages_on_node(hog.pid, hog.addr, 16, FAST) >= 0.9, c
+        # Still the same THPs, none split: the hot ones now in the fast tier.
+        assert sorted(after) == sorted(before), (before, after)
+        hot = [a for a in after if hog.addr <= a < hog.addr + (16 << 20)]
+        assert len(hot) >= 7 and all(after[a] == "fast" for a in hot), after
+        assert c["promoted"] >= 8 * 512, c
+        moves_balance(c)
+        managed_matches(hog.pid)
+    finally:
+        hog.exit()
+
+
+def test_mapping_changes_while_folios_move(managing: None) -> None:
+    """munmap, mremap, fork, MADV_DONTNEED right after a burst of accesses,
+    while hagentd is moving the region: nothing leaks, the table stays true."""
+    run_ctl("config", "migrate_batch=64", "interval_ms=10")
+    hogs = [Memhog(32, node=SLOW), Memhog(32, thp=True, node=SLOW)]
+    try:
+        for hog in hogs:
+            ctl_json("enable", "--pid", str(hog.pid))
+        for hog in hogs:
+            hog.do("hot 0 24 2")
+            hog.do("mremap")
+            hog.do("hot 0 24 1")
+            hog.do("fork")
+            hog.do("reap")
+            hog.do("dontneed")
+            hog.do("munmap_half")
+            hog.do("hot 0 8 1")
+        time.sleep(2)
+        for hog in hogs:
+            c = counters(hog.pid)
+            moves_balance(c)
+            managed_matches(hog.pid)
+        hogs[0].kill()  # exit while managed, maybe while moving
+        time.sleep(1)
+    finally:
+        for hog in hogs:
+            hog.kill()
+
+
+def test_failures_are_counted_by_reason_and_summarised(managing: None) -> None:
+    Path("/sys/module/hagent/parameters/fail_alloc").write_text("30\n")
+    hog = Memhog(64, node=SLOW)
+    try:
+        ctl_json("enable", "--pid", str(hog.pid))
+        hog.do("hot 0 16 12")
+        c = counters(hog.pid)
+        assert c["migrate_failed.alloc"] > 0, c
+        moves_balance(c)
+        managed_matches(hog.pid)
+        lines = [
+            ln
+            for ln in run_dmesg().splitlines()
+            if f"pid {hog.pid} (memhog):" in ln and "failed to migrate" in ln
+        ]
+        # At most one summary per 10 s per target, however many failures.
+        assert 1 <= len(lines) <= 2, lines
+        assert "migrate_failed.alloc=" in lines[0], lines
+    finally:
+        Path("/sys/module/hagent/parameters/fail_alloc").write_text("0\n")
+        hog.exit()
+
+
+def run_dmesg() -> str:
+    import subprocess
+
+    return subprocess.run(["dmesg"], capture_output=True, text=True, check=True).stdout
+
+
+def test_config_is_all_or_nothing(managing: None) -> None:
+    cfg = ctl_json("config")
+    assert cfg["migrate_mbps"] == 256 and cfg["placement"] == 1, cfg
+    r = run_ctl("config", "migrate_mbps=64", "no_such_setting=1", check=False)
+    assert r.returncode != 0 and "no_such_setting" in (r.stdout + r.stderr), r
+    r = run_ctl("config", "migrate_mbps=64", "migrate_batch=1", check=False)
+    assert r.returncode != 0 and "migrate_batch" in (r.stdout + r.stderr), r
+    assert ctl_json("config")["migrate_mbps"] == 256  # nothing applied
+    cfg = ctl_json("config", "migrate_mbps=64", "hysteresis=2")
+    assert cfg["migrate_mbps"] == 64 and cfg["hysteresis"] == 2
+    # The same variables as the module parameters.
+    assert Path("/sys/module/hagent/parameters/migrate_mbps").read_text().strip() == "64"
+
+
+def test_placement_off_only_ranks(managing: None) -> None:
+    run_ctl("config", "placement=0")
+    hog = Memhog(32, node=SLOW)
+    try:
+        ctl_json("enable", "--pid", str(hog.pid))
+        hog.do("hot 0 8 4")
+        c = counters(hog.pid)
+        assert c["migrate.attempted"] == 0 and c["promoted"] == 0, c
+        assert pages_on_node(hog.pid, hog.addr, 32, FAST) == 0
+        assert stats()["totals"]["promoted"] == 0
+    finally:
+        hog.exit()
