@@ -10,6 +10,7 @@ from typer.core import TyperGroup
 from hagent import __version__
 from hagent.commands import (
     State,
+    config,
     disable,
     enable,
     events,
@@ -18,6 +19,7 @@ from hagent.commands import (
     replay,
     stats,
     status,
+    top,
     triage,
     unload,
 )
@@ -65,6 +67,7 @@ for _module, _command in (
     (load, load.load),
     (unload, unload.unload),
     (status, status.status),
+    (config, config.config),
     (enable, enable.enable),
     (disable, disable.disable),
     (stats, stats.stats),
@@ -72,6 +75,7 @@ for _module, _command in (
     (replay, replay.replay),
     (events, events.events),
     (triage, triage.triage),
+    (top, top.top),
 ):
     app.command(help=_module.__doc__, epilog=_module.EPILOG)(_command)
 

@@ -38,9 +38,11 @@ class Cmd(IntEnum):
     STATS = 5
     INJECT = 6
     DEBUG_FAIL = 7
+    GET_CONFIG = 8
+    SET_CONFIG = 9
 
 
-CMD_MAX = Cmd.DEBUG_FAIL
+CMD_MAX = Cmd.SET_CONFIG
 
 
 class Attr(IntEnum):
@@ -62,9 +64,10 @@ class Attr(IntEnum):
     COUNTERS = 15
     SAMPLES = 16
     REPEAT = 17
+    CONFIG = 18
 
 
-A_MAX = Attr.REPEAT
+A_MAX = Attr.CONFIG
 
 
 class SamplerAttr(IntEnum):
@@ -112,7 +115,8 @@ A_TARGET_MAX = TargetAttr.TARGET_COUNTERS
 
 
 class CounterAttr(IntEnum):
-    """Attributes inside HAGENT_A_COUNTERS, HAGENT_A_TARGET_COUNTERS and each COUNTER nest."""
+    """Attributes inside HAGENT_A_COUNTERS, HAGENT_A_TARGET_COUNTERS, HAGENT_A_CONFIG
+    and each COUNTER nest (a counter, or a tunable: NAME, VALUE)."""
 
     COUNTER_UNSPEC = 0
     COUNTER = 1
@@ -157,6 +161,7 @@ class Event(IntEnum):
     TARGET_EXITED = 5
     CHECK_FAILED = 6
     TARGET_FAILSAFE = 7
+    MIGRATE_FAILURES = 8
 
 
 class Feature(IntFlag):

@@ -11,7 +11,7 @@
 
 import errno
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,26 @@ def counters(**values: int) -> dict[str, int]:
     unknown = set(given) - set(names)
     assert not unknown, unknown
     return {name: given.get(name, 0) for name in names}
+
+
+MIGRATE_FAIL_REASONS = ("isolation", "alloc", "eagain", "ebusy", "enomem", "other")
+
+
+def placement(
+    promoted: int = 0, demoted: int = 0, exchanges: int = 0, attempted: int = 0, **failed: int
+) -> dict[str, int]:
+    """The placement counters in the module's order (kmod/hagent/counters.h);
+    ``failed`` gives migrate_failed.<reason> (0 for a reason not given)."""
+    unknown = set(failed) - set(MIGRATE_FAIL_REASONS)
+    assert not unknown, unknown
+    out = {
+        "promoted": promoted,
+        "demoted": demoted,
+        "exchanges": exchanges,
+        "migrate.attempted": attempted,
+    }
+    out.update({f"migrate_failed.{r}": failed.get(r, 0) for r in MIGRATE_FAIL_REASONS})
+    return out
 
 
 SAMPLE_SOURCES = ("pebs", "ibs", "abit", "inject")
@@ -132,6 +152,26 @@ TOTALS = {
 }
 STATS: Stats = {"totals": TOTALS, "targets": [REDIS, STRESS]}
 
+# The tunables as kmod/hagent/config.c defines them, in its order: name ->
+# (default, min, max).  config.c (and the module parameters' initial values)
+# is the source of truth: test_config.py parses the C and fails when a name,
+# the order, a range or a default here differs.
+TUNABLES: dict[str, tuple[int, int, int]] = {
+    "interval_ms": (100, 10, 60000),
+    "scan_interval_ms": (200, 10, 3600000),
+    "scan_pages": (16384, 1, 1 << 32),
+    "decay_ms": (8000, 10, 3600000),
+    "abit": (1, 0, 1),
+    "max_pages": (1 << 22, 0, 1 << 32),
+    "placement": (1, 0, 1),
+    "migrate_mbps": (256, 0, 1 << 20),
+    "migrate_batch": (1024, 16, 65536),
+    "hysteresis": (1, 0, 255),
+    "promote_min": (1, 1, 255),
+    "fast_reserve_mb": (64, 0, 1 << 20),
+}
+CONFIG = {name: default for name, (default, _, _) in TUNABLES.items()}
+
 
 class FakeKernel:
     """An in-memory hagent.kernel.Kernel."""
@@ -143,13 +183,17 @@ class FakeKernel:
         built: Path | None = None,
         fail: dict[str, HagentError] | None = None,
         stats: Stats | None = None,
+        stats_seq: Sequence[Stats] = (),
     ) -> None:
         self._status = status if status is not None else STATUS
         self._stats = stats if stats is not None else STATS
+        # successive stats() replies (the last one repeats); empty: always ``stats``
+        self._stats_seq = list(stats_seq)
         self.loaded = loaded
         self.built = built
         self.fail = fail or {}
         self.calls: list[tuple[Any, ...]] = []
+        self.config = dict(CONFIG)
 
     def _call(self, name: str, *args: Any) -> None:
         self.calls.append((name, *args))
@@ -216,6 +260,8 @@ class FakeKernel:
 
     def stats(self, pid: int | None = None) -> Stats:
         self._call("stats", pid)
+        if self._stats_seq:
+            self._stats = self._stats_seq.pop(0) if len(self._stats_seq) > 1 else self._stats_seq[0]
         if pid is None:
             return self._stats
         return {
@@ -225,6 +271,29 @@ class FakeKernel:
 
     def inject(self, pid: int, samples: Sequence[tuple[int, int, bool]], repeat: int = 1) -> None:
         self._call("inject", pid, list(samples), repeat)
+
+    def get_config(self) -> dict[str, int]:
+        self._call("get_config")
+        return dict(self.config)
+
+    def set_config(self, settings: Mapping[str, int]) -> dict[str, int]:
+        """As the module's SET_CONFIG: check all, then apply all; errors as genl maps them."""
+        self._call("set_config", dict(settings))
+        if not settings:
+            raise ValueError("no settings to apply")  # as genl.set_config, before any request
+        for name, value in settings.items():
+            if name not in TUNABLES:
+                raise set_config_error(errno.EINVAL, f'no setting named "{name}"')
+            _, lo, hi = TUNABLES[name]
+            if not lo <= value <= hi:
+                raise set_config_error(errno.ERANGE, f"{name} must be in {lo}..{hi}")
+        self.config.update(settings)
+        return dict(self.config)
+
+
+def set_config_error(code: int, extack: str) -> HagentError:
+    """The HagentError RealKernel raises for a SET_CONFIG the module refused (errno, extack)."""
+    return genl._request_error(Cmd.SET_CONFIG, NetlinkError(code, extack))
 
 
 # --- under RealKernel: libkmod ---------------------------------------------------
@@ -454,6 +523,13 @@ def stats_reply(st: Stats = STATS, pad: bool = True, version: int = GENL_VERSION
 def enable_reply(*targets: Target) -> bytes:
     """An ENABLE reply: HAGENT_A_TARGETS with the new target (more: malformed)."""
     return _msg(Cmd.ENABLE, _targets_nest(list(targets), pad=True))
+
+
+def config_reply(
+    config: Mapping[str, int] = CONFIG, cmd: int = Cmd.GET_CONFIG, pad: bool = True
+) -> bytes:
+    """A GET_CONFIG or SET_CONFIG reply: HAGENT_A_CONFIG of COUNTER {NAME, VALUE} nests."""
+    return _msg(cmd, _counter_nest(Attr.CONFIG, dict(config), pad))
 
 
 def ack(seq: int = 1) -> Any:

@@ -22,6 +22,8 @@ def test_failed_check_shuts_the_target_down_and_is_reported() -> None:
     events: list[object] = []
     try:
         ctl_json("enable", "--pid", str(hog.pid))
+        frame = ctl_json("top", "--once", "--interval", "0.5")
+        assert [t["pid"] for t in frame["targets"]] == [hog.pid]
         k = RealKernel()
 
         def listen() -> None:
@@ -72,5 +74,20 @@ def test_debug_fail_needs_the_debug_parameter(managing: None) -> None:
         else:
             raise AssertionError("DEBUG_FAIL worked without debug_commands=1")
         assert len(stats()["targets"]) == 1
+    finally:
+        hog.exit()
+
+
+def test_top_fits_a_terminal_of_80_by_24(managing: None) -> None:
+    import sys
+
+    hog = Memhog(16)
+    try:
+        ctl_json("enable", "--pid", str(hog.pid))
+        r = subprocess.run(
+            [sys.executable, "-m", "tests.vm.top_tmux"], capture_output=True, text=True, timeout=600
+        )
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert str(hog.pid) in r.stdout
     finally:
         hog.exit()

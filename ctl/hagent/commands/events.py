@@ -1,4 +1,4 @@
-"""Stream events (failed checks, fail-safe shutdowns, exits) until interrupted."""
+"""Stream events until interrupted: failed checks, fail-safe shutdowns, exits, failed migrations."""
 
 import json
 import time
@@ -12,6 +12,7 @@ EPILOG = (
     "Examples:\n\n"
     "hagentctl events\n\n"
     "hagentctl events --json | jq 'select(.type == \"check_failed\")'\n\n"
+    "hagentctl events --json | jq 'select(.type == \"migrate_failures\")'\n\n"
     "hagentctl events --count 1    # wait for one event, then exit"
 )
 

@@ -19,7 +19,9 @@ EPILOG = (
     "mapped but unmanaged, nothing mapped (invalid), or a full ring (dropped); and the "
     "bias = (fast samples / fast pages) / (slow samples / slow pages), how much more often "
     "a fast page is hit than a slow one ('-' when a tier has no pages or no slow sample). "
-    "--json adds that bias per target (all sources; null when undefined).\n\n"
+    "--json adds that bias per target (all sources; null when undefined). The placement "
+    "section counts pages promoted and demoted, exchange rounds, pages handed to "
+    "migrate_pages() and, by reason, those that failed; failure rate = failed / attempted.\n\n"
     "Examples:\n\n"
     "hagentctl stats\n\n"
     "hagentctl stats --pid 1234\n\n"
@@ -43,7 +45,17 @@ _TAIL = (
     ("targets disabled", "targets.disabled"),
     ("targets exited", "targets.exited"),
 )
-
+# Placement, a section of its own: pages moved (with their size), exchange
+# rounds, pages handed to migrate_pages(), then the failed ones by reason.
+_PLACEMENT = (
+    ("promoted", "promoted"),
+    ("demoted", "demoted"),
+    ("exchanges", "exchanges"),
+    ("migrations attempted", "migrate.attempted"),
+)
+_PLACEMENT_PAGES = frozenset({"promoted", "demoted"})
+MIGRATE_FAILED = "migrate_failed."
+MIGRATE_ATTEMPTED = "migrate.attempted"
 
 SAMPLE_KINDS = ("total", "fast", "slow", "unmanaged", "invalid", "dropped")
 _SAMPLES = "samples."
@@ -78,12 +90,57 @@ def counter_table(title: Text, counters: Mapping[str, int]) -> Table:
             shown.update(parts)
     for label, name in _TAIL:
         single(label, name)
+    placement = placement_rows(counters)
+    if placement:
+        table.add_section()
+        for row in placement:
+            table.add_row(*row)
+        shown.update(name for _, name in _PLACEMENT)
+        shown.update(k for k in counters if k.startswith(MIGRATE_FAILED))
     other = [k for k in counters if k not in shown]
     for i, name in enumerate(other):
         if i == 0:
             table.add_section()
         table.add_row(Text(f"other: {name}"), str(counters[name]), "")
     return table
+
+
+def migrate_failures(counters: Mapping[str, int]) -> dict[str, int]:
+    """migrate_failed.<reason> -> {reason: pages}, in the module's order."""
+    return {
+        k.removeprefix(MIGRATE_FAILED): v
+        for k, v in counters.items()
+        if k.startswith(MIGRATE_FAILED)
+    }
+
+
+def failure_rate(counters: Mapping[str, int]) -> float | None:
+    """Failed migrations / attempted ones (pages); None before any attempt."""
+    attempted = counters.get(MIGRATE_ATTEMPTED, 0)
+    if not attempted:
+        return None
+    return sum(migrate_failures(counters).values()) / attempted
+
+
+def placement_rows(counters: Mapping[str, int]) -> list[tuple[str, str, Text]]:
+    """The placement section's (label, value, detail) rows; none without its counters.
+
+    Then the failed migrations: their sum with the non-zero reasons, and the
+    failure rate (failed / attempted; '-' before any attempt).
+    """
+    rows = [
+        (label, str(counters[name]), Text(mib(counters[name]) if name in _PLACEMENT_PAGES else ""))
+        for label, name in _PLACEMENT
+        if name in counters
+    ]
+    failed = migrate_failures(counters)
+    if failed:
+        parts = ", ".join(f"{reason} {n}" for reason, n in failed.items() if n)
+        rows.append(("migrations failed", str(sum(failed.values())), Text(parts or "-")))
+        rate = failure_rate(counters)
+        shown = "-" if rate is None else f"{100 * rate:.1f}%"
+        rows.append(("failure rate", shown, Text("failed / attempted")))
+    return rows
 
 
 def sample_rows(counters: Mapping[str, int]) -> dict[str, dict[str, int]]:

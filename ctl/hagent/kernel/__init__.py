@@ -6,7 +6,7 @@ substitute a fake through the CLI's state object (see hagent.commands.State).
 """
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -78,6 +78,17 @@ class Kernel(Protocol):
         """Make a fail-safe check fail for ``pid`` (module loaded with debug_commands=1)."""
         ...
 
+    def get_config(self) -> dict[str, int]:
+        """Every tunable and its value, in the module's order (kmod/hagent/config.c)."""
+        ...
+
+    def set_config(self, settings: Mapping[str, int]) -> dict[str, int]:
+        """Apply every setting or none (a bad name or value changes nothing).
+
+        Returns the whole config now in force, as get_config().
+        """
+        ...
+
 
 def repo_root() -> Path | None:
     """The source tree this package runs from (editable install), if any."""
@@ -133,3 +144,9 @@ class RealKernel:
 
     def debug_fail(self, pid: int) -> None:
         genl.debug_fail(pid)
+
+    def get_config(self) -> dict[str, int]:
+        return genl.get_config()
+
+    def set_config(self, settings: Mapping[str, int]) -> dict[str, int]:
+        return genl.set_config(settings)

@@ -104,6 +104,7 @@ _ATTR_TYPES: dict[type[IntEnum], dict[str, str]] = {
         "COUNTERS": "counter_attrs|nested",
         "SAMPLES": "cdata",  # packed struct hagent_inject_sample array
         "REPEAT": "uint32",
+        "CONFIG": "counter_attrs|nested",  # settings: COUNTER {NAME, VALUE} nests
     },
     SamplerAttr: {
         "SAMPLER_UNSPEC": "none",
@@ -304,6 +305,12 @@ def enabled_from_msg(msg: Any) -> Target:
     return targets[0]
 
 
+def config_from_msg(msg: Any, what: str) -> dict[str, int]:
+    """Decode a GET_CONFIG or SET_CONFIG reply: {tunable: value}, in the module's order."""
+    _check_version(msg)
+    return _counters(_required(msg, Attr.CONFIG.name, what), what)
+
+
 def event_from_msg(msg: Any) -> EventInfo:
     """Decode a HAGENT_CMD_EVENT multicast message."""
     _check_version(msg)
@@ -353,6 +360,14 @@ def extack(err: NetlinkError) -> str | None:
 
 _ROOT_HINT = "run it with sudo"
 _NOT_MANAGED_HINT = "see the managed processes: hagentctl stats"
+_SETTINGS_HINT = "see the settings: hagentctl config"
+# What "must be root (CAP_NET_ADMIN) to ..." says for the CAP_NET_ADMIN commands.
+_ADMIN_VERBS = {
+    Cmd.ENABLE: "enable",
+    Cmd.DISABLE: "disable",
+    Cmd.INJECT: "inject",
+    Cmd.SET_CONFIG: "change settings",
+}
 
 
 def _request_error(cmd: Cmd, err: NetlinkError, pid: int | None = None) -> HagentError:
@@ -367,9 +382,8 @@ def _request_error(cmd: Cmd, err: NetlinkError, pid: int | None = None) -> Hagen
     if code in (errno.EPERM, errno.EACCES):
         if text:
             return HagentError(text, _ROOT_HINT if os.geteuid() else None)
-        if cmd in (Cmd.ENABLE, Cmd.DISABLE, Cmd.INJECT):
-            verb = cmd.name.lower()
-            return HagentError(f"must be root (CAP_NET_ADMIN) to {verb}", _ROOT_HINT)
+        if cmd in _ADMIN_VERBS:
+            return HagentError(f"must be root (CAP_NET_ADMIN) to {_ADMIN_VERBS[cmd]}", _ROOT_HINT)
         return HagentError(f"must be root to run {cmd.name} (the module said: permission denied)")
     if cmd is Cmd.STATUS:
         return HagentError(f"{cmd.name} failed: {text or os.strerror(code)}")
@@ -379,6 +393,12 @@ def _request_error(cmd: Cmd, err: NetlinkError, pid: int | None = None) -> Hagen
             errno.ESRCH: (f"no such process: {pid}", None),
             errno.EEXIST: (f"pid {pid} is already managed", None),
             errno.ENOENT: (f"pid {pid} is not managed", _NOT_MANAGED_HINT),
+        }
+    if cmd is Cmd.SET_CONFIG:
+        # The extack names the setting (and its range).  All or none: none.
+        known = {
+            errno.EINVAL: ("the module refused the settings", f"nothing changed; {_SETTINGS_HINT}"),
+            errno.ERANGE: ("a setting is out of its range", "nothing changed"),
         }
     message, hint = known.get(code, (f"{cmd.name.lower()} failed: {os.strerror(code)}", None))
     return HagentError(text or message, hint)
@@ -530,6 +550,43 @@ def inject(pid: int, samples: Sequence[tuple[int, int, bool]], repeat: int = 1) 
             _exchange(sock, Cmd.INJECT, [(Attr.PID.name, pid), *attrs], NLM_F_REQUEST | NLM_F_ACK)
     finally:
         sock.close()
+
+
+def get_config() -> dict[str, int]:
+    """HAGENT_CMD_GET_CONFIG: every tunable and its value, in the module's order."""
+    reply = _one_reply(Cmd.GET_CONFIG, request(Cmd.GET_CONFIG))
+    return config_from_msg(reply, "GET_CONFIG reply")
+
+
+# HAGENT_A_COUNTER_NAME's policy in netlink.c: NLA_NUL_STRING of at most 63 bytes.
+SETTING_NAME_MAX = 63
+
+
+def config_attr(settings: Mapping[str, int]) -> dict[str, Any]:
+    """{name: value} -> the HAGENT_A_CONFIG nest of a SET_CONFIG request."""
+    for name, value in settings.items():
+        if not name or len(name.encode()) > SETTING_NAME_MAX or "\0" in name:
+            raise ValueError(f"bad setting name {name!r}")
+        if not 0 <= value < 1 << 64:
+            raise ValueError(f"bad value {value} for {name}: not a u64")
+    counter = ATTR_PREFIX + CounterAttr.COUNTER.name
+    name_attr = ATTR_PREFIX + CounterAttr.COUNTER_NAME.name
+    value_attr = ATTR_PREFIX + CounterAttr.COUNTER_VALUE.name
+    return {
+        "attrs": [
+            [counter, {"attrs": [[name_attr, name], [value_attr, value]]}]
+            for name, value in settings.items()
+        ]
+    }
+
+
+def set_config(settings: Mapping[str, int]) -> dict[str, int]:
+    """HAGENT_CMD_SET_CONFIG: apply every setting or none; the config now in force."""
+    if not settings:
+        raise ValueError("no settings to apply")
+    attrs = {Attr.CONFIG.name: config_attr(settings)}
+    reply = _one_reply(Cmd.SET_CONFIG, request(Cmd.SET_CONFIG, attrs))
+    return config_from_msg(reply, "SET_CONFIG reply")
 
 
 def stats(pid: int | None = None) -> Stats:

@@ -1,0 +1,90 @@
+"""Watch managed processes live: pages per tier, access samples and rates."""
+
+import json
+import time
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.live import Live
+
+from hagent.commands import kernel, parse_pid
+from hagent.dashboard import Dashboard
+from hagent.errors import HagentError
+from hagent.kernel import Kernel
+
+EPILOG = (
+    "Per managed process: pages in the fast and slow tier, the fast share of them, the "
+    "share of sampled accesses that hit the fast tier in the last interval (an estimate "
+    "from samples), samples per second per source, adoption and release rates, the bias "
+    "(see stats --help), promotions (with a sparkline), demotions and exchanges per second "
+    "and, once a migration failed, failed migrations per second, since enabled and by "
+    "reason. Sparklines show the last minute. Processes with the "
+    "most managed pages come first; those that do not fit are counted as '+K more'.\n\n"
+    "Examples:\n\n"
+    "hagentctl top\n\n"
+    "hagentctl top --pid 1234 --interval 2\n\n"
+    "hagentctl top --once --json | jq '.targets[].rates'"
+)
+
+# The time source and the wait between snapshots; tests replace both.
+clock: Callable[[], float] = time.monotonic
+sleep: Callable[[float], None] = time.sleep
+
+
+def snapshot(k: Kernel, dash: Dashboard, pid: int | None) -> None:
+    st = k.stats(pid)
+    dash.update(clock(), st)
+
+
+def top(
+    ctx: typer.Context,
+    pid: Annotated[
+        str | None,
+        typer.Option("--pid", metavar="PID", help="Only this managed process.", show_default=False),
+    ] = None,
+    interval: Annotated[
+        float,
+        typer.Option("--interval", min=0.05, metavar="SECONDS", help="Time between snapshots."),
+    ] = 1.0,
+    once: Annotated[
+        bool,
+        typer.Option(
+            "--once", help="Take two snapshots --interval apart, print one frame and exit."
+        ),
+    ] = False,
+    json_out: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="With --once: print the computed figures as JSON (per target: pid, comm, "
+            "managed_fast, managed_slow, fast_share, sampled_fast_share, rates, bias, "
+            "placement).",
+        ),
+    ] = False,
+) -> None:
+    n = parse_pid(pid) if pid is not None else None
+    if json_out and not once:
+        raise HagentError("--json needs --once: the live dashboard has no JSON form")
+    k = kernel(ctx)
+    dash = Dashboard()
+    snapshot(k, dash, n)
+    if once:
+        sleep(interval)
+        snapshot(k, dash, n)
+        if json_out:
+            typer.echo(json.dumps(dash.figures().as_json(), indent=2))
+        else:
+            console = Console(highlight=False)
+            console.print(dash.frame(console.width, console.height))
+        return
+    console = Console(highlight=False)
+    try:
+        with Live(console=console, auto_refresh=False, screen=False) as live:
+            while True:
+                live.update(dash.frame(console.width, console.height), refresh=True)
+                sleep(interval)
+                snapshot(k, dash, n)
+    except KeyboardInterrupt:
+        return

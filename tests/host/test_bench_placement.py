@@ -1,0 +1,275 @@
+# SPDX-License-Identifier: GPL-2.0
+"""scripts/bench-placement's pure parts: the summary of a run, the table, the
+plot, the guest command; and scripts/hotset.c's output, run on the host."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+import subprocess
+import zlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.vm import bench_placement as guest
+from tests.vm import bench_placement_host as bp
+
+TOP = Path(__file__).resolve().parents[2]
+
+
+def samples(shares: list[float | None], rate: float = 1e6, move_at: float | None = None) -> Any:
+    """One workload's per-second lines with the given hot shares, from t=1."""
+    return [
+        {
+            "event": "sample",
+            "elapsed": float(i + 1),
+            "updates_per_s": rate,
+            "hot_fast_share": s,
+            "region_fast_share": None if s is None else s / 8,
+            "hot_offset": 0 if move_at is None or i + 1 < move_at else 1 << 29,
+            "query_ms": 5.0,
+        }
+        for i, s in enumerate(shares)
+    ]
+
+
+def record(
+    workloads: list[list[dict[str, Any]]],
+    move_at: float | None = None,
+    stats: list[dict[str, Any]] | None = None,
+    hagentd: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    return {
+        "scenario": "synthetic",
+        "config": {"move_at": move_at},
+        "workloads": [{"pid": 100 + i, "samples": s} for i, s in enumerate(workloads)],
+        "stats": stats or [],
+        "hagentd": hagentd or [],
+    }
+
+
+def ramp(n: int, reach: int) -> list[float | None]:
+    """Share i / reach for i < reach, then 1.0: first >= 0.9 at i = 0.9 * reach."""
+    return [min(1.0, i / reach) for i in range(n)]
+
+
+def test_ramp_reaches_threshold_and_holds() -> None:
+    s = bp.summarize(record([samples(ramp(120, 50))]))
+    # share at elapsed t is (t - 1) / 50: first >= 0.9 at t = 46
+    assert s["time_to_hot_090"] == 46.0
+    assert s["steady_hot_share"] == 1.0
+    assert s["steady_region_share"] == 1.0 / 8
+    assert s["recovery_s"] is None and s["move_at"] is None
+    assert s["updates_per_s"] == 1e6
+    assert s["samples"] == 120 and s["elapsed"] == 120.0
+    assert s["hagentd_cpu_pct"] is None and s["migration"] is None
+
+
+def test_never_reaching_is_none_and_steady_uses_last_30s() -> None:
+    shares: list[float | None] = [0.0] * 90 + [0.5] * 30
+    s = bp.summarize(record([samples(shares)]))
+    assert s["time_to_hot_090"] is None
+    assert s["steady_hot_share"] == 0.5  # the last 30 s only
+    assert "never" in bp.table({"baseline": s})
+
+
+def test_move_recovery_counts_from_the_move() -> None:
+    # reaches 1.0 by t=51, the move at t=90 drops it to 0, then it ramps again
+    shares = ramp(89, 50) + ramp(91, 20)
+    s = bp.summarize(record([samples(shares, move_at=90)], move_at=90.0))
+    assert s["time_to_hot_090"] == 46.0  # before the move
+    # after it: share (t - 90) / 20 at elapsed t >= 90: 0.9 at t = 108
+    assert s["recovery_s"] == 18.0
+    assert s["steady_hot_share"] == 1.0
+
+
+def test_time_to_threshold_ignores_what_happens_after_the_move() -> None:
+    shares: list[float | None] = [0.0] * 89 + [1.0] * 91  # only after the move
+    s = bp.summarize(record([samples(shares)], move_at=90.0))
+    assert s["time_to_hot_090"] is None
+    assert s["recovery_s"] == 0.0
+
+
+def test_null_shares_are_skipped() -> None:
+    shares: list[float | None] = [None, None, 0.95] + [1.0] * 10
+    s = bp.summarize(record([samples(shares)]))
+    assert s["time_to_hot_090"] == 3.0
+
+
+def test_workloads_are_joined_by_index_shares_averaged_rates_summed() -> None:
+    a = samples([0.0, 0.5, 1.0], rate=1e6)
+    b = samples([0.0, 1.0, 1.0], rate=3e6)
+    points = bp.aggregate([{"samples": a}, {"samples": b}])
+    assert [p["hot_fast_share"] for p in points] == [0.0, 0.75, 1.0]
+    assert [p["updates_per_s"] for p in points] == [4e6] * 3
+    s = bp.summarize(record([a, b]))
+    assert s["time_to_hot_090"] == 3.0
+    assert [w["time_to_hot_090"] for w in s["per_workload"]] == [3.0, 2.0]
+    assert "synthetic per workload: t(hot>=0.90) 3/2, steady hot 0.500/0.667" in bp.table(
+        {"synthetic": s}
+    )
+    # a workload that stopped early shortens the joined series
+    assert len(bp.aggregate([{"samples": a}, {"samples": b[:2]}])) == 2
+
+
+def test_hagentd_cpu_stats_latency_and_migration_failure_rate() -> None:
+    cpu = [
+        {"t": 1.0, "cpu_ns": 1_000_000_000},
+        {"t": 2.0, "cpu_ns": None},  # hagentd not found that second
+        {"t": 11.0, "cpu_ns": 1_500_000_000},
+    ]
+    stats = [
+        {"t": 1.0, "stats_ms": 100.0, "totals": {"promoted": 0}},
+        {
+            "t": 3.0,
+            "stats_ms": 2900.0,
+            "totals": {
+                "promoted": 600,
+                "demoted": 200,
+                "exchanges": 100,
+                "migrate_failed.ebusy": 60,
+                "migrate_failed.enomem": 40,
+            },
+        },
+        {"t": 12.0, "error": "HagentError: hagent is not loaded"},
+    ]
+    s = bp.summarize(record([samples([1.0] * 12)], stats=stats, hagentd=cpu))
+    assert s["hagentd_cpu_pct"] == pytest.approx(5.0)  # 0.5 s over 10 s
+    assert s["stats_latency"] == {"mean_ms": 1500.0, "max_ms": 2900.0}
+    mig = s["migration"]
+    assert mig["failed"] == 100 and mig["attempted"] == 1000
+    assert mig["failure_rate"] == pytest.approx(100 / 1000)
+    row = bp.table({"hagent": s}).splitlines()[1]
+    assert "5.00%" in row and "10.00%" in row
+
+
+def test_migration_failure_rate_over_the_attempts_the_module_counts() -> None:
+    totals = {"promoted": 90, "demoted": 0, "migrate.attempted": 200, "migrate_failed.alloc": 50}
+    mig = bp.migration([{"t": 1.0, "totals": totals}])
+    assert mig is not None and mig["failure_rate"] == 0.25 and mig["exchanges"] == 0
+
+
+def test_migration_none_without_counters_or_attempts() -> None:
+    assert bp.migration([{"t": 1.0, "totals": {"adopted": 5}}]) is None
+    nothing = bp.migration([{"t": 1.0, "totals": {"promoted": 0}}])
+    assert nothing is not None and nothing["failure_rate"] is None
+
+
+def test_table_lists_failed_runs() -> None:
+    text = bp.table(
+        {
+            "baseline": bp.summarize(record([samples([0.0] * 40)])),
+            "hagent": {"samples": 0, "error": "VM: VM did not return status"},
+        }
+    )
+    assert text.splitlines()[0].startswith("scenario")
+    assert "hagent: failed: VM: VM did not return status" in text
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height of a PNG, after checking its signature and chunk CRCs."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, chunks = 8, []
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
+        body = data[pos + 8 : pos + 8 + length]
+        (crc,) = struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])
+        assert zlib.crc32(kind + body) == crc, kind
+        chunks.append(kind)
+        pos += 12 + length
+    assert chunks[0] == b"IHDR" and chunks[-1] == b"IEND" and b"IDAT" in chunks
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def test_plot_writes_a_png_of_the_set_size(tmp_path: Path) -> None:
+    recs = {
+        "baseline": record([samples([0.0] * 60)]),
+        "move": record([samples(ramp(30, 10) + ramp(30, 10), move_at=30)], move_at=30.0),
+        "multi": record([samples(ramp(60, 20)), samples(ramp(60, 30))]),
+        "failed": {"workloads": []},
+    }
+    png = tmp_path / "hotset.png"
+    bp.plot(recs, png, "synthetic")
+    w, h = png_size(png.read_bytes())
+    assert (w, h) == (int(bp.PLOT_SIZE[0] * bp.PLOT_DPI), int(bp.PLOT_SIZE[1] * bp.PLOT_DPI))
+
+
+def test_report_redoes_table_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for name, shares in (("baseline", [0.0] * 40), ("hagent", ramp(40, 10))):
+        rec = {**record([samples(shares)]), "scenario": name, "kernel": "6.12.0-test"}
+        (tmp_path / f"{name}.json").write_text(json.dumps(rec))
+    (tmp_path / "unrelated.json").write_text("{}")
+    assert bp.main(["--report", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    rows = [ln.split()[0] for ln in out.splitlines()[1:3]]
+    assert rows == ["baseline", "hagent"]  # in the scenarios' order
+    assert png_size((tmp_path / "hotset.png").read_bytes())[0] > 0
+
+
+def test_guest_command_and_workload_argv() -> None:
+    cmd = bp.guest_command("hagent", 180, ["scan_interval_ms=500", "x=a b"], 2, True)
+    assert cmd == (
+        "python -m tests.vm.bench_placement --scenario=hagent --duration=180 --threads=2 "
+        "--param=scan_interval_ms=500 '--param=x=a b' --thp"
+    )
+    argv = guest.hotset_argv(guest.SCENARIOS["move"], 180, 1, False)
+    assert "--move-at=90" in argv and "--slow-node=1" in argv and "--ready-wait" in argv
+    assert not any(
+        a.startswith("--move-at")
+        for a in guest.hotset_argv(guest.SCENARIOS["hagent"], 180, 1, False)
+    )
+
+
+def test_multi_asks_the_fast_tier_for_as_much_as_one_workload() -> None:
+    one, multi = guest.SCENARIOS["hagent"], guest.SCENARIOS["multi"]
+    assert multi.workloads * multi.hot_mib == one.hot_mib
+    assert multi.workloads * multi.region_mib == one.region_mib
+    assert set(guest.DEFAULT_SCENARIOS) <= set(guest.SCENARIOS)
+
+
+@pytest.fixture(scope="module")
+def hotset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no C compiler")
+    exe = tmp_path_factory.mktemp("hotset") / "hotset"
+    flags = ["-O2", "-Wall", "-Wextra", "-Werror", "-pthread"]
+    subprocess.run([cc, *flags, "-o", str(exe), str(TOP / "scripts" / "hotset.c")], check=True)
+    return exe
+
+
+def test_hotset_prints_ready_samples_and_done(hotset: Path) -> None:
+    argv = [str(hotset), "--region-mib=8", "--hot-mib=2", "--duration=2", "--move-at=1"]
+    argv += ["--threads=2", "--ready-wait"]
+    out = subprocess.run(argv, input="go\n", capture_output=True, text=True, timeout=60, check=True)
+    lines = [json.loads(ln) for ln in out.stdout.splitlines()]
+    ready, *ticks, done = lines
+    assert ready["event"] == "ready" and ready["pages"] == 2048 and ready["hot_pages"] == 512
+    assert int(ready["addr"], 16) % (2 << 20) == 0
+    assert [t["event"] for t in ticks] == ["sample", "sample"]
+    assert [t["hot_offset"] for t in ticks] == [4 << 20, 4 << 20]  # moved at 1 s
+    for t in ticks:
+        assert t["updates_per_s"] > 0
+        # the host's nodes are whatever they are: a share, or null without NUMA
+        assert t["hot_fast_share"] is None or 0.0 <= t["hot_fast_share"] <= 1.0
+    assert done["event"] == "done" and done["updates"] > 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--hot-mib=16", "--region-mib=8"],
+        ["--hot-mib=6", "--region-mib=8", "--move-at=1"],  # no disjoint place to move to
+        ["--hot-frac=1.5"],
+        ["--threads=0"],
+        ["--duration=x"],
+        ["stray"],
+    ],
+)
+def test_hotset_refuses_bad_options(hotset: Path, args: list[str]) -> None:
+    r = subprocess.run([str(hotset), *args], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and r.stderr
