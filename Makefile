@@ -34,11 +34,15 @@ module: setup
 	done
 
 # Programs the guest tests and the demo run (built on the host, run in the guest).
-PROGS := $(TOP)/build/progs/memhog
+PROGS := $(TOP)/build/progs/memhog $(TOP)/build/progs/hotset
 progs: $(PROGS)
 $(TOP)/build/progs/%: $(TOP)/tests/vm/progs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+# The placement benchmark's workload (scripts/bench-placement).
+$(TOP)/build/progs/hotset: $(TOP)/scripts/hotset.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -Werror -pthread -o $@ $<
 
 host-test: setup
 	$(VENV)/bin/ruff check ctl tests

@@ -1,11 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0
-"""`make demo`, run inside the guest: load hagent, hand it a process, watch.
+"""`make demo`, run inside the guest: load hagent, hand it a hot-set workload,
+watch the hot set move into the fast tier.
 
-A process with 256 MiB on the slow node is managed; it then keeps writing a
-32 MiB hot set while hagentd samples accessed bits, and `stats` shows the
-managed pages per tier, the samples per source and the ranking's view.
-Placement (moving the hot set into the fast tier, the live dashboard) is
-not built yet; this script grows with it.  Stops at the first failure.
+The workload (scripts/hotset.c) maps 512 MiB on the slow node (node 1, no
+CPUs) and spends 90% of its updates in a 64 MiB hot set.  Once it is
+managed, hagentd samples accessed bits, promotes the hottest folios into
+free memory on node 0 and exchanges them with its coldest; every few seconds
+the demo prints the hot set's share on node 0 as the workload measures it
+(move_pages), and a few frames of `hagentctl top`.  Automatic NUMA balancing
+is switched off so that every page moved is hagent's doing.  Stops at the
+first failure.
 """
 
 from __future__ import annotations
@@ -13,16 +17,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 from hagent.cli import app
-from tests.vm.memhog import Memhog, entries
+from tests.vm.bench_placement import HOTSET, Workload, set_numa_balancing
 
-
-def hot_set_rank(hog: Memhog) -> float:
-    """Share of the hottest 32 MiB worth of pages that are in the hot set."""
-    heat = entries(hog.pid)
-    top = sorted(heat, key=lambda a: heat[a][1], reverse=True)[: (32 << 20) // 4096]
-    return sum(hog.addr <= a < hog.addr + (32 << 20) for a in top) / max(len(top), 1)
+REGION_MIB, HOT_MIB, SECONDS = 512, 64, 60
 
 
 def step(title: str, *argv: str) -> None:
@@ -39,27 +39,60 @@ def step(title: str, *argv: str) -> None:
             raise subprocess.CalledProcessError(int(e.code), argv) from None
 
 
+def bar(share: float, width: int = 40) -> str:
+    n = round(share * width)
+    return "#" * n + "." * (width - n)
+
+
 def main() -> int:
     ko = os.environ["HAGENT_KO"]
+    set_numa_balancing(0)
     try:
         step("two NUMA nodes: node 1 has no CPUs, the slow tier", "numactl", "-H")
         step("load the module built for this kernel", "hagentctl", "load", "--ko", ko)
         step("what hagent sees", "hagentctl", "status")
-        hog = Memhog(256, node=1)
-        print(f"\n# memhog {hog.pid}: 256 MiB of private anonymous memory on node 1 (slow)")
-        step("manage it", "hagentctl", "enable", "--pid", str(hog.pid))
-        print("\n# it writes a 32 MiB hot set for 10 s while hagentd samples accessed bits")
-        hog.do("hot 0 32 10")
-        step("managed pages, samples per source, bias", "hagentctl", "stats", "--pid", str(hog.pid))
-        hottest = hot_set_rank(hog)
-        print(f"\n# of the 8192 hottest managed pages, {hottest:.0%} lie in the hot set")
-        step("stop managing: every page goes back", "hagentctl", "disable", "--pid", str(hog.pid))
-        hog.exit()
-        step("unload", "hagentctl", "unload")
-    except subprocess.CalledProcessError as e:
-        print(
-            f"demo: step failed: {' '.join(map(str, e.cmd))} (exit {e.returncode})", file=sys.stderr
+        w = Workload(
+            [
+                str(HOTSET),
+                f"--region-mib={REGION_MIB}",
+                f"--hot-mib={HOT_MIB}",
+                f"--duration={SECONDS}",
+                "--slow-node=1",
+                "--fast-node=0",
+                "--ready-wait",
+            ]
         )
+        w.wait_ready()
+        print(
+            f"\n# hotset {w.pid}: {REGION_MIB} MiB on node 1 (slow), 90% of updates "
+            f"in a {HOT_MIB} MiB hot set, for {SECONDS} s"
+        )
+        step("manage it", "hagentctl", "enable", "--pid", str(w.pid))
+        w.go()
+        frames = [40, 15]  # seconds into the run, popped from the end
+        start = time.monotonic()
+        shown = 0
+        while w.running():
+            time.sleep(1)
+            if len(w.samples) > shown and len(w.samples) % 5 == 0:
+                s = w.samples[-1]
+                shown = len(w.samples)
+                print(
+                    f"t={s['elapsed']:5.1f}s  hot set on the fast node "
+                    f"{bar(s['hot_fast_share'])} {s['hot_fast_share']:6.1%}   "
+                    f"(whole region {s['region_fast_share']:5.1%})",
+                    flush=True,
+                )
+            if frames and time.monotonic() - start >= frames[-1]:
+                frames.pop()
+                step("the dashboard, one frame", "hagentctl", "top", "--once", "--interval", "1")
+        w.finish(timeout=60)
+        best = max((s["hot_fast_share"] for s in w.samples), default=0.0)
+        print(f"\n# the hot set's share on the fast node reached {best:.1%}")
+        step("what it cost and what moved", "hagentctl", "stats")
+        step("unload: every folio goes back to the kernel", "hagentctl", "unload")
+    except subprocess.CalledProcessError as e:
+        print(f"demo: `{' '.join(e.cmd)}` failed ({e.returncode})", file=sys.stderr)
         return 1
     return 0
 
