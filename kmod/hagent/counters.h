@@ -86,7 +86,9 @@ enum hagent_ctr {
  * Module-wide counters that belong to no target (totals only).  policy.*_ns:
  * wall time hagentd spent in each part of its rounds (drain the rings,
  * scan = prime + measure + adopt + revalidate, decay, place = plan +
- * migrate + settle), since load.
+ * migrate + settle; migrate_ns and settle_ns are the parts of place_ns
+ * spent inside migrate_pages() and re-reading the page tables after it),
+ * since load.
  */
 #define HAGENT_GLOBAL_COUNTERS(X)					\
 	X(TARGETS_ENABLED,	"targets.enabled")			\
@@ -98,6 +100,8 @@ enum hagent_ctr {
 	X(POLICY_SCAN_NS,	"policy.scan_ns")			\
 	X(POLICY_DECAY_NS,	"policy.decay_ns")			\
 	X(POLICY_PLACE_NS,	"policy.place_ns")			\
+	X(POLICY_MIGRATE_NS,	"policy.migrate_ns")			\
+	X(POLICY_SETTLE_NS,	"policy.settle_ns")			\
 	X(POLICY_ROUNDS,	"policy.rounds")
 
 #define HAGENT_GCTR_ENUM(id, name) HAGENT_GCTR_##id,

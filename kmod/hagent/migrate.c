@@ -35,6 +35,7 @@
 #include <linux/pagewalk.h>
 #include <linux/sched/mm.h>
 #include <linux/sort.h>
+#include <linux/timekeeping.h>
 #include <linux/vmstat.h>
 #include "check.h"
 #include "migrate.h"
@@ -176,6 +177,7 @@ static void hagent_batch_move(struct hagent_target *t, struct hagent_batch *b,
 	};
 	unsigned int succeeded = 0, n = 0;
 	struct folio *f, *tmp;
+	u64 t0;
 	LIST_HEAD(list);
 	u32 i;
 	int rc;
@@ -189,8 +191,10 @@ static void hagent_batch_move(struct hagent_target *t, struct hagent_batch *b,
 		list_add_tail(&f->lru, &list);
 		mod_node_page_state(folio_pgdat(f), NR_ISOLATED_ANON, folio_nr_pages(f));
 	}
+	t0 = ktime_get_ns();
 	rc = hagent_sym.migrate_pages(&list, hagent_alloc_cb, NULL, (unsigned long)&ctx,
 				      MIGRATE_ASYNC, MR_NUMA_MISPLACED, &succeeded);
+	hagent_gctr_add(HAGENT_GCTR_POLICY_MIGRATE_NS, ktime_get_ns() - t0);
 	/* What is left on the list was given back, still isolated and ours. */
 	list_for_each_entry_safe(f, tmp, &list, lru) {
 		list_del_init(&f->lru);
@@ -341,6 +345,7 @@ void hagent_batch_run(struct hagent_target *t, struct hagent_batch *b)
 {
 	struct mm_struct *mm = t->mm;
 	bool got, live;
+	u64 t0;
 	u32 i;
 
 	lockdep_assert_held(&hagent_targets_lock);
@@ -353,6 +358,7 @@ void hagent_batch_run(struct hagent_target *t, struct hagent_batch *b)
 	/* Destinations sit in per-CPU LRU batches until drained. */
 	hagent_sym.lru_add_drain_all();
 
+	t0 = ktime_get_ns();
 	got = mmget_not_zero(mm);
 	if (got)
 		mmap_read_lock(mm);
@@ -368,6 +374,7 @@ void hagent_batch_run(struct hagent_target *t, struct hagent_batch *b)
 		mmap_read_unlock(mm);
 		mmput(mm);
 	}
+	hagent_gctr_add(HAGENT_GCTR_POLICY_SETTLE_NS, ktime_get_ns() - t0);
 	b->nr = 0;
 	b->pages[HAGENT_TIER_FAST] = b->pages[HAGENT_TIER_SLOW] = 0;
 }
