@@ -2,7 +2,11 @@
 #ifndef _HAGENT_POLICY_H
 #define _HAGENT_POLICY_H
 
+#include <linux/types.h>
+
 int hagent_policy_init(void);
 void hagent_policy_exit(void);
+/* CPU time of the policy thread, in ns; 0 when it is not running. */
+u64 hagent_policy_cpu_ns(void);
 
 #endif /* _HAGENT_POLICY_H */
