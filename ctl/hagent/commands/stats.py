@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from hagent import overhead
 from hagent.commands import kernel, parse_pid
 from hagent.kernel import Stats, Target
 
@@ -19,7 +20,10 @@ EPILOG = (
     "mapped but unmanaged, nothing mapped (invalid), or a full ring (dropped); and the "
     "bias = (fast samples / fast pages) / (slow samples / slow pages), how much more often "
     "a fast page is hit than a slow one ('-' when a tier has no pages or no slow sample). "
-    "--json adds that bias per target (all sources; null when undefined).\n\n"
+    "--json adds that bias per target (all sources; null when undefined). The totals end "
+    "with what hagent costs (overhead.*): TLB flushes, mmap_lock tries and page-fault time "
+    "(while the module parameter probes is 1), hagentd's CPU time and time per migrated "
+    "page.\n\n"
     "Examples:\n\n"
     "hagentctl stats\n\n"
     "hagentctl stats --pid 1234\n\n"
@@ -169,9 +173,12 @@ def render(st: Stats, console: Console, totals: bool = True) -> None:
         console.print(counter_table(target_title(t), t["counters"]))
         _print_samples(console, f"samples (pid {t['pid']})", t["counters"], with_bias=True)
     if totals and st["totals"]:
-        console.print(counter_table(Text("totals since load"), st["totals"]))
+        console.print(counter_table(Text("totals since load"), overhead.without(st["totals"])))
         # no bias: the sample totals include exited targets, the page totals do not
         _print_samples(console, "samples since load", st["totals"], with_bias=False)
+        costs = overhead.since_load(st["totals"])
+        if costs is not None:
+            console.print(overhead.table(costs))
 
 
 def _print_samples(
