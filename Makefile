@@ -34,16 +34,17 @@ module: setup
 	done
 
 # Programs the guest tests and the demo run (built on the host, run in the guest).
-PROGS := $(TOP)/build/progs/memhog
+PROGS := $(TOP)/build/progs/memhog $(TOP)/build/progs/churn
 progs: $(PROGS)
 $(TOP)/build/progs/%: $(TOP)/tests/vm/progs/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+	$(CC) -O2 -Wall -Wextra -Werror -pthread -o $@ $<
 
 host-test: setup
 	$(VENV)/bin/ruff check ctl tests
 	$(VENV)/bin/mypy
-	$(PY) -m pytest -q tests/host
+	# this tree's ctl, whichever tree the venv was installed from (worktrees)
+	PYTHONPATH=$(TOP)/ctl $(PY) -m pytest -q tests/host
 
 vm-test: module progs
 	$(PY) -m tests.vm.run --kernels "$(KVERS)"

@@ -88,7 +88,8 @@ def _guest_script(command: str, outdir: Path, kernel: str) -> str:
         "HAGENT_RESULTS": str(outdir),
         "HAGENT_IN_VM": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONPATH": str(TOP),
+        # this tree's hagentctl, whichever tree the venv was installed from
+        "PYTHONPATH": f"{TOP}:{TOP / 'ctl'}",
     }
     exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
     return (
