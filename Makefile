@@ -34,16 +34,16 @@ module: setup
 	done
 
 # Programs the guest tests and the demo run (built on the host, run in the guest).
-PROGS := $(TOP)/build/progs/memhog $(TOP)/build/progs/churn
+PROGS := $(TOP)/build/progs/memhog
 progs: $(PROGS)
 $(TOP)/build/progs/%: $(TOP)/tests/vm/progs/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -Wall -Wextra -Werror -pthread -o $@ $<
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
 host-test: setup
 	$(VENV)/bin/ruff check ctl tests
 	$(VENV)/bin/mypy
-	# this tree's ctl, whichever tree the venv was installed from (worktrees)
+# (this tree's ctl/ first: the venv's editable install may point at another tree)
 	PYTHONPATH=$(TOP)/ctl $(PY) -m pytest -q tests/host
 
 vm-test: module progs
@@ -56,3 +56,9 @@ demo: module progs
 
 clean:
 	rm -rf $(TOP)/build $(TOP)/results
+
+# The overhead tests' and scripts/bench-probes' workload, with threads.
+progs: $(TOP)/build/progs/churn
+$(TOP)/build/progs/churn: $(TOP)/tests/vm/progs/churn.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -Werror -pthread -o $@ $<
