@@ -6,9 +6,11 @@
  * on managed address spaces (a kretprobe), hagentd's CPU time, hagent's own
  * failed mmap_read_trylock()s and the time per migrated page.
  *
- * The probes cost every process something (registering any mmap_lock probe
- * turns on a memcg path lookup for every mmap_lock event), so they are off
- * unless asked for: module parameter probes, at load or at any time through
+ * The probes cost every process something: every page fault enters the
+ * kretprobe before its entry handler can tell whether the address space is
+ * managed, and any mmap_lock probe turns on a memcg path lookup for every
+ * mmap_lock event (README: what the probes cost).  So they are off unless
+ * asked for: module parameter probes, at load or at any time through
  * /sys/module/hagent/parameters/probes.
  *
  * Counters are per CPU, bumped with this_cpu ops from any context (the TLB
