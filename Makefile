@@ -47,7 +47,8 @@ $(TOP)/build/progs/hotset: $(TOP)/scripts/hotset.c
 host-test: setup
 	$(VENV)/bin/ruff check ctl tests
 	$(VENV)/bin/mypy
-	$(PY) -m pytest -q tests/host
+# (this tree's ctl/ first: the venv's editable install may point at another tree)
+	PYTHONPATH=$(TOP)/ctl $(PY) -m pytest -q tests/host
 
 vm-test: module progs
 	$(PY) -m tests.vm.run --kernels "$(KVERS)"
@@ -59,3 +60,9 @@ demo: module progs
 
 clean:
 	rm -rf $(TOP)/build $(TOP)/results
+
+# The overhead tests' and scripts/bench-probes' workload, with threads.
+progs: $(TOP)/build/progs/churn
+$(TOP)/build/progs/churn: $(TOP)/tests/vm/progs/churn.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -Werror -pthread -o $@ $<

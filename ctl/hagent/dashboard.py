@@ -15,6 +15,7 @@ from typing import Any
 from rich.console import Group
 from rich.text import Text
 
+from hagent import overhead as ovh
 from hagent.commands.stats import PAGE_SIZE, target_bias
 from hagent.kernel import Stats, Target
 
@@ -111,12 +112,14 @@ class Figures:
     targets: list[TargetFigures]
     totals: dict[str, int]  # targets.*, checks.failed as sent, plus "targets" (now)
     overhead: dict[str, float]  # per second
+    costs: ovh.Overhead | None = None  # the module's overhead.* over the interval
 
     def as_json(self) -> dict[str, Any]:
         return {
             "interval": self.interval,
             "totals": self.totals,
             "overhead": self.overhead,
+            "costs": None if self.costs is None else self.costs.as_json(),
             "targets": [t.as_json() for t in self.targets],
         }
 
@@ -288,7 +291,9 @@ class Dashboard:
                 r = _rate(prev_totals, stats["totals"], name, dt or 0.0)
                 if r is not None:
                     overhead[name] = r
-        return Figures(dt, targets, totals, overhead)
+        return Figures(
+            dt, targets, totals, overhead, ovh.interval(prev_totals, stats["totals"], dt)
+        )
 
     def _target(
         self, t: Target, prev: Mapping[str, int] | None, dt: float | None, now: float
@@ -485,7 +490,7 @@ def render(fig: Figures, width: int = 80, height: int = 24) -> Group:
             totals.append(f"  {label} ")
             totals.append(str(t[name]), style="bold red" if t[name] else "")
     top: list[Text] = [header, totals]
-    bottom: list[Text] = []
+    bottom: list[Text] = ovh.panel(fig.costs)
     if fig.overhead:
         bottom.append(_line("overhead/s: " + _pairs(fig.overhead.items())))
     bottom.append(_line((FOOTNOTE, "dim")))

@@ -37,6 +37,7 @@
 #include <linux/pagewalk.h>
 #include <linux/sched/mm.h>
 #include "check.h"
+#include "overhead.h"
 #include "symbols.h"
 #include "target.h"
 
@@ -291,7 +292,18 @@ void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full
 	if (!mmget_not_zero(mm))
 		return;		/* exiting: ->release does the rest */
 	hagent_sym.lru_add_drain_all();	/* fresh faults sit in per-CPU batches */
-	mmap_read_lock(mm);
+	/*
+	 * A periodic step never waits for the mmap_lock: when the process (or
+	 * anyone) holds it for writing, the step is skipped and counted.
+	 * Enabling waits: it must adopt.
+	 */
+	if (full) {
+		mmap_read_lock(mm);
+	} else if (!mmap_read_trylock(mm)) {
+		hagent_overhead_count_trylock_fail();
+		mmput(mm);
+		return;
+	}
 	mutex_lock(&t->lock);
 	if (!t->dead && hagent_abit && !full)
 		hagent_target_measure(t);
@@ -330,7 +342,17 @@ void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full
 		mutex_unlock(&t->lock);
 		mmap_read_unlock(mm);
 		cond_resched();
-		mmap_read_lock(mm);
+		if (full) {
+			mmap_read_lock(mm);
+		} else if (!mmap_read_trylock(mm)) {
+			hagent_overhead_count_trylock_fail();
+			mutex_lock(&t->lock);
+			t->scan_cursor = start;	/* resume here next step */
+			t->window_end = start;
+			mutex_unlock(&t->lock);
+			mmput(mm);
+			return;
+		}
 		mutex_lock(&t->lock);
 	}
 	/* What this step primed, the next one measures. */

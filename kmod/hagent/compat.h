@@ -146,4 +146,17 @@ static inline void hagent_shrinker_destroy(struct shrinker *s)
 #endif
 }
 
+/*
+ * The probes overhead.c attaches, void probe(void *data, TP_PROTO...): the
+ * prototypes of include/trace/events/tlb.h and mmap_lock.h, the same in
+ * 6.1 and 6.12.  tlb_flush's reason is enum tlb_flush_reason
+ * (linux/mm_types.h), its pages a count or TLB_FLUSH_ALL.
+ */
+#define HAGENT_TP_TLB_FLUSH_ARGS	int reason, unsigned long pages
+#define HAGENT_TP_MMAP_LOCK_ACQUIRE_RETURNED_ARGS				\
+	struct mm_struct *mm, const char *memcg_path, bool write, bool success
+
+/* handle_mm_fault(vma, address, flags, regs) on both: the VMA is argument 0. */
+#define HAGENT_FAULT_VMA_ARG	0
+
 #endif /* _HAGENT_COMPAT_H */

@@ -8,6 +8,7 @@
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
 #include "debugfs.h"
+#include "overhead.h"
 #include "sampler_pmu.h"
 #include "sample.h"
 #include "symbols.h"
@@ -101,14 +102,17 @@ DEFINE_SHOW_ATTRIBUTE(hagent_targets_seq);
 
 static int hagent_totals_seq_show(struct seq_file *m, void *v)
 {
-	u64 ctr[HAGENT_CTR_NR], gctr[HAGENT_GCTR_NR];
+	u64 ctr[HAGENT_CTR_NR], gctr[HAGENT_GCTR_NR], ovh[HAGENT_OVH_NR];
 	int i;
 
 	hagent_totals(ctr, gctr);
+	hagent_overhead_read(ovh);
 	for (i = 0; i < HAGENT_CTR_NR; i++)
 		seq_printf(m, "%s %llu\n", hagent_ctr_names[i], ctr[i]);
 	for (i = 0; i < HAGENT_GCTR_NR; i++)
 		seq_printf(m, "%s %llu\n", hagent_gctr_names[i], gctr[i]);
+	for (i = 0; i < HAGENT_OVH_NR; i++)
+		seq_printf(m, "%s %llu\n", hagent_overhead_names[i], ovh[i]);
 	hagent_samples_show(m, "", &hagent_sample_totals);
 	return 0;
 }

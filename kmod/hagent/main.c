@@ -8,6 +8,7 @@
 #include "debugfs.h"
 #include "main.h"
 #include "netlink.h"
+#include "overhead.h"
 #include "policy.h"
 #include "sample.h"
 #include "sampler_pmu.h"
@@ -83,9 +84,12 @@ static int __init hagent_init(void)
 	err = hagent_policy_init();
 	if (err)
 		goto err_pmu;
-	err = hagent_debugfs_init();
+	err = hagent_overhead_init();
 	if (err)
 		goto err_policy;
+	err = hagent_debugfs_init();
+	if (err)
+		goto err_overhead;
 	err = hagent_netlink_init();
 	if (err)
 		goto err_debugfs;
@@ -96,6 +100,8 @@ static int __init hagent_init(void)
 
 err_debugfs:
 	hagent_debugfs_exit();
+err_overhead:
+	hagent_overhead_exit();
 err_policy:
 	hagent_policy_exit();
 err_pmu:
@@ -116,6 +122,7 @@ static void __exit hagent_exit(void)
 	hagent_event_send(HAGENT_EV_UNLOADING, 0, GFP_KERNEL, "hagent %s unloading", HAGENT_VERSION);
 	hagent_netlink_exit();
 	hagent_debugfs_exit();
+	hagent_overhead_exit();
 	hagent_policy_exit();
 	hagent_pmu_exit();
 	hagent_shrinker_exit();

@@ -39,6 +39,7 @@
 #include <linux/vmstat.h>
 #include "check.h"
 #include "migrate.h"
+#include "overhead.h"
 #include "symbols.h"
 #include "tier.h"
 
@@ -175,9 +176,10 @@ static void hagent_batch_move(struct hagent_target *t, struct hagent_batch *b,
 	struct hagent_alloc_ctx ctx = {
 		.nid = hagent_pick_node(to == HAGENT_TIER_FAST ? &t->fast : &t->slow),
 	};
+	unsigned long moved = b->pages[to];
 	unsigned int succeeded = 0, n = 0;
 	struct folio *f, *tmp;
-	u64 t0;
+	u64 t0, t1;
 	LIST_HEAD(list);
 	u32 i;
 	int rc;
@@ -194,7 +196,8 @@ static void hagent_batch_move(struct hagent_target *t, struct hagent_batch *b,
 	t0 = ktime_get_ns();
 	rc = hagent_sym.migrate_pages(&list, hagent_alloc_cb, NULL, (unsigned long)&ctx,
 				      MIGRATE_ASYNC, MR_NUMA_MISPLACED, &succeeded);
-	hagent_gctr_add(HAGENT_GCTR_POLICY_MIGRATE_NS, ktime_get_ns() - t0);
+	t1 = ktime_get_ns();
+	hagent_gctr_add(HAGENT_GCTR_POLICY_MIGRATE_NS, t1 - t0);
 	/* What is left on the list was given back, still isolated and ours. */
 	list_for_each_entry_safe(f, tmp, &list, lru) {
 		list_del_init(&f->lru);
@@ -208,9 +211,12 @@ static void hagent_batch_move(struct hagent_target *t, struct hagent_batch *b,
 	for (i = 0; i < b->nr; i++) {
 		struct hagent_move *m = &b->moves[i];
 
-		if (m->to == to && hagent_batch_gave_back(b, n, m->src))
+		if (m->to == to && hagent_batch_gave_back(b, n, m->src)) {
 			m->failed = hagent_fail_reason(m->src, rc, ctx.failed);
+			moved -= folio_nr_pages(m->src);
+		}
 	}
+	hagent_overhead_migrate_ns(t1 - t0, moved);
 }
 
 struct hagent_settle {

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "main.h"
 #include "netlink.h"
+#include "overhead.h"
 #include "sample.h"
 #include "sampler_pmu.h"
 #include "target.h"
@@ -206,11 +207,12 @@ static int hagent_put_target(struct sk_buff *skb, struct hagent_target *t)
 
 static int hagent_put_totals(struct sk_buff *skb)
 {
-	u64 ctr[HAGENT_CTR_NR], gctr[HAGENT_GCTR_NR];
+	u64 ctr[HAGENT_CTR_NR], gctr[HAGENT_GCTR_NR], ovh[HAGENT_OVH_NR];
 	struct nlattr *list;
 	int i;
 
 	hagent_totals(ctr, gctr);
+	hagent_overhead_read(ovh);
 	list = nla_nest_start(skb, HAGENT_A_COUNTERS);
 	if (!list)
 		return -EMSGSIZE;
@@ -219,6 +221,9 @@ static int hagent_put_totals(struct sk_buff *skb)
 			return -EMSGSIZE;
 	for (i = 0; i < HAGENT_GCTR_NR; i++)
 		if (hagent_put_counter(skb, hagent_gctr_names[i], gctr[i]))
+			return -EMSGSIZE;
+	for (i = 0; i < HAGENT_OVH_NR; i++)
+		if (hagent_put_counter(skb, hagent_overhead_names[i], ovh[i]))
 			return -EMSGSIZE;
 	if (hagent_put_samples(skb, &hagent_sample_totals))
 		return -EMSGSIZE;
@@ -232,8 +237,9 @@ static int hagent_put_totals(struct sk_buff *skb)
  */
 static int hagent_reply_stats(struct genl_info *info, u8 cmd, pid_t pid, bool totals)
 {
-	/* Each target takes about 3 KiB of counters. */
-	size_t size = 2 * NLMSG_DEFAULT_SIZE + (size_t)hagent_nr_targets() * 4096;
+	/* Each target takes about 3 KiB of counters, and so do the totals. */
+	size_t size = 2 * NLMSG_DEFAULT_SIZE + HAGENT_OVH_NR * 64 +
+		      (size_t)hagent_nr_targets() * 4096;
 	struct hagent_target *t;
 	struct sk_buff *msg;
 	struct nlattr *list;

@@ -296,6 +296,14 @@ static int hagent_policy_fn(void *unused)
 	return 0;
 }
 
+/* CPU time hagentd has run so far (scheduler accounting, up to a tick behind). */
+u64 hagent_policy_cpu_ns(void)
+{
+	struct task_struct *task = READ_ONCE(hagent_policy_task);
+
+	return task ? READ_ONCE(task->se.sum_exec_runtime) : 0;
+}
+
 int hagent_policy_init(void)
 {
 	struct task_struct *task;

@@ -411,3 +411,27 @@ def test_help_has_an_example() -> None:
 def test_bad_arguments(fake_time: list[float]) -> None:
     assert invoke(FakeKernel(), "--once", "--interval", "0").exit_code == 2
     assert invoke(FakeKernel(), "--once", "--pid", "x").exit_code == 1
+
+
+def test_overhead_panel_when_the_module_reports_overhead() -> None:
+    from test_overhead import counters as overhead_counters
+
+    before = copy.deepcopy(STATS)
+    before["totals"] |= overhead_counters()
+    after = copy.deepcopy(LATER)
+    after["totals"] |= {
+        k: v * (1 if k == "overhead.probes" else 2) for k, v in overhead_counters().items()
+    }
+    dash = Dashboard()
+    dash.update(10.0, before)
+    dash.update(12.0, after)
+    text = render(dash)
+    check_fits(text)
+    assert "overhead  probes on  hagentd CPU 16%  trylock fail/s 0" in text
+    assert "  managed: faults/s 500  mean 5.0 µs  p99 ≤ 8.2 µs  untimed/s 1" in text
+    fig = dash.figures().as_json()
+    assert fig["costs"]["probes"] is True and fig["costs"]["rates"]["fault.count"] == 500.0
+    dash = Dashboard()
+    dash.update(10.0, STATS)
+    dash.update(11.0, LATER)
+    assert "probes" not in render(dash) and dash.figures().as_json()["costs"] is None

@@ -111,8 +111,12 @@ def run(
     cpus: int = 2,
     timeout: float = 900,
     stream: bool = False,
+    qemu_opts: str = "",
 ) -> VmResult:
-    """Boot @kernel, run @command in the guest, and return the judged result."""
+    """Boot @kernel, run @command in the guest, and return the judged result.
+
+    @qemu_opts: more QEMU arguments (e.g. "-icount shift=0,sleep=off").
+    """
     outdir = RESULTS / "vm" / kernel / name
     if outdir.exists():
         shutil.rmtree(outdir)
@@ -127,6 +131,7 @@ def run(
         "--numa", f"{_mib(fast_mem)}M,cpus=0-{cpus - 1}", "--numa", f"{_mib(slow_mem)}M",
         "--numa-distance", "0,1=30",
         f"--rwdir={outdir}", "--append", KERNEL_CMDLINE,
+        *(["--qemu-opts", qemu_opts] if qemu_opts else []),
         "--", _guest_script(command, outdir, kernel),
     ]  # fmt: skip
     env = dict(os.environ, PATH=f"{VENV}/bin:{os.environ.get('PATH', '/usr/bin:/bin')}")

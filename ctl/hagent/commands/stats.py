@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from hagent import overhead
 from hagent.commands import kernel, parse_pid
 from hagent.kernel import Stats, Target
 
@@ -226,9 +227,12 @@ def render(st: Stats, console: Console, totals: bool = True) -> None:
         console.print(counter_table(target_title(t), t["counters"]))
         _print_samples(console, f"samples (pid {t['pid']})", t["counters"], with_bias=True)
     if totals and st["totals"]:
-        console.print(counter_table(Text("totals since load"), st["totals"]))
+        console.print(counter_table(Text("totals since load"), overhead.without(st["totals"])))
         # no bias: the sample totals include exited targets, the page totals do not
         _print_samples(console, "samples since load", st["totals"], with_bias=False)
+        costs = overhead.since_load(st["totals"])
+        if costs is not None:
+            console.print(overhead.table(costs))
 
 
 def _print_samples(
