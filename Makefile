@@ -56,7 +56,7 @@ vm-test: module progs
 test: host-test vm-test
 
 demo: module progs
-	$(PY) -m tests.vm.run --demo --kernels "$(firstword $(KVERS))"
+	$(PY) -m tests.vm.run --demo --kernels "$(lastword $(KVERS))"
 
 clean:
 	rm -rf $(TOP)/build $(TOP)/results
