@@ -131,14 +131,16 @@ def test_munmap_churn_raises_tlb_flushes(managing: None) -> None:
         churn.munmap(iterations, pages)
         d = delta(before, overhead())
         record("tlb", iterations=iterations, pages=pages, delta=d)
-        # Every munmap of written pages flushes this CPU's TLB for the range
-        # (16 pages: below the kernel's 33-page full-flush ceiling), and
-        # other CPUs' when the mm was active there.
+        # Every munmap of written pages flushes this CPU's TLB, and other
+        # CPUs' when the mm was active there: the range (16 pages, below the
+        # 33-page ceiling for ranged flushes), or all of it when this CPU's
+        # TLB is more than one generation behind the mm's (seen on 6.1).
         assert (
             d["overhead.tlb_flush.local_mm_shootdown"] + d["overhead.tlb_flush.remote_send_ipi"]
             >= iterations
         ), d
-        assert d["overhead.tlb_flush.pages"] >= iterations * pages, d
+        full = d["overhead.tlb_flush.full"]
+        assert d["overhead.tlb_flush.pages"] + pages * full >= iterations * pages, d
         assert tlb_flushes(d) >= iterations
     finally:
         churn.exit()
