@@ -228,9 +228,9 @@ def test_policy_thread_cpu_time(managing: None) -> None:
         record("policy", delta=d)
         assert d["overhead.policy_cpu_ns"] > 0, d
         assert d["overhead.policy_cpu_ns"] < 3 * 2 * 10**9  # two CPUs at most
-        # Counted from code paths that are not hagent's yet (migration).
+        # Counted by the scan's and the migrations' own code paths, always.
         for name in ("trylock_fail", "migrate_ns", "migrate_pages"):
-            assert overhead()[f"overhead.{name}"] == 0
+            assert f"overhead.{name}" in d
     finally:
         churn.exit()
 
