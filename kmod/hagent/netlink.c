@@ -237,7 +237,7 @@ static int hagent_put_totals(struct sk_buff *skb)
  */
 static int hagent_reply_stats(struct genl_info *info, u8 cmd, pid_t pid, bool totals)
 {
-	/* Each target takes about 3 KiB of counters, and so do the totals. */
+	/* Each target takes about 3 KiB of counters; overhead.* under 64 bytes each. */
 	size_t size = 2 * NLMSG_DEFAULT_SIZE + HAGENT_OVH_NR * 64 +
 		      (size_t)hagent_nr_targets() * 4096;
 	struct hagent_target *t;

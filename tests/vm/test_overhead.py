@@ -131,19 +131,16 @@ def test_munmap_churn_raises_tlb_flushes(managing: None) -> None:
         churn.munmap(iterations, pages)
         d = delta(before, overhead())
         record("tlb", iterations=iterations, pages=pages, delta=d)
-        # Every munmap of written pages flushes this CPU's TLB for the range
-        # (16 pages: below the kernel's 33-page full-flush ceiling), and
-        # other CPUs' when the mm was active there.
+        # Every munmap of written pages flushes this CPU's TLB, and other
+        # CPUs' when the mm was active there: the range (16 pages, below the
+        # 33-page ceiling for ranged flushes), or all of it when this CPU's
+        # TLB is more than one generation behind the mm's (seen on 6.1).
         assert (
             d["overhead.tlb_flush.local_mm_shootdown"] + d["overhead.tlb_flush.remote_send_ipi"]
             >= iterations
         ), d
-        # Each flush is ranged (its pages counted) or, when the kernel chose
-        # to (6.12 does when the munmap freed a page table), of the whole TLB.
-        assert (
-            d["overhead.tlb_flush.pages"] + pages * d["overhead.tlb_flush.full"]
-            >= iterations * pages
-        ), d
+        full = d["overhead.tlb_flush.full"]
+        assert d["overhead.tlb_flush.pages"] + pages * full >= iterations * pages, d
         assert tlb_flushes(d) >= iterations
     finally:
         churn.exit()
@@ -231,9 +228,9 @@ def test_policy_thread_cpu_time(managing: None) -> None:
         record("policy", delta=d)
         assert d["overhead.policy_cpu_ns"] > 0, d
         assert d["overhead.policy_cpu_ns"] < 3 * 2 * 10**9  # two CPUs at most
-        # Counted from code paths that are not hagent's yet (migration).
+        # Counted by the scan's and the migrations' own code paths, always.
         for name in ("trylock_fail", "migrate_ns", "migrate_pages"):
-            assert overhead()[f"overhead.{name}"] == 0
+            assert f"overhead.{name}" in d
     finally:
         churn.exit()
 
