@@ -169,8 +169,8 @@ static int hagent_pick_node(const nodemask_t *mask)
 	return pick;
 }
 
-/* Moves every folio of @b bound for @to; marks the ones given back. */
-static void hagent_batch_move(struct hagent_target *t, struct hagent_batch *b,
+/* Moves every folio of @b bound for @to; marks the ones given back. Returns the pages moved. */
+static unsigned long hagent_batch_move(struct hagent_target *t, struct hagent_batch *b,
 			      enum hagent_tier to)
 {
 	struct hagent_alloc_ctx ctx = {
@@ -185,7 +185,7 @@ static void hagent_batch_move(struct hagent_target *t, struct hagent_batch *b,
 	int rc;
 
 	if (!b->pages[to])
-		return;
+		return 0;
 	for (i = 0; i < b->nr; i++) {
 		if (b->moves[i].to != to)
 			continue;
@@ -217,6 +217,7 @@ static void hagent_batch_move(struct hagent_target *t, struct hagent_batch *b,
 		}
 	}
 	hagent_overhead_migrate_ns(t1 - t0, moved);
+	return moved;
 }
 
 struct hagent_settle {
@@ -347,9 +348,10 @@ static void hagent_settle_one(struct hagent_target *t, struct hagent_move *m, bo
 	HAGENT_CHECK(t, !err, "vpfn=%llx err=%d", e->vpfn, err);
 }
 
-void hagent_batch_run(struct hagent_target *t, struct hagent_batch *b)
+unsigned long hagent_batch_run(struct hagent_target *t, struct hagent_batch *b)
 {
 	struct mm_struct *mm = t->mm;
+	unsigned long moved;
 	bool got, live;
 	u64 t0;
 	u32 i;
@@ -359,8 +361,8 @@ void hagent_batch_run(struct hagent_target *t, struct hagent_batch *b)
 			    b->pages[HAGENT_TIER_FAST] + b->pages[HAGENT_TIER_SLOW]);
 	if (b->pages[HAGENT_TIER_FAST] && b->pages[HAGENT_TIER_SLOW])
 		hagent_target_count(t, HAGENT_CTR_EXCHANGES, 1);
-	hagent_batch_move(t, b, HAGENT_TIER_SLOW);
-	hagent_batch_move(t, b, HAGENT_TIER_FAST);
+	moved = hagent_batch_move(t, b, HAGENT_TIER_SLOW);
+	moved += hagent_batch_move(t, b, HAGENT_TIER_FAST);
 	/* Destinations sit in per-CPU LRU batches until drained. */
 	hagent_sym.lru_add_drain_all();
 
@@ -383,4 +385,5 @@ void hagent_batch_run(struct hagent_target *t, struct hagent_batch *b)
 	hagent_gctr_add(HAGENT_GCTR_POLICY_SETTLE_NS, ktime_get_ns() - t0);
 	b->nr = 0;
 	b->pages[HAGENT_TIER_FAST] = b->pages[HAGENT_TIER_SLOW] = 0;
+	return moved;
 }

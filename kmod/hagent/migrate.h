@@ -40,9 +40,10 @@ void hagent_batch_add(struct hagent_target *t, struct hagent_batch *b,
  * make), then settles every move: the folio now mapped at the entry's
  * address is managed again in its new tier, or the entry is given up.
  * Called with hagent_targets_lock held and t->lock not held (migration
- * fires the target's own notifier).  Empties the batch.
+ * fires the target's own notifier).  Empties the batch.  Returns the pages
+ * migrate_pages() moved (a folio unmapped meanwhile still counts).
  */
-void hagent_batch_run(struct hagent_target *t, struct hagent_batch *b);
+unsigned long hagent_batch_run(struct hagent_target *t, struct hagent_batch *b);
 
 /* Entry flags (struct hagent_entry.flags) owned by the migrator. */
 #define HAGENT_EF_MIGRATING	0x1

@@ -9,17 +9,20 @@
  * process's size); once per complete pass it also gives back folios nobody
  * maps any more (a walk of the whole table, too dear for every step).
  *
- * Then it places.  For each target, from the heaps' tops:
- *   - while the slow tier's hottest folio has at least promote_min accesses
- *     and the fast nodes have free memory above their high watermarks plus
- *     fast_reserve_mb, it is promoted into that free memory;
- *   - when they have none, it is exchanged: the fast tier's coldest folios
- *     are demoted to make room, as long as the slow top is hotter than the
- *     fast top by more than hysteresis (so two lukewarm pages never trade
- *     places back and forth).
- * The moves of one round form a batch of at most migrate_batch pages, run by
- * migrate.c (demotions first).  A token bucket limits all targets together
- * to migrate_mbps MB/s; targets take turns being served first.
+ * Then it places, across all targets at once (one fast tier is shared):
+ *   - the hottest slow folio of any target, if it has at least promote_min
+ *     accesses and the fast nodes have free memory above their high
+ *     watermarks plus fast_reserve_mb, is promoted into that free memory,
+ *     with the rest of its target's hottest in the same batch;
+ *   - when they have none, it is exchanged with the coldest fast folio of
+ *     any target sharing those fast nodes, as long as it is hotter by more
+ *     than hysteresis (so two lukewarm pages never trade places back and
+ *     forth).  Another target's folios are demoted in a batch of their own.
+ * A batch holds at most migrate_batch pages and is run by migrate.c
+ * (demotions first).  A token bucket limits all targets together to
+ * migrate_mbps MB/s, and a round of placement ends after interval_ms, batch
+ * sizes following what a page has lately cost to move: slow migration (6.1
+ * unmaps page by page, one TLB shootdown each) never starves sampling.
  */
 #include <linux/freezer.h>
 #include <linux/kthread.h>
@@ -66,7 +69,8 @@ static struct task_struct *hagent_policy_task;
 static unsigned long hagent_last_decay, hagent_last_scan, hagent_last_refill;
 static unsigned long hagent_tokens;	/* pages the rate limit lets move now */
 static struct hagent_batch hagent_batch;
-static unsigned int hagent_rotor;	/* which target is served first */
+static unsigned int hagent_rotor;	/* which target wins a tie */
+static u64 hagent_page_ns;		/* what moving one page cost lately */
 
 /* Pages the fast tier of @t can take before touching its reserve. */
 static long hagent_fast_room(struct hagent_target *t)
@@ -80,17 +84,17 @@ static long hagent_fast_room(struct hagent_target *t)
 }
 
 /*
- * Under t->lock: fills the batch with at most @limit pages of moves.  Returns
- * the pages planned.
+ * Under t->lock: fills the batch with at most @limit pages of moves: @t's
+ * hottest slow folios into @room free fast pages and then, with @exchange,
+ * into the room @t's own coldest fast folios leave, as long as the exchange
+ * is worth it.  Returns the pages planned.
  */
 static unsigned long hagent_plan(struct hagent_target *t, struct hagent_batch *b,
-				 unsigned long limit)
+				 unsigned long limit, long room, bool exchange)
 {
 	struct hagent_heap *fast = &t->heap[HAGENT_TIER_FAST], *slow = &t->heap[HAGENT_TIER_SLOW];
 	unsigned int hyst = READ_ONCE(hagent_hysteresis);
 	unsigned int min_hot = max(READ_ONCE(hagent_promote_min), 1U);
-	/* Below the reserve already: exchange one for one, never demote to refill it. */
-	long room = max(hagent_fast_room(t), 0L);
 	unsigned long planned = 0;
 	struct hagent_entry *s, *f;
 
@@ -103,7 +107,7 @@ static unsigned long hagent_plan(struct hagent_target *t, struct hagent_batch *b
 		sp = 1UL << s->order;
 		/* No room: demote the coldest while the exchange is worth it. */
 		while (room < (long)sp) {
-			f = hagent_heap_peek(fast);
+			f = exchange ? hagent_heap_peek(fast) : NULL;
 			if (!f || (unsigned int)s->hot <= (unsigned int)f->hot + hyst ||
 			    b->nr + 1 >= b->cap || planned >= limit)
 				return planned;
@@ -114,6 +118,28 @@ static unsigned long hagent_plan(struct hagent_target *t, struct hagent_batch *b
 		room -= sp;
 		planned += sp;
 		hagent_batch_add(t, b, s, HAGENT_TIER_FAST);
+	}
+	return planned;
+}
+
+/*
+ * Under t->lock: demotions of @t's coldest fast folios, as many as are colder
+ * than @hot by more than the hysteresis, at most @limit pages: room for
+ * another process's hotter folio.
+ */
+static unsigned long hagent_plan_demote(struct hagent_target *t, struct hagent_batch *b,
+					unsigned long limit, unsigned int hot)
+{
+	unsigned int hyst = READ_ONCE(hagent_hysteresis);
+	unsigned long planned = 0;
+	struct hagent_entry *f;
+
+	while (b->nr < b->cap && planned < limit) {
+		f = hagent_heap_peek(&t->heap[HAGENT_TIER_FAST]);
+		if (!f || hot <= (unsigned int)f->hot + hyst)
+			break;
+		planned += 1UL << f->order;
+		hagent_batch_add(t, b, f, HAGENT_TIER_SLOW);
 	}
 	return planned;
 }
@@ -156,44 +182,146 @@ static void hagent_report_failures(struct hagent_target *t)
 	t->fail_report_at = jiffies;
 }
 
-/* Rounds of planning and moving for @t until it has nothing worth moving. */
-static void hagent_place(struct hagent_target *t)
-{
-	unsigned long limit, planned;
-	int rounds;
+/* One heap's top among all targets: whose it is, and how hot. */
+struct hagent_top {
+	struct hagent_target *t;
+	int hot;		/* -1: no target has one */
+};
 
-	for (rounds = 0; rounds < 64 && hagent_tokens; rounds++) {
-		limit = min_t(unsigned long, hagent_tokens, hagent_batch.cap);
-		mutex_lock(&t->lock);
-		planned = t->dead ? 0 : hagent_plan(t, &hagent_batch, limit);
-		mutex_unlock(&t->lock);
-		if (!hagent_batch.nr)
-			return;
-		hagent_tokens -= min(hagent_tokens, planned);
-		hagent_batch_run(t, &hagent_batch);
-		cond_resched();
-	}
+/* Under t->lock: how hot @t's top of @tier is, or -1. */
+static int hagent_top_hot(struct hagent_target *t, enum hagent_tier tier)
+{
+	struct hagent_entry *e = t->dead ? NULL : hagent_heap_peek(&t->heap[tier]);
+
+	return e ? e->hot : -1;
 }
 
-static void hagent_place_all(void)
+/*
+ * Under hagent_targets_lock: the hottest slow folio of all targets, and the
+ * coldest fast folio among the targets whose fast tier is the same nodes.
+ * One fast tier is shared: the folio to demote for a process's hot folio is
+ * the coldest anyone has there, not the coldest that process has.  Ties go
+ * first to the promoting target itself (one batch instead of two), then to
+ * the target nearest after the rotor, so equals take turns.
+ */
+static void hagent_tops(struct hagent_top *slow, struct hagent_top *fast)
 {
+	unsigned int n = 0, i = 0, first, best = UINT_MAX, dist;
 	struct hagent_target *t;
-	unsigned int n = 0, first;
+	int hot;
 
 	list_for_each_entry(t, &hagent_targets, node)
 		n++;
+	slow->t = fast->t = NULL;
+	slow->hot = fast->hot = -1;
 	if (!n)
 		return;
-	first = hagent_rotor++ % n;
-	/* Serve from the rotor's target to the end, then the rest. */
-	n = 0;
-	list_for_each_entry(t, &hagent_targets, node)
-		if (n++ >= first)
-			hagent_place(t);
-	n = 0;
-	list_for_each_entry(t, &hagent_targets, node)
-		if (n++ < first)
-			hagent_place(t);
+	first = hagent_rotor % n;
+	list_for_each_entry(t, &hagent_targets, node) {
+		dist = (i++ + n - first) % n;
+		mutex_lock(&t->lock);
+		hot = hagent_top_hot(t, HAGENT_TIER_SLOW);
+		mutex_unlock(&t->lock);
+		if (hot > slow->hot || (hot >= 0 && hot == slow->hot && dist < best)) {
+			slow->t = t;
+			slow->hot = hot;
+			best = dist;
+		}
+	}
+	if (!slow->t)
+		return;
+	mutex_lock(&slow->t->lock);
+	fast->hot = hagent_top_hot(slow->t, HAGENT_TIER_FAST);
+	mutex_unlock(&slow->t->lock);
+	fast->t = fast->hot >= 0 ? slow->t : NULL;
+	list_for_each_entry(t, &hagent_targets, node) {
+		if (t == slow->t || !nodes_equal(t->fast, slow->t->fast))
+			continue;
+		mutex_lock(&t->lock);
+		hot = hagent_top_hot(t, HAGENT_TIER_FAST);
+		mutex_unlock(&t->lock);
+		if (hot >= 0 && (!fast->t || hot < fast->hot)) {
+			fast->t = t;
+			fast->hot = hot;
+		}
+	}
+}
+
+/* Runs the batch planned for @t; charges tokens and the per-page cost. */
+static unsigned long hagent_run(struct hagent_target *t, unsigned long planned)
+{
+	u64 t0 = ktime_get_ns(), ns;
+	unsigned long moved;
+
+	hagent_tokens -= min(hagent_tokens, planned);
+	moved = hagent_batch_run(t, &hagent_batch);
+	ns = div64_u64(ktime_get_ns() - t0, max(planned, 1UL));
+	hagent_page_ns = hagent_page_ns ? (3 * hagent_page_ns + ns) / 4 : ns;
+	cond_resched();
+	return moved;
+}
+
+/*
+ * One batch, or two: the hottest slow folios of all targets move up, into
+ * free fast memory if there is some, else in exchange for the coldest fast
+ * folios of all targets (another target's are demoted in a batch of their
+ * own first).  At most the pages the rate limit and the time left until
+ * @deadline allow.  Returns false when nothing was worth moving.
+ */
+static bool hagent_place_round(u64 deadline)
+{
+	unsigned long limit = min_t(unsigned long, hagent_tokens, hagent_batch.cap);
+	struct hagent_top s, f;
+	unsigned long planned;
+	u64 now = ktime_get_ns();
+	long room;
+
+	if (hagent_page_ns && now < deadline)
+		limit = min_t(unsigned long, limit,
+			      max_t(u64, div64_u64(deadline - now, hagent_page_ns), 16));
+	hagent_tops(&s, &f);
+	if (!s.t || s.hot < (int)max(READ_ONCE(hagent_promote_min), 1U))
+		return false;
+	room = max(hagent_fast_room(s.t), 0L);
+	if (!room && f.t && f.t != s.t) {
+		mutex_lock(&f.t->lock);
+		planned = hagent_plan_demote(f.t, &hagent_batch, limit / 2, s.hot);
+		mutex_unlock(&f.t->lock);
+		if (!hagent_batch.nr)
+			return false;
+		/* What left the fast tier may not show as free yet (per-CPU lists). */
+		room = max_t(long, hagent_fast_room(s.t), hagent_run(f.t, planned));
+		limit -= min(limit, planned);
+		if (!room || !limit)
+			return true;
+	}
+	mutex_lock(&s.t->lock);
+	planned = s.t->dead ? 0 : hagent_plan(s.t, &hagent_batch, limit, room, true);
+	mutex_unlock(&s.t->lock);
+	if (!hagent_batch.nr)
+		return false;
+	hagent_run(s.t, planned);
+	return true;
+}
+
+/*
+ * Rounds of placement until nothing is worth moving, the rate limit is spent
+ * or interval_ms have passed: a round never keeps hagentd from sampling for
+ * longer than the interval it sleeps, however slow migration is.
+ */
+static void hagent_place_all(void)
+{
+	u64 deadline = ktime_get_ns() +
+		       (u64)max(READ_ONCE(hagent_interval_ms), 10U) * NSEC_PER_MSEC;
+	struct hagent_target *t;
+	int rounds;
+
+	if (list_empty(&hagent_targets))
+		return;
+	hagent_rotor++;
+	for (rounds = 0; rounds < 64 && hagent_tokens && ktime_get_ns() < deadline; rounds++)
+		if (!hagent_place_round(deadline))
+			break;
 	list_for_each_entry(t, &hagent_targets, node) {
 		mutex_lock(&t->lock);
 		hagent_report_failures(t);
