@@ -10,17 +10,18 @@
  * a large folio mapped by PTEs is skipped, because it may be mapped only in
  * part and a page-keyed entry would not describe the whole folio.
  *
- * The same walk is the accessed-bit sampler, in two steps a scan interval
- * apart.  Each interval the walk *primes* the next scan_pages pages: it
- * clears their accessed bits (and adopts what it can), then flushes the
- * TLB.  One interval later it *measures* that same window: a page whose bit
- * is set again was touched within the interval, and that is one sample
- * (source "abit", recorded at once: sample.c).  The measuring window is the
- * scan interval, however long a whole pass over the address space takes, so
- * a page touched a few times a second and one touched a few hundred times
- * look different even in a large process; a one-step scanner would measure
- * over the whole pass and find nearly every page touched.  Only managed
- * folios' bits are touched: the kernel's reclaim ages the others by them.
+ * The same walk is the accessed-bit sampler, in two steps.  Each scan
+ * interval the walk *primes* the next scan_pages pages: it clears their
+ * accessed bits (and adopts what it can), then flushes the TLB.  A short
+ * window later (policy.c sizes it) it *measures* that same range: a page
+ * whose bit is set again was touched within the window, and that is one
+ * sample (source "abit", recorded at once: sample.c).  The window is short
+ * and the same for every page, however long a whole pass over the address
+ * space takes, so a page touched a few times a second and one touched a few
+ * hundred times look different even in a large process; a one-step scanner
+ * would measure over the whole pass and find nearly every page touched.
+ * Only managed folios' bits are touched: the kernel's reclaim ages the
+ * others by them.
  *
  * A managed folio is off the LRU and its lru field belongs to hagent, which
  * marks it (HAGENT_LRU_MANAGED), so the walk recognises one without a table
@@ -36,6 +37,7 @@
 #include <linux/huge_mm.h>
 #include <linux/pagewalk.h>
 #include <linux/sched/mm.h>
+#include <linux/timekeeping.h>
 #include "check.h"
 #include "overhead.h"
 #include "symbols.h"
@@ -51,6 +53,8 @@ struct hagent_walk {
 	unsigned long budget;	/* pages still to look at in this pass */
 	unsigned long resume;	/* where a stopped walk continues */
 	u32 room;		/* inserts left before the next reservation */
+	unsigned long primed;	/* managed folios whose bit was cleared */
+	unsigned long touched;	/* managed folios found touched when measuring */
 	bool cleared;		/* an accessed bit was cleared: flush the TLB */
 	bool measure;		/* read the bits of a primed window, adopt nothing */
 };
@@ -78,8 +82,10 @@ static void hagent_measure(struct hagent_walk *w, struct folio *folio, u64 vpfn)
 	if (!hagent_folio_is_managed(folio))
 		return;
 	e = hagent_table_lookup(&w->t->table, vpfn);
-	if (e && e->folio == folio)
+	if (e && e->folio == folio) {
 		hagent_sample_record(w->t, e, 1, HAGENT_SRC_ABIT);
+		w->touched++;
+	}
 }
 
 static void hagent_adopt(struct hagent_walk *w, struct vm_area_struct *vma,
@@ -94,11 +100,13 @@ static void hagent_adopt(struct hagent_walk *w, struct vm_area_struct *vma,
 	enum hagent_tier tier;
 	int nid, err;
 
-	/* Priming: clear the bit; the measuring step reads it an interval later. */
+	/* Priming: clear the bit; the measuring step reads it a window later. */
 	if (hagent_abit)
 		hagent_walk_young(w, ptep, pmdp);
-	if (hagent_folio_is_managed(folio))
+	if (hagent_folio_is_managed(folio)) {
+		w->primed++;
 		return;		/* ours already (this process's: mapped exclusively) */
+	}
 	if (!folio_test_anon(folio))
 		return;		/* the huge zero page, a racing file page */
 	if (vma->vm_flags & VM_LOCKED)
@@ -144,6 +152,7 @@ static void hagent_adopt(struct hagent_walk *w, struct vm_area_struct *vma,
 	t->ctr[HAGENT_CTR_MANAGED_FOLIOS]++;
 	hagent_target_count(t, HAGENT_CTR_ADOPTED, pages);
 	hagent_node_managed_add(nid, pages);
+	w->primed++;
 }
 
 /* Stops the walk at @addr when the pass budget or the reserved room is used up. */
@@ -266,20 +275,39 @@ static void hagent_pass_done(struct hagent_target *t)
 	t->scan_cursor = 0;
 }
 
-/* Measuring step: one sample per managed page touched since it was primed. */
-static void hagent_target_measure(struct hagent_target *t)
+void hagent_target_measure(struct hagent_target *t, unsigned long *primed,
+			   unsigned long *touched)
 {
 	struct hagent_walk w = { .t = t, .budget = ULONG_MAX, .measure = true };
+	struct mm_struct *mm = t->mm;
 
-	if (t->window_end > t->window_start)
-		hagent_sym.walk_page_range(t->mm, t->window_start, t->window_end,
+	if (!mmget_not_zero(mm))
+		return;
+	if (!mmap_read_trylock(mm)) {	/* the window is lost, not waited for */
+		hagent_overhead_count_trylock_fail();
+		mmput(mm);
+		return;
+	}
+	mutex_lock(&t->lock);
+	if (!t->dead && t->window_end > t->window_start) {
+		hagent_sym.walk_page_range(mm, t->window_start, t->window_end,
 					   &hagent_adopt_ops, &w);
+		hagent_target_count(t, HAGENT_CTR_ABIT_WINDOWS, 1);
+		hagent_target_count(t, HAGENT_CTR_ABIT_WINDOW_US,
+				    div_u64(ktime_get_ns() - t->primed_ns, NSEC_PER_USEC));
+		hagent_target_count(t, HAGENT_CTR_ABIT_PRIMED, t->window_primed);
+		*primed += t->window_primed;
+		*touched += w.touched;
+	}
 	t->window_start = t->window_end = 0;
+	mutex_unlock(&t->lock);
+	mmap_read_unlock(mm);
+	mmput(mm);
 }
 
 /*
- * One scan step: measure the window primed by the previous step, then prime
- * (and adopt in) the next @budget pages from where the last step stopped.
+ * One scan step: prime (and adopt in) the next @budget pages from where the
+ * last step stopped; that is the window hagent_target_measure() reads.
  * @full primes the whole address space from 0, ignoring the budget (enable).
  */
 void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full)
@@ -305,10 +333,9 @@ void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full
 		return;
 	}
 	mutex_lock(&t->lock);
-	if (!t->dead && hagent_abit && !full)
-		hagent_target_measure(t);
 	start = full ? 0 : t->scan_cursor;
 	t->window_start = start;
+	t->primed_ns = ktime_get_ns();
 	if (full)
 		for (i = HAGENT_CTR_SKIP_FIRST; i < HAGENT_CTR_SKIP_END; i++)
 			t->pass[i] = 0;
@@ -348,15 +375,18 @@ void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full
 			hagent_overhead_count_trylock_fail();
 			mutex_lock(&t->lock);
 			t->scan_cursor = start;	/* resume here next step */
-			t->window_end = start;
+			t->window_end = hagent_abit ? start : t->window_start;
+			t->window_primed = w.primed;
 			mutex_unlock(&t->lock);
 			mmput(mm);
 			return;
 		}
 		mutex_lock(&t->lock);
 	}
-	/* What this step primed, the next one measures. */
-	t->window_end = t->dead ? t->window_start : max(w.resume, t->window_start);
+	/* What this step primed is measured once the window has lasted. */
+	t->window_end = t->dead || full || !hagent_abit ? t->window_start :
+			max(w.resume, t->window_start);
+	t->window_primed = w.primed;
 	mutex_unlock(&t->lock);
 	mmap_read_unlock(mm);
 	mmput(mm);

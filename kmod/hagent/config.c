@@ -29,6 +29,7 @@ static const struct hagent_tunable hagent_tunables[] = {
 	HAGENT_TUNABLE("scan_pages",		hagent_scan_pages, 1, 1ULL << 32),
 	HAGENT_TUNABLE("decay_ms",		hagent_decay_ms, 10, 3600000),
 	HAGENT_TUNABLE("abit",			hagent_abit, 0, 1),
+	HAGENT_TUNABLE("abit_window_ms",	hagent_abit_window_ms, 0, 60000),
 	HAGENT_TUNABLE("max_pages",		hagent_max_pages, 0, 1ULL << 32),
 	HAGENT_TUNABLE("placement",		hagent_placement, 0, 1),
 	HAGENT_TUNABLE("migrate_mbps",		hagent_migrate_mbps, 0, 1 << 20),

@@ -56,6 +56,9 @@
 	X(ORPHANS,		C, "orphans")				\
 	X(SCANS,		C, "scans")					\
 	X(ABIT_FLUSHES,		C, "abit.tlb_flushes")			\
+	X(ABIT_WINDOWS,		C, "abit.windows")			\
+	X(ABIT_WINDOW_US,	C, "abit.window_us")			\
+	X(ABIT_PRIMED,		C, "abit.primed")			\
 	X(PROMOTED,		C, "promoted")				\
 	X(DEMOTED,		C, "demoted")				\
 	X(EXCHANGES,		C, "exchanges")				\

@@ -24,6 +24,7 @@
  * sizes following what a page has lately cost to move: slow migration (6.1
  * unmaps page by page, one TLB shootdown each) never starves sampling.
  */
+#include <linux/delay.h>
 #include <linux/freezer.h>
 #include <linux/kthread.h>
 #include <linux/moduleparam.h>
@@ -353,6 +354,49 @@ static void hagent_refill(void)
 	hagent_tokens = min(hagent_tokens, per_s ? cap : 0);
 }
 
+/*
+ * The accessed-bit window.  A sample says "touched within the window", so
+ * the window decides what hot means: too long and every page of a busy
+ * process looks touched, the hot and the merely warm alike.  Unless
+ * abit_window_ms fixes it, it adapts so that 10-30% of the folios primed
+ * are found touched: it shrinks while more are (down to the time priming
+ * itself takes) and grows while fewer are (up to scan_interval_ms).  One
+ * window for every process keeps their access counts comparable, and the
+ * placement compares them.  abit.window_us / abit.windows is its mean.
+ */
+unsigned int hagent_abit_window_ms;
+module_param_named(abit_window_ms, hagent_abit_window_ms, uint, 0644);
+MODULE_PARM_DESC(abit_window_ms, "Accessed-bit measuring window in ms; 0: adaptive (default)");
+
+static unsigned int hagent_abit_wait_us = U32_MAX;	/* the adaptive window's wait */
+
+static unsigned int hagent_abit_wait_max(void)
+{
+	return max(READ_ONCE(hagent_scan_interval_ms), 1U) * USEC_PER_MSEC;
+}
+
+static void hagent_abit_wait(void)
+{
+	unsigned int fixed = READ_ONCE(hagent_abit_window_ms), us;
+
+	us = fixed ? fixed * USEC_PER_MSEC : min(hagent_abit_wait_us, hagent_abit_wait_max());
+	if (us)
+		usleep_range(us, us + us / 8);
+}
+
+static void hagent_abit_adapt(unsigned long primed, unsigned long touched)
+{
+	unsigned int us = min(hagent_abit_wait_us, hagent_abit_wait_max());
+
+	if (primed < 64)
+		return;		/* too few folios to tell */
+	if (touched * 10 > primed * 3)
+		us = touched * 10 > primed * 6 ? us / 2 : us - us / 4;
+	else if (touched * 10 < primed)
+		us = us * 2 + 1000;
+	hagent_abit_wait_us = min(us, hagent_abit_wait_max());
+}
+
 static bool hagent_due(unsigned long *last, unsigned int ms)
 {
 	if (time_before(jiffies, *last + msecs_to_jiffies(max(ms, 10U))))
@@ -390,6 +434,8 @@ static void hagent_policy_step(void)
 		hagent_clock(&t0, HAGENT_GCTR_POLICY_DECAY_NS);
 	}
 	if (scan) {
+		unsigned long primed = 0, touched = 0;
+
 		list_for_each_entry(t, &hagent_targets, node) {
 			hagent_target_scan(t, max(READ_ONCE(hagent_scan_pages), 1UL), false);
 			/* Once per pass over the process: a walk of the whole table. */
@@ -400,6 +446,17 @@ static void hagent_policy_step(void)
 			cond_resched();
 		}
 		hagent_clock(&t0, HAGENT_GCTR_POLICY_SCAN_NS);
+		if (READ_ONCE(hagent_abit)) {
+			/* Nobody waits for hagentd while the windows last. */
+			mutex_unlock(&hagent_targets_lock);
+			hagent_abit_wait();
+			mutex_lock(&hagent_targets_lock);
+			t0 = ktime_get_ns();
+			list_for_each_entry(t, &hagent_targets, node)
+				hagent_target_measure(t, &primed, &touched);
+			hagent_abit_adapt(primed, touched);
+			hagent_clock(&t0, HAGENT_GCTR_POLICY_SCAN_NS);
+		}
 		/* What the scan sampled counts before this round's placement. */
 		hagent_sample_drain();
 		hagent_clock(&t0, HAGENT_GCTR_POLICY_DRAIN_NS);

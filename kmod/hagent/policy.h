@@ -17,5 +17,6 @@ extern unsigned int hagent_migrate_batch;
 extern unsigned int hagent_hysteresis;
 extern unsigned int hagent_promote_min;
 extern unsigned int hagent_fast_reserve_mb;
+extern unsigned int hagent_abit_window_ms;
 
 #endif /* _HAGENT_POLICY_H */

@@ -47,8 +47,10 @@ struct hagent_target {
 	u64 pass[HAGENT_CTR_NR];	/* skipped.* of the scan pass in progress */
 	unsigned long scan_cursor;	/* where the next budgeted pass resumes */
 	u64 revalidated;		/* passes (scans) as of the last revalidation */
-	/* Addresses primed by the last scan step, measured by the next one. */
+	/* Addresses primed by the last scan step, measured once its window ends. */
 	unsigned long window_start, window_end;
+	unsigned long window_primed;	/* managed folios primed in it */
+	u64 primed_ns;			/* when priming started */
 	/* Migration failures as of the last summary (policy.c); [0]: attempted. */
 	u64 fail_snap[1 + HAGENT_CTR_MIG_FAIL_END - HAGENT_CTR_MIG_FAIL_FIRST];
 	unsigned long fail_report_at;	/* jiffies of the last summary */
@@ -87,8 +89,15 @@ void hagent_target_drop_entry(struct hagent_target *t, struct hagent_entry *e,
 /* Under target->lock: bump a counter (and its total when cumulative). */
 void hagent_target_count(struct hagent_target *t, enum hagent_ctr c, u64 n);
 
-/* adopt.c: walk the address space and take over folios; budget in pages. */
+/*
+ * adopt.c: walk the address space and take over folios; budget in pages.
+ * With the accessed-bit sampler on, a periodic step also primes what it
+ * walks, and hagent_target_measure() reads that window after it has lasted.
+ */
 void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full);
+/* One sample per managed folio of the primed window touched since; adds the folios primed and touched. */
+void hagent_target_measure(struct hagent_target *t, unsigned long *primed,
+			   unsigned long *touched);
 /* Give back folios nobody maps any more (a missed or raced unmap). */
 void hagent_target_revalidate(struct hagent_target *t);
 

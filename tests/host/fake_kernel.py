@@ -162,6 +162,7 @@ TUNABLES: dict[str, tuple[int, int, int]] = {
     "scan_pages": (16384, 1, 1 << 32),
     "decay_ms": (8000, 10, 3600000),
     "abit": (1, 0, 1),
+    "abit_window_ms": (0, 0, 60000),
     "max_pages": (1 << 22, 0, 1 << 32),
     "placement": (1, 0, 1),
     "migrate_mbps": (256, 0, 1 << 20),

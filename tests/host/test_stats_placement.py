@@ -6,11 +6,17 @@ import json
 from fake_kernel import STATS, FakeKernel, placement
 from test_cli import mib
 from test_stats_samples import section
+from rich.text import Text
 from typer.testing import CliRunner, Result
 
 from hagent.cli import app
 from hagent.commands import State
-from hagent.commands.stats import failure_rate, migrate_failures, placement_rows
+from hagent.commands.stats import (
+    abit_window_row,
+    failure_rate,
+    migrate_failures,
+    placement_rows,
+)
 from hagent.kernel import Stats
 
 
@@ -110,3 +116,27 @@ def test_failure_rate_and_rows() -> None:
     failed, rate = placement_rows({"migrate_failed.alloc": 3})  # no migrate.attempted
     assert (failed[0], failed[1], str(failed[2])) == ("migrations failed", "3", "alloc 3")
     assert rate[:2] == ("failure rate", "-")
+
+
+def test_abit_window_row() -> None:
+    c = {"abit.windows": 4, "abit.window_us": 100_000, "abit.primed": 2000}
+    assert abit_window_row({**c, "samples.abit.total": 500}) == (
+        "abit windows",
+        "4",
+        Text("mean 25.0 ms, 25% touched"),
+    )
+    assert abit_window_row({**c, "abit.windows": 0}) == ("abit windows", "0", Text("-"))
+    assert abit_window_row({"abit.windows": 4}) is None  # an older module: no row
+
+
+def test_abit_window_row_is_shown_after_scans() -> None:
+    st = copy.deepcopy(STATS)
+    st["targets"][0]["counters"].update(
+        {"abit.windows": 10, "abit.window_us": 500_000, "abit.primed": 1000}
+    )
+    result = run(st, "--pid", "1234")
+    assert result.exit_code == 0, result.output
+    rows = section(result.stdout, "pid 1234 (redis-server)")
+    at = rows.index(["abit windows", "10", "mean 50.0 ms, 20% touched"])
+    assert rows[at - 1][0] == "scans"
+    assert not any(r and r[0].startswith("other: abit.window") for r in rows)

@@ -4,6 +4,7 @@ always reconcile: total == fast + slow + unmanaged + invalid + dropped."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,45 @@ def test_abit_ranks_the_touched_subset_hottest(managing: None) -> None:
         hottest = sorted(region, key=lambda a: region[a], reverse=True)[: (8 << 20) // 4096]
         inside = sum(lo <= a < hi for a in hottest)
         assert inside / len(hottest) >= 0.9, f"only {inside} of the {len(hottest)} hottest"
+    finally:
+        hog.exit()
+
+
+def window_ms(before: dict[str, int], after: dict[str, int]) -> float:
+    """Mean accessed-bit window, in ms, between two snapshots of counters."""
+    n = after["abit.windows"] - before["abit.windows"]
+    assert n > 0, "no window measured"
+    return (after["abit.window_us"] - before["abit.window_us"]) / n / 1000
+
+
+def test_abit_window_follows_how_much_is_touched(managing: None) -> None:
+    """The window shrinks while most primed folios come back touched, grows
+    back while few do, and abit_window_ms fixes it."""
+    hog = Memhog(64)
+    try:
+        ctl_json("enable", "--pid", str(hog.pid))
+        c0 = counters(hog.pid)
+        hog.do("hot 0 64 6")  # every page, over and over: nearly all touched
+        c1 = counters(hog.pid)
+        time.sleep(6)  # nothing touched
+        c2 = counters(hog.pid)
+        run_ctl("config", "abit_window_ms=400")
+        time.sleep(1)  # a step may have started waiting before the change
+        c3 = counters(hog.pid)
+        time.sleep(4)
+        c4 = counters(hog.pid)
+        busy, idle, fixed = window_ms(c0, c1), window_ms(c1, c2), window_ms(c3, c4)
+        assert busy < idle / 2, f"busy {busy:.1f} ms, idle {idle:.1f} ms"
+        assert idle > 100, f"idle {idle:.1f} ms: should grow toward scan_interval_ms=200"
+        assert 400 <= fixed < 700, f"fixed at 400 ms, measured {fixed:.1f} ms"
+        # A sample is a primed folio found touched: never more than were primed.
+        for a, b in ((c0, c1), (c1, c2), (c3, c4)):
+            touched = b["samples.abit.total"] - a["samples.abit.total"]
+            primed = b["abit.primed"] - a["abit.primed"]
+            assert 0 <= touched <= primed, (touched, primed)
+        assert (c1["samples.abit.total"] - c0["samples.abit.total"]) > (
+            c2["samples.abit.total"] - c1["samples.abit.total"]
+        )
     finally:
         hog.exit()
 

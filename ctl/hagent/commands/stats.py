@@ -22,7 +22,9 @@ EPILOG = (
     "a fast page is hit than a slow one ('-' when a tier has no pages or no slow sample). "
     "--json adds that bias per target (all sources; null when undefined). The placement "
     "section counts pages promoted and demoted, exchange rounds, pages handed to "
-    "migrate_pages() and, by reason, those that failed; failure rate = failed / attempted.\n\n"
+    "migrate_pages() and, by reason, those that failed; failure rate = failed / attempted. "
+    "'abit windows' gives the accessed-bit windows measured, their mean length and the share "
+    "of primed folios found touched in them.\n\n"
     "Examples:\n\n"
     "hagentctl stats\n\n"
     "hagentctl stats --pid 1234\n\n"
@@ -91,6 +93,10 @@ def counter_table(title: Text, counters: Mapping[str, int]) -> Table:
             shown.update(parts)
     for label, name in _TAIL:
         single(label, name)
+    window = abit_window_row(counters)
+    if window:
+        table.add_row(*window)
+        shown.update(_ABIT_WINDOW)
     placement = placement_rows(counters)
     if placement:
         table.add_section()
@@ -104,6 +110,26 @@ def counter_table(title: Text, counters: Mapping[str, int]) -> Table:
             table.add_section()
         table.add_row(Text(f"other: {name}"), str(counters[name]), "")
     return table
+
+
+_ABIT_WINDOW = ("abit.windows", "abit.window_us", "abit.primed")
+
+
+def abit_window_row(counters: Mapping[str, int]) -> tuple[str, str, Text] | None:
+    """The accessed-bit windows measured, their mean length and the share of
+    primed folios found touched (the module adapts the window to keep that
+    share near 10-30%); None without the counters."""
+    if any(name not in counters for name in _ABIT_WINDOW):
+        return None
+    n, primed = counters["abit.windows"], counters["abit.primed"]
+    if not n:
+        return ("abit windows", "0", Text("-"))
+    mean_ms = counters["abit.window_us"] / n / 1000
+    detail = f"mean {mean_ms:.1f} ms"
+    if primed:
+        touched = counters.get("samples.abit.total", 0)
+        detail += f", {100 * touched / primed:.0f}% touched"
+    return ("abit windows", str(n), Text(detail))
 
 
 def migrate_failures(counters: Mapping[str, int]) -> dict[str, int]:
