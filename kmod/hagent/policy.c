@@ -54,9 +54,9 @@ unsigned int hagent_migrate_batch = 1024;
 module_param_named(migrate_batch, hagent_migrate_batch, uint, 0644);
 MODULE_PARM_DESC(migrate_batch, "Most pages in one batch of migrations, 16..65536 (default 1024)");
 
-unsigned int hagent_hysteresis = 1;
+unsigned int hagent_hysteresis = 2;
 module_param_named(hysteresis, hagent_hysteresis, uint, 0644);
-MODULE_PARM_DESC(hysteresis, "Exchange only when the slow top is hotter than the fast top by more than this (default 1)");
+MODULE_PARM_DESC(hysteresis, "Exchange only when the slow top is hotter than the fast top by more than this (default 2)");
 
 unsigned int hagent_promote_min = 1;
 module_param_named(promote_min, hagent_promote_min, uint, 0644);

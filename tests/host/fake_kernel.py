@@ -167,7 +167,7 @@ TUNABLES: dict[str, tuple[int, int, int]] = {
     "placement": (1, 0, 1),
     "migrate_mbps": (256, 0, 1 << 20),
     "migrate_batch": (1024, 16, 65536),
-    "hysteresis": (1, 0, 255),
+    "hysteresis": (2, 0, 255),
     "promote_min": (1, 1, 255),
     "fast_reserve_mb": (64, 0, 1 << 20),
 }

@@ -53,20 +53,22 @@ def invoke() -> Invoke:
 # --- the source of truth: kmod/hagent/config.c ----------------------------------------
 
 _TUNABLE = re.compile(r'^\s*HAGENT_TUNABLE\("(\w+)",\s*(\w+),\s*(.+?),\s*(.+?)\),\s*$', re.M)
-_DEFAULT = r"^(?:bool|unsigned int|unsigned long|u32|u64)\s+{var}\s*=\s*([^;]+);"
+_DEFAULT = r"^(?:bool|unsigned int|unsigned long|u32|u64)\s+{var}\s*(?:=\s*([^;]+))?;"
 
 
 def c_tunables() -> dict[str, tuple[int, int, int]]:
     """config.c's table, in its order: name -> (default, min, max).
 
-    The default is the initial value of the module parameter behind it.
+    The default is the initial value of the module parameter behind it
+    (0 without an initializer: kernel style leaves zeroed globals bare).
     """
     sources = "\n".join(p.read_text() for p in sorted(KMOD.glob("*.c")))
     table: dict[str, tuple[int, int, int]] = {}
     for name, var, lo, hi in _TUNABLE.findall((KMOD / "config.c").read_text()):
         m = re.search(_DEFAULT.format(var=re.escape(var)), sources, re.M)
         assert m, f"no definition with an initial value of {var} in kmod/hagent/*.c"
-        text = {"true": "1", "false": "0"}.get(m.group(1).strip(), m.group(1))
+        init = (m.group(1) or "0").strip()
+        text = {"true": "1", "false": "0"}.get(init, init)
         values = (_eval(text, {}), _eval(lo, {}), _eval(hi, {}))
         assert all(isinstance(v, int) for v in values), (name, values)
         table[name] = values  # type: ignore[assignment]

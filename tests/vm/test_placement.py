@@ -184,8 +184,8 @@ def test_config_is_all_or_nothing(managing: None) -> None:
     r = run_ctl("config", "migrate_mbps=64", "migrate_batch=1", check=False)
     assert r.returncode != 0 and "migrate_batch" in (r.stdout + r.stderr), r
     assert ctl_json("config")["migrate_mbps"] == 256  # nothing applied
-    cfg = ctl_json("config", "migrate_mbps=64", "hysteresis=2")
-    assert cfg["migrate_mbps"] == 64 and cfg["hysteresis"] == 2
+    cfg = ctl_json("config", "migrate_mbps=64", "hysteresis=3")
+    assert cfg["migrate_mbps"] == 64 and cfg["hysteresis"] == 3
     # The same variables as the module parameters.
     assert Path("/sys/module/hagent/parameters/migrate_mbps").read_text().strip() == "64"
 
