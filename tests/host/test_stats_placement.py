@@ -4,9 +4,9 @@ import copy
 import json
 
 from fake_kernel import STATS, FakeKernel, placement
+from rich.text import Text
 from test_cli import mib
 from test_stats_samples import section
-from rich.text import Text
 from typer.testing import CliRunner, Result
 
 from hagent.cli import app
