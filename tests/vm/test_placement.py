@@ -87,6 +87,30 @@ def test_full_fast_tier_exchanges_coldest_for_hottest(managing: None) -> None:
         hog.exit()
 
 
+def test_fast_tier_is_shared_across_processes(managing: None) -> None:
+    """A process whose hot pages are all slow, with no fast page of its own
+    to give, gets room from another process's cold fast pages."""
+    cold, hot = Memhog(32, node=FAST), Memhog(32, node=SLOW)
+    try:
+        run_ctl("config", "fast_reserve_mb=1000000")  # no free fast memory: exchanges only
+        for h in (cold, hot):
+            ctl_json("enable", "--pid", str(h.pid))
+        assert counters(hot.pid)["managed_pages.fast"] == 0
+        hot.do("hot 0 16 10")
+        a, b = counters(cold.pid), counters(hot.pid)
+        share = pages_on_node(hot.pid, hot.addr, 16, FAST)
+        assert share >= 0.9, (share, a, b)
+        # Every page promoted took the place of one demoted, the cold process's first.
+        assert a["demoted"] > 0 and a["promoted"] == 0, a
+        assert b["promoted"] > 0 and a["demoted"] + b["demoted"] >= b["promoted"], (a, b)
+        for c, h in ((a, cold), (b, hot)):
+            moves_balance(c)
+            managed_matches(h.pid)
+    finally:
+        for h in (cold, hot):
+            h.exit()
+
+
 def huge_entries(pid: int) -> dict[int, str]:
     """vaddr -> tier of every managed PMD-sized folio of @pid."""
     out = {}
