@@ -17,7 +17,9 @@
  *   - when they have none, it is exchanged with the coldest fast folio of
  *     any target sharing those fast nodes, as long as it is hotter by more
  *     than hysteresis (so two lukewarm pages never trade places back and
- *     forth).  Another target's folios are demoted in a batch of their own.
+ *     forth).  Another target's folios are demoted in a batch of their own,
+ *     as many as the promoting target has folios that beat them, and only
+ *     those move into the room.
  * A batch holds at most migrate_batch pages and is run by migrate.c
  * (demotions first).  A token bucket limits all targets together to
  * migrate_mbps MB/s, and a round of placement ends after interval_ms, batch
@@ -86,16 +88,15 @@ static long hagent_fast_room(struct hagent_target *t)
 
 /*
  * Under t->lock: fills the batch with at most @limit pages of moves: @t's
- * hottest slow folios into @room free fast pages and then, with @exchange,
- * into the room @t's own coldest fast folios leave, as long as the exchange
- * is worth it.  Returns the pages planned.
+ * hottest slow folios with at least @min_hot accesses into @room free fast
+ * pages and then into the room @t's own coldest fast folios leave, as long
+ * as the exchange is worth it.  Returns the pages planned.
  */
 static unsigned long hagent_plan(struct hagent_target *t, struct hagent_batch *b,
-				 unsigned long limit, long room, bool exchange)
+				 unsigned long limit, long room, unsigned int min_hot)
 {
 	struct hagent_heap *fast = &t->heap[HAGENT_TIER_FAST], *slow = &t->heap[HAGENT_TIER_SLOW];
 	unsigned int hyst = READ_ONCE(hagent_hysteresis);
-	unsigned int min_hot = max(READ_ONCE(hagent_promote_min), 1U);
 	unsigned long planned = 0;
 	struct hagent_entry *s, *f;
 
@@ -108,7 +109,7 @@ static unsigned long hagent_plan(struct hagent_target *t, struct hagent_batch *b
 		sp = 1UL << s->order;
 		/* No room: demote the coldest while the exchange is worth it. */
 		while (room < (long)sp) {
-			f = exchange ? hagent_heap_peek(fast) : NULL;
+			f = hagent_heap_peek(fast);
 			if (!f || (unsigned int)s->hot <= (unsigned int)f->hot + hyst ||
 			    b->nr + 1 >= b->cap || planned >= limit)
 				return planned;
@@ -121,6 +122,38 @@ static unsigned long hagent_plan(struct hagent_target *t, struct hagent_batch *b
 		hagent_batch_add(t, b, s, HAGENT_TIER_FAST);
 	}
 	return planned;
+}
+
+/*
+ * Under t->lock: the pages of @t's slow folios hotter than @bar, counting up
+ * to @cap.  They form a subtree at the top of the max-heap, so a depth-first
+ * walk that stops below @bar visits only them and their children; its stack
+ * never holds more than two entries per level.
+ */
+static unsigned long hagent_pages_hotter(struct hagent_target *t, unsigned int bar,
+					 unsigned long cap)
+{
+	struct hagent_heap *h = &t->heap[HAGENT_TIER_SLOW];
+	unsigned long pages = 0;
+	u32 stack[66], pos;
+	int sp = 0;
+
+	if (hagent_heap_count(h))
+		stack[sp++] = 0;
+	while (sp && pages < cap) {
+		struct hagent_entry *e;
+
+		pos = stack[--sp];
+		e = hagent_heap_at(h, pos);
+		if (e->hot <= bar)
+			continue;
+		pages += 1UL << e->order;
+		if (2 * pos + 2 < hagent_heap_count(h) && sp + 2 <= ARRAY_SIZE(stack))
+			stack[sp++] = 2 * pos + 2;
+		if (2 * pos + 1 < hagent_heap_count(h) && sp + 1 <= ARRAY_SIZE(stack))
+			stack[sp++] = 2 * pos + 1;
+	}
+	return pages;
 }
 
 /*
@@ -272,6 +305,7 @@ static unsigned long hagent_run(struct hagent_target *t, unsigned long planned)
 static bool hagent_place_round(u64 deadline)
 {
 	unsigned long limit = min_t(unsigned long, hagent_tokens, hagent_batch.cap);
+	unsigned int min_hot = max(READ_ONCE(hagent_promote_min), 1U);
 	struct hagent_top s, f;
 	unsigned long planned;
 	u64 now = ktime_get_ns();
@@ -281,12 +315,22 @@ static bool hagent_place_round(u64 deadline)
 		limit = min_t(unsigned long, limit,
 			      max_t(u64, div64_u64(deadline - now, hagent_page_ns), 16));
 	hagent_tops(&s, &f);
-	if (!s.t || s.hot < (int)max(READ_ONCE(hagent_promote_min), 1U))
+	if (!s.t || s.hot < (int)min_hot)
 		return false;
 	room = max(hagent_fast_room(s.t), 0L);
 	if (!room && f.t && f.t != s.t) {
+		unsigned long want;
+
+		/*
+		 * Room for as many of s.t's folios as beat f.t's coldest, and
+		 * only they move into it: lukewarm ones never ride along.
+		 */
+		min_hot = max_t(unsigned int, min_hot, f.hot + READ_ONCE(hagent_hysteresis) + 1);
+		mutex_lock(&s.t->lock);
+		want = s.t->dead ? 0 : hagent_pages_hotter(s.t, min_hot - 1, limit / 2);
+		mutex_unlock(&s.t->lock);
 		mutex_lock(&f.t->lock);
-		planned = hagent_plan_demote(f.t, &hagent_batch, limit / 2, s.hot);
+		planned = hagent_plan_demote(f.t, &hagent_batch, want, s.hot);
 		mutex_unlock(&f.t->lock);
 		if (!hagent_batch.nr)
 			return false;
@@ -297,7 +341,7 @@ static bool hagent_place_round(u64 deadline)
 			return true;
 	}
 	mutex_lock(&s.t->lock);
-	planned = s.t->dead ? 0 : hagent_plan(s.t, &hagent_batch, limit, room, true);
+	planned = s.t->dead ? 0 : hagent_plan(s.t, &hagent_batch, limit, room, min_hot);
 	mutex_unlock(&s.t->lock);
 	if (!hagent_batch.nr)
 		return false;
