@@ -29,6 +29,7 @@
 #include <linux/delay.h>
 #include <linux/freezer.h>
 #include <linux/kthread.h>
+#include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/sched.h>
 #include <linux/timekeeping.h>
@@ -441,6 +442,29 @@ static void hagent_abit_adapt(unsigned long primed, unsigned long touched)
 	hagent_abit_wait_us = min(us, hagent_abit_wait_max());
 }
 
+/* Least pages a process's share of a scan step may be: it keeps adopting. */
+#define HAGENT_SCAN_MIN		1024UL
+
+static unsigned long hagent_scan_size(struct hagent_target *t)
+{
+	return get_mm_counter(t->mm, MM_ANONPAGES);
+}
+
+/*
+ * scan_pages bounds one scan step for all processes together, so the
+ * sampler's cost does not grow with their number: each gets the share of
+ * its anonymous memory, and every page is measured as often in a small
+ * process as in a large one.
+ */
+static unsigned long hagent_scan_budget(struct hagent_target *t, unsigned long total)
+{
+	unsigned long pages = max(READ_ONCE(hagent_scan_pages), 1UL);
+
+	if (total <= pages)
+		return pages;
+	return max(mult_frac(pages, hagent_scan_size(t), total), min(pages, HAGENT_SCAN_MIN));
+}
+
 static bool hagent_due(unsigned long *last, unsigned int ms)
 {
 	if (time_before(jiffies, *last + msecs_to_jiffies(max(ms, 10U))))
@@ -478,10 +502,12 @@ static void hagent_policy_step(void)
 		hagent_clock(&t0, HAGENT_GCTR_POLICY_DECAY_NS);
 	}
 	if (scan) {
-		unsigned long primed = 0, touched = 0;
+		unsigned long primed = 0, touched = 0, total = 0;
 
+		list_for_each_entry(t, &hagent_targets, node)
+			total += hagent_scan_size(t);
 		list_for_each_entry(t, &hagent_targets, node) {
-			hagent_target_scan(t, max(READ_ONCE(hagent_scan_pages), 1UL), false);
+			hagent_target_scan(t, hagent_scan_budget(t, total), false);
 			/* Once per pass over the process: a walk of the whole table. */
 			if (t->revalidated != t->ctr[HAGENT_CTR_SCANS]) {
 				t->revalidated = t->ctr[HAGENT_CTR_SCANS];
