@@ -5,9 +5,10 @@
  * into the targets' sketches and heaps, halves every access count once per
  * decay_ms, and every scan_interval_ms visits each target to adopt folios
  * faulted in since the last pass and sample accessed bits (at most
- * scan_pages pages per target and pass, so the cost is bounded whatever the
- * process's size); once per complete pass it also gives back folios nobody
- * maps any more (a walk of the whole table, too dear for every step).
+ * scan_pages pages per step, all targets together, so the cost is bounded
+ * whatever the processes' number and size); once per complete pass it also
+ * gives back folios nobody maps any more (a walk of the whole table, too
+ * dear for every step).
  *
  * Then it places, across all targets at once (one fast tier is shared):
  *   - the hottest slow folio of any target, if it has at least promote_min
