@@ -53,8 +53,7 @@ struct hagent_walk {
 	unsigned long budget;	/* pages still to look at in this pass */
 	unsigned long resume;	/* where a stopped walk continues */
 	u32 room;		/* inserts left before the next reservation */
-	unsigned long primed;	/* managed folios whose bit was cleared */
-	unsigned long touched;	/* managed folios found touched when measuring */
+	struct hagent_abit_tally tally;	/* managed folios primed, or found touched */
 	bool cleared;		/* an accessed bit was cleared: flush the TLB */
 	bool measure;		/* read the bits of a primed window, adopt nothing */
 };
@@ -74,6 +73,13 @@ static bool hagent_walk_young(struct hagent_walk *w, pte_t *ptep, pmd_t *pmdp)
 	return young;
 }
 
+static void hagent_walk_primed(struct hagent_walk *w, int nid)
+{
+	w->tally.primed++;
+	if (!node_isset(nid, w->t->fast))
+		w->tally.primed_slow++;
+}
+
 /* Measuring: one sample for a managed folio whose accessed bit is set. */
 static void hagent_measure(struct hagent_walk *w, struct folio *folio, u64 vpfn)
 {
@@ -84,7 +90,9 @@ static void hagent_measure(struct hagent_walk *w, struct folio *folio, u64 vpfn)
 	e = hagent_table_lookup(&w->t->table, vpfn);
 	if (e && e->folio == folio) {
 		hagent_sample_record(w->t, e, 1, HAGENT_SRC_ABIT);
-		w->touched++;
+		w->tally.touched++;
+		if (e->tier == HAGENT_TIER_SLOW)
+			w->tally.touched_slow++;
 	}
 }
 
@@ -104,7 +112,7 @@ static void hagent_adopt(struct hagent_walk *w, struct vm_area_struct *vma,
 	if (hagent_abit)
 		hagent_walk_young(w, ptep, pmdp);
 	if (hagent_folio_is_managed(folio)) {
-		w->primed++;
+		hagent_walk_primed(w, folio_nid(folio));
 		return;		/* ours already (this process's: mapped exclusively) */
 	}
 	if (!folio_test_anon(folio))
@@ -152,7 +160,7 @@ static void hagent_adopt(struct hagent_walk *w, struct vm_area_struct *vma,
 	t->ctr[HAGENT_CTR_MANAGED_FOLIOS]++;
 	hagent_target_count(t, HAGENT_CTR_ADOPTED, pages);
 	hagent_node_managed_add(nid, pages);
-	w->primed++;
+	hagent_walk_primed(w, nid);
 }
 
 /* Stops the walk at @addr when the pass budget or the reserved room is used up. */
@@ -275,8 +283,7 @@ static void hagent_pass_done(struct hagent_target *t)
 	t->scan_cursor = 0;
 }
 
-void hagent_target_measure(struct hagent_target *t, unsigned long *primed,
-			   unsigned long *touched)
+void hagent_target_measure(struct hagent_target *t, struct hagent_abit_tally *sum)
 {
 	struct hagent_walk w = { .t = t, .budget = ULONG_MAX, .measure = true };
 	struct mm_struct *mm = t->mm;
@@ -296,8 +303,10 @@ void hagent_target_measure(struct hagent_target *t, unsigned long *primed,
 		hagent_target_count(t, HAGENT_CTR_ABIT_WINDOW_US,
 				    div_u64(ktime_get_ns() - t->primed_ns, NSEC_PER_USEC));
 		hagent_target_count(t, HAGENT_CTR_ABIT_PRIMED, t->window_primed);
-		*primed += t->window_primed;
-		*touched += w.touched;
+		sum->primed += t->window_primed;
+		sum->primed_slow += t->window_primed_slow;
+		sum->touched += w.tally.touched;
+		sum->touched_slow += w.tally.touched_slow;
 	}
 	t->window_start = t->window_end = 0;
 	mutex_unlock(&t->lock);
@@ -376,7 +385,8 @@ void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full
 			mutex_lock(&t->lock);
 			t->scan_cursor = start;	/* resume here next step */
 			t->window_end = hagent_abit ? start : t->window_start;
-			t->window_primed = w.primed;
+			t->window_primed = w.tally.primed;
+			t->window_primed_slow = w.tally.primed_slow;
 			mutex_unlock(&t->lock);
 			mmput(mm);
 			return;
@@ -386,7 +396,8 @@ void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full
 	/* What this step primed is measured once the window has lasted. */
 	t->window_end = t->dead || full || !hagent_abit ? t->window_start :
 			max(w.resume, t->window_start);
-	t->window_primed = w.primed;
+	t->window_primed = w.tally.primed;
+	t->window_primed_slow = w.tally.primed_slow;
 	mutex_unlock(&t->lock);
 	mmap_read_unlock(mm);
 	mmput(mm);

@@ -105,7 +105,12 @@ enum hagent_ctr {
 	X(POLICY_PLACE_NS,	"policy.place_ns")			\
 	X(POLICY_MIGRATE_NS,	"policy.migrate_ns")			\
 	X(POLICY_SETTLE_NS,	"policy.settle_ns")			\
-	X(POLICY_ROUNDS,	"policy.rounds")
+	X(POLICY_ROUNDS,	"policy.rounds")				\
+	X(SCAN_STEPS,		"scan.steps")				\
+	X(SCAN_IDLE_STEPS,	"scan.idle_steps")				\
+	X(SCAN_WAKE_MOVED,	"scan.wake.moved")				\
+	X(SCAN_WAKE_SIZE,	"scan.wake.size")				\
+	X(SCAN_WAKE_SLOW,	"scan.wake.slow_touched")
 
 #define HAGENT_GCTR_ENUM(id, name) HAGENT_GCTR_##id,
 enum hagent_gctr {

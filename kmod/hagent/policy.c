@@ -75,6 +75,7 @@ static unsigned long hagent_last_decay, hagent_last_scan, hagent_last_refill;
 static unsigned long hagent_tokens;	/* pages the rate limit lets move now */
 static struct hagent_batch hagent_batch;
 static unsigned int hagent_rotor;	/* which target wins a tie */
+static unsigned long hagent_moved;	/* pages moved since the last scan step */
 static u64 hagent_page_ns;		/* what moving one page cost lately */
 
 /* Pages the fast tier of @t can take before touching its reserve. */
@@ -291,6 +292,7 @@ static unsigned long hagent_run(struct hagent_target *t, unsigned long planned)
 
 	hagent_tokens -= min(hagent_tokens, planned);
 	moved = hagent_batch_run(t, &hagent_batch);
+	hagent_moved += moved;
 	ns = div64_u64(ktime_get_ns() - t0, max(planned, 1UL));
 	hagent_page_ns = hagent_page_ns ? (3 * hagent_page_ns + ns) / 4 : ns;
 	cond_resched();
@@ -430,17 +432,81 @@ static void hagent_abit_wait(void)
 		usleep_range(us, us + us / 8);
 }
 
+/*
+ * On the touched share smoothed over steps: one step may prime a range of
+ * hot pages and the next a range of cold ones, and a window that followed
+ * each would swing back and forth.
+ */
+static unsigned int hagent_touched_avg = 200;	/* per mille */
+
 static void hagent_abit_adapt(unsigned long primed, unsigned long touched)
 {
-	unsigned int us = min(hagent_abit_wait_us, hagent_abit_wait_max());
+	unsigned int us = min(hagent_abit_wait_us, hagent_abit_wait_max()), avg;
 
 	if (primed < 64)
 		return;		/* too few folios to tell */
-	if (touched * 10 > primed * 3)
-		us = touched * 10 > primed * 6 ? us / 2 : us - us / 4;
-	else if (touched * 10 < primed)
+	avg = (3 * hagent_touched_avg + div64_u64((u64)touched * 1000, primed)) / 4;
+	hagent_touched_avg = avg;
+	if (avg > 300)
+		us = avg > 600 ? us / 2 : us - us / 4;
+	else if (avg < 100)
 		us = us * 2 + 1000;
 	hagent_abit_wait_us = min(us, hagent_abit_wait_max());
+}
+
+/*
+ * The scan's pace.  While placement is settled -- for 10 s nothing but a
+ * trickle moved, no process came, went or grew much, and the slow tier's
+ * folios come back touched no more often than usual -- scan steps and decay
+ * both come scan_idle_div times less often: the sampler then costs that much
+ * less, and a hot set that stays put is not measured again and again.  Any
+ * of these signs of change restores the full pace at once; the slow tier's
+ * touched share is the one that notices a hot set moving into it, in the
+ * first scan step that reaches it.
+ */
+unsigned int hagent_scan_idle_div = 4;
+module_param_named(scan_idle_div, hagent_scan_idle_div, uint, 0644);
+MODULE_PARM_DESC(scan_idle_div, "Scan (and decay) this many times less often while placement is settled; 1: never (default 4)");
+
+#define HAGENT_SETTLE_TIME	(10 * HZ)
+#define HAGENT_MOVED_TRICKLE	64	/* pages per scan step */
+
+static unsigned int hagent_scan_div = 1;	/* 1: full pace */
+static unsigned long hagent_busy_at;		/* jiffies of the last sign of change */
+static unsigned long hagent_last_total;		/* the processes' anonymous pages then */
+static unsigned int hagent_slow_base;		/* usual slow touched share, per mille */
+
+static void hagent_scan_pace(const struct hagent_abit_tally *s, unsigned long total)
+{
+	unsigned int div = clamp(READ_ONCE(hagent_scan_idle_div), 1U, 64U), frac;
+	unsigned long now = jiffies;
+
+	if (hagent_moved >= HAGENT_MOVED_TRICKLE) {
+		hagent_busy_at = now;
+		hagent_gctr_add(HAGENT_GCTR_SCAN_WAKE_MOVED, 1);
+	}
+	if (total > hagent_last_total + hagent_last_total / 16 ||
+	    total < hagent_last_total - hagent_last_total / 16) {
+		hagent_busy_at = now;
+		hagent_gctr_add(HAGENT_GCTR_SCAN_WAKE_SIZE, 1);
+	}
+	if (s->primed_slow >= 256) {
+		frac = div64_u64((u64)s->touched_slow * 1000, s->primed_slow);
+		if (frac > 2 * hagent_slow_base + 150) {
+			hagent_busy_at = now;
+			hagent_gctr_add(HAGENT_GCTR_SCAN_WAKE_SLOW, 1);
+		}
+		hagent_slow_base = (7 * hagent_slow_base + frac) / 8;
+	}
+	hagent_moved = 0;
+	hagent_last_total = total;
+	if (time_before(now, hagent_busy_at + HAGENT_SETTLE_TIME) || div == 1) {
+		hagent_scan_div = 1;
+	} else {
+		hagent_scan_div = div;
+		hagent_gctr_add(HAGENT_GCTR_SCAN_IDLE_STEPS, 1);
+	}
+	hagent_gctr_add(HAGENT_GCTR_SCAN_STEPS, 1);
 }
 
 /* Least pages a process's share of a scan step may be: it keeps adopting. */
@@ -486,8 +552,10 @@ static void hagent_clock(u64 *t0, enum hagent_gctr c)
 static void hagent_policy_step(void)
 {
 	struct hagent_target *t;
-	bool decay = hagent_due(&hagent_last_decay, READ_ONCE(hagent_decay_ms));
-	bool scan = hagent_due(&hagent_last_scan, READ_ONCE(hagent_scan_interval_ms));
+	/* Settled, both slow down alike: access counts keep their scale. */
+	bool decay = hagent_due(&hagent_last_decay, READ_ONCE(hagent_decay_ms) * hagent_scan_div);
+	bool scan = hagent_due(&hagent_last_scan,
+			       READ_ONCE(hagent_scan_interval_ms) * hagent_scan_div);
 	u64 t0 = ktime_get_ns();
 
 	mutex_lock(&hagent_targets_lock);
@@ -503,7 +571,8 @@ static void hagent_policy_step(void)
 		hagent_clock(&t0, HAGENT_GCTR_POLICY_DECAY_NS);
 	}
 	if (scan) {
-		unsigned long primed = 0, touched = 0, total = 0;
+		struct hagent_abit_tally tally = {};
+		unsigned long total = 0;
 
 		list_for_each_entry(t, &hagent_targets, node)
 			total += hagent_scan_size(t);
@@ -524,10 +593,11 @@ static void hagent_policy_step(void)
 			mutex_lock(&hagent_targets_lock);
 			t0 = ktime_get_ns();
 			list_for_each_entry(t, &hagent_targets, node)
-				hagent_target_measure(t, &primed, &touched);
-			hagent_abit_adapt(primed, touched);
+				hagent_target_measure(t, &tally);
+			hagent_abit_adapt(tally.primed, tally.touched);
 			hagent_clock(&t0, HAGENT_GCTR_POLICY_SCAN_NS);
 		}
+		hagent_scan_pace(&tally, total);
 		/* What the scan sampled counts before this round's placement. */
 		hagent_sample_drain();
 		hagent_clock(&t0, HAGENT_GCTR_POLICY_DRAIN_NS);
@@ -568,7 +638,8 @@ int hagent_policy_init(void)
 	err = hagent_batch_init(&hagent_batch, clamp(hagent_migrate_batch, 16U, 65536U));
 	if (err)
 		return err;
-	hagent_last_decay = hagent_last_scan = hagent_last_refill = jiffies;
+	hagent_last_decay = hagent_last_scan = hagent_last_refill = hagent_busy_at = jiffies;
+	hagent_scan_div = 1;
 	task = kthread_run(hagent_policy_fn, NULL, "hagentd");
 	if (IS_ERR(task)) {
 		hagent_batch_destroy(&hagent_batch);

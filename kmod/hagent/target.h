@@ -50,6 +50,7 @@ struct hagent_target {
 	/* Addresses primed by the last scan step, measured once its window ends. */
 	unsigned long window_start, window_end;
 	unsigned long window_primed;	/* managed folios primed in it */
+	unsigned long window_primed_slow;	/* of which in the slow tier */
 	u64 primed_ns;			/* when priming started */
 	/* Migration failures as of the last summary (policy.c); [0]: attempted. */
 	u64 fail_snap[1 + HAGENT_CTR_MIG_FAIL_END - HAGENT_CTR_MIG_FAIL_FIRST];
@@ -95,9 +96,12 @@ void hagent_target_count(struct hagent_target *t, enum hagent_ctr c, u64 n);
  * walks, and hagent_target_measure() reads that window after it has lasted.
  */
 void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full);
-/* One sample per managed folio of the primed window touched since; adds the folios primed and touched. */
-void hagent_target_measure(struct hagent_target *t, unsigned long *primed,
-			   unsigned long *touched);
+/* Managed folios primed and found touched, in all and in the slow tier. */
+struct hagent_abit_tally {
+	unsigned long primed, touched, primed_slow, touched_slow;
+};
+/* One sample per managed folio of the primed window touched since; adds to @sum. */
+void hagent_target_measure(struct hagent_target *t, struct hagent_abit_tally *sum);
 /* Give back folios nobody maps any more (a missed or raced unmap). */
 void hagent_target_revalidate(struct hagent_target *t);
 

@@ -160,6 +160,7 @@ TUNABLES: dict[str, tuple[int, int, int]] = {
     "interval_ms": (100, 10, 60000),
     "scan_interval_ms": (200, 10, 3600000),
     "scan_pages": (16384, 1, 1 << 32),
+    "scan_idle_div": (4, 1, 64),
     "decay_ms": (8000, 10, 3600000),
     "abit": (1, 0, 1),
     "abit_window_ms": (0, 0, 60000),

@@ -111,6 +111,29 @@ def test_fast_tier_is_shared_across_processes(managing: None) -> None:
             h.exit()
 
 
+def test_scan_slows_down_once_settled_and_not_while_a_hot_set_moves_in(managing: None) -> None:
+    """Settled (nothing moves, nothing new is touched), scan steps come
+    scan_idle_div times less often; pages of the slow tier coming back
+    touched restore the full pace, and the hot set is promoted."""
+    hog = Memhog(64, node=SLOW)
+    try:
+        ctl_json("enable", "--pid", str(hog.pid))
+        assert wait_for(lambda: stats()["totals"]["scan.idle_steps"] > 0, timeout=60)
+        a = stats()["totals"]
+        time.sleep(4)
+        b = stats()["totals"]
+        assert b["scan.idle_steps"] - a["scan.idle_steps"] == b["scan.steps"] - a["scan.steps"] > 0
+        hog.do("hot 0 16 10")
+        c = stats()["totals"]
+        busy = c["scan.steps"] - b["scan.steps"]
+        assert c["scan.idle_steps"] - b["scan.idle_steps"] <= busy // 4, (b, c)
+        assert pages_on_node(hog.pid, hog.addr, 16, FAST) >= 0.9, c
+        # The full pace takes more steps in the same time than the idle one.
+        assert busy / 10 > (b["scan.steps"] - a["scan.steps"]) / 4, (a, b, c)
+    finally:
+        hog.exit()
+
+
 def huge_entries(pid: int) -> dict[int, str]:
     """vaddr -> tier of every managed PMD-sized folio of @pid."""
     out = {}

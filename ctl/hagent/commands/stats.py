@@ -40,10 +40,16 @@ PAGE_SIZE = mmap.PAGESIZE  # the module counts base pages
 _PAGES = (("managed fast", "managed_pages.fast"), ("managed slow", "managed_pages.slow"))
 _HEAD = (("managed folios", "managed_folios"), ("adopted", "adopted"))
 # label, prefix: one row with the sum and the non-zero parts
-_GROUPS = (("released", "released."), ("skipped (last scan)", "skipped."))
+_GROUPS = (
+    ("released", "released."),
+    ("skipped (last scan)", "skipped."),
+    ("scan full pace, woken by", "scan.wake."),
+)
 _TAIL = (
     ("orphans", "orphans"),
     ("scans", "scans"),
+    ("scan steps", "scan.steps"),
+    ("scan steps, idle pace", "scan.idle_steps"),
     ("targets enabled", "targets.enabled"),
     ("targets disabled", "targets.disabled"),
     ("targets exited", "targets.exited"),
