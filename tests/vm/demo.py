@@ -74,9 +74,10 @@ def main() -> int:
         shown = 0
         while w.running():
             time.sleep(1)
-            if len(w.samples) > shown and len(w.samples) % 5 == 0:
-                s = w.samples[-1]
-                shown = len(w.samples)
+            # Every fifth second's line, even when several arrived at once.
+            while len(w.samples) >= shown + 5:
+                shown += 5
+                s = w.samples[shown - 1]
                 print(
                     f"t={s['elapsed']:5.1f}s  hot set on the fast node "
                     f"{bar(s['hot_fast_share'])} {s['hot_fast_share']:6.1%}   "
