@@ -74,9 +74,10 @@ def main() -> int:
         shown = 0
         while w.running():
             time.sleep(1)
-            # Every fifth second's line, even when several arrived at once.
-            while len(w.samples) >= shown + 5:
-                shown += 5
+            # Every second's line for the first ten (the climb), then every
+            # fifth; none skipped when several arrive at once.
+            while len(w.samples) >= shown + (1 if shown < 10 else 5):
+                shown += 1 if shown < 10 else 5
                 s = w.samples[shown - 1]
                 print(
                     f"t={s['elapsed']:5.1f}s  hot set on the fast node "
