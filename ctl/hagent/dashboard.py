@@ -379,15 +379,8 @@ def _fast_share(c: Mapping[str, int]) -> float | None:
 
 
 def num(x: float | None) -> str:
-    """A rate in at most 5 characters: 0, 1.5, 123, 1.2k, 34M; '-' when unknown."""
-    if x is None:
-        return "-"
-    if x == 0:
-        return "0"
-    for unit, div in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if x >= div:
-            return f"{x / div:.1f}{unit}" if x < 10 * div else f"{x / div:.0f}{unit}"
-    return f"{x:.1f}" if round(x, 1) < 100 else f"{x:.0f}"
+    """A rate in at most 5 characters: 0, 1.5, 12.5, 123, 1.2k, 34M; '-' when unknown."""
+    return ovh.num(x, wide=True)
 
 
 def pct(x: float | None) -> str:

@@ -185,8 +185,11 @@ def ns(x: float | None) -> str:
     return f"{x:.0f} ns"
 
 
-def num(x: float | None) -> str:
-    """A count or rate in at most 4 characters: 0, 1.5, 12, 123, 1.2k, 34M; '-' when unknown."""
+def num(x: float | None, wide: bool = False) -> str:
+    """A count or rate in at most 4 characters: 0, 1.5, 12, 123, 1.2k, 34M; '-' when unknown.
+
+    wide: at most 5, with one decimal below 100 (12.5), as the dashboard shows rates.
+    """
     if x is None:
         return "-"
     if x == 0:
@@ -194,6 +197,8 @@ def num(x: float | None) -> str:
     for unit, div in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
         if x >= div:
             return f"{x / div:.1f}{unit}" if x < 10 * div else f"{x / div:.0f}{unit}"
+    if wide:
+        return f"{x:.1f}" if round(x, 1) < 100 else f"{x:.0f}"
     return f"{x:.1f}" if round(x, 1) < 10 and x != int(x) else f"{x:.0f}"
 
 
