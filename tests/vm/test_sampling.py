@@ -106,6 +106,9 @@ def test_abit_window_follows_how_much_is_touched(managing: None) -> None:
     back while few do, and abit_window_ms fixes it."""
     hog = Memhog(64)
     try:
+        # The window alone: at the idle scan pace (its own test, in
+        # test_placement) steps come 4x apart and the window moves that much slower.
+        run_ctl("config", "scan_idle_div=1")
         ctl_json("enable", "--pid", str(hog.pid))
         # Every page, over and over: nearly all touched.  The first seconds
         # are the shrinking itself; the busy window is measured after them.
