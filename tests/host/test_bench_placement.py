@@ -145,6 +145,30 @@ def test_hagentd_cpu_stats_latency_and_migration_failure_rate() -> None:
     assert "5.00%" in row and "10.00%" in row
 
 
+def test_cpu_split_by_part_and_the_table_shows_it_without_migrate() -> None:
+    cpu = [{"t": 1.0, "cpu_ns": 0}, {"t": 11.0, "cpu_ns": 1_000_000_000}]  # 10%
+    parts = ("scan", "drain", "decay", "place", "migrate")
+    zero = {f"policy.{p}_ns": 0 for p in parts}
+    last = {
+        "policy.scan_ns": 300_000_000,
+        "policy.drain_ns": 10_000_000,
+        "policy.decay_ns": 20_000_000,
+        "policy.place_ns": 650_000_000,
+        "policy.migrate_ns": 600_000_000,
+    }
+    stats = [
+        {"t": 0.5, "totals": {"promoted": 0}},  # an older module: no policy.* yet
+        {"t": 1.0, "totals": {**zero, "promoted": 0}},
+        {"t": 11.0, "totals": {**last, "promoted": 10}},
+    ]
+    s = bp.summarize(record([samples([1.0] * 12)], stats=stats, hagentd=cpu))
+    split = s["hagentd_split_pct"]
+    assert split == pytest.approx(dict(zip(parts, (3.0, 0.1, 0.2, 0.5, 6.0), strict=True)))
+    row = bp.table({"hagent": s}).splitlines()[1]
+    assert "10.00%" in row and "4.00%" in row  # 10% in all, 6% of it inside migrate_pages()
+    assert bp.cpu_split(stats[:2]) is None  # one sample with the counters: no span
+
+
 def test_migration_failure_rate_over_the_attempts_the_module_counts() -> None:
     totals = {"promoted": 90, "demoted": 0, "migrate.attempted": 200, "migrate_failed.alloc": 50}
     mig = bp.migration([{"t": 1.0, "totals": totals}])

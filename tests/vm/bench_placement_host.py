@@ -21,8 +21,10 @@ hagentd CPU time, the summary), <scenario>.console.log, and hotset.png, the
 hot set's fast share against time for every scenario run.  The closing table
 gives, per scenario: updates/s, the time until the hot set's fast share first
 reaches 0.90, the steady share (mean over the last 30 s), the time to get
-back to 0.90 after the move, hagentd's CPU time in % of one CPU, and the
-migration failure rate (when the module has migration counters).
+back to 0.90 after the move, hagentd's CPU time in % of one CPU, the same
+less the time spent inside migrate_pages() (what the policy and the sampler
+cost; the summary splits hagentd's time further), and the migration failure
+rate (when the module has migration counters).
 
     scripts/bench-placement                           # the four default scenarios, 180 s each
     scripts/bench-placement --scenario baseline --duration 30
@@ -131,6 +133,37 @@ def hagentd_cpu_pct(cpu: Sequence[Mapping[str, Any]]) -> float | None:
     return 100.0 * ns / (seconds * 1e9)
 
 
+# Where hagentd's time went: the module's policy.*_ns counters (wall time in
+# each part of its rounds).  "migrate" is the time inside migrate_pages(),
+# the copying and remapping of the moves themselves; "place" is the rest of
+# placement (planning, settling); "scan" is the sampler.
+CPU_PARTS = {
+    "scan": ("policy.scan_ns",),
+    "drain": ("policy.drain_ns",),
+    "decay": ("policy.decay_ns",),
+    "place": ("policy.place_ns", "-policy.migrate_ns"),
+    "migrate": ("policy.migrate_ns",),
+}
+
+
+def cpu_split(stats: Sequence[Mapping[str, Any]]) -> dict[str, float] | None:
+    """hagentd's time by part, in % of one CPU, between the first and the last
+    stats sample that have the module's policy.*_ns counters."""
+    have = [s for s in stats if "policy.scan_ns" in s.get("totals", {})]
+    if len(have) < 2 or have[-1]["t"] <= have[0]["t"]:
+        return None
+    a, b = have[0]["totals"], have[-1]["totals"]
+    seconds = have[-1]["t"] - have[0]["t"]
+    out = {}
+    for part, names in CPU_PARTS.items():
+        ns = 0
+        for n in names:
+            sign, key = (-1, n[1:]) if n.startswith("-") else (1, n)
+            ns += sign * (b.get(key, 0) - a.get(key, 0))
+        out[part] = 100.0 * ns / (seconds * 1e9)
+    return out
+
+
 def stats_latency(stats: Sequence[Mapping[str, Any]]) -> dict[str, float] | None:
     """How long `hagentctl stats` took (it waits for the module's lock)."""
     ms = [s["stats_ms"] for s in stats if s.get("stats_ms") is not None]
@@ -167,6 +200,7 @@ def summarize(record: Mapping[str, Any]) -> dict[str, Any]:
         "move_at": move_at,
         **share_summary(points, move_at),
         "hagentd_cpu_pct": hagentd_cpu_pct(record.get("hagentd", [])),
+        "hagentd_split_pct": cpu_split(stats),
         "migration": migration(stats),
         "stats_latency": stats_latency(stats),
     }
@@ -194,6 +228,7 @@ def table(summaries: Mapping[str, Mapping[str, Any]]) -> str:
             "steady region",
             "recovery",
             "hagentd CPU",
+            "w/o migrate",
             "migr. fail",
         )
     ]
@@ -204,6 +239,7 @@ def table(summaries: Mapping[str, Mapping[str, Any]]) -> str:
             continue
         mig = s.get("migration")
         cpu = s.get("hagentd_cpu_pct")
+        split = s.get("hagentd_split_pct")
         rows.append(
             (
                 name,
@@ -213,6 +249,7 @@ def table(summaries: Mapping[str, Mapping[str, Any]]) -> str:
                 _cell(s.get("steady_region_share"), ".3f"),
                 "-" if s.get("move_at") is None else _cell(s.get("recovery_s"), ".0f", "never"),
                 "-" if cpu is None else f"{cpu:.2f}%",
+                "-" if cpu is None or split is None else f"{cpu - split['migrate']:.2f}%",
                 "-" if mig is None else _cell(mig["failure_rate"], ".2%"),
             )
         )
@@ -232,7 +269,8 @@ def table(summaries: Mapping[str, Mapping[str, Any]]) -> str:
     notes = (
         "times in s from the start of the updates; steady: mean of the last "
         f"{STEADY_S:.0f} s; recovery: from the move back to {THRESHOLD:.2f}; "
-        "hagentd CPU: % of one CPU"
+        "hagentd CPU: % of one CPU; w/o migrate: less the time inside migrate_pages() "
+        "(the moves' copying and remapping), i.e. the policy and the sampler"
     )
     return "\n".join([*lines, *per, *failed, notes])
 
