@@ -178,45 +178,10 @@ static int hagent_walk_stop(struct hagent_walk *w, unsigned long addr, unsigned 
 	return 0;
 }
 
-static int hagent_walk_pmd(pmd_t *pmd, unsigned long addr, unsigned long next,
-			   struct mm_walk *walk)
+/* One PTE of a page table hagent_walk_ptes() holds locked. */
+static int hagent_walk_pte(struct hagent_walk *w, struct vm_area_struct *vma,
+			   pte_t *ptep, unsigned long addr)
 {
-	struct hagent_walk *w = walk->private;
-	spinlock_t *ptl;
-	struct page *page;
-	pmd_t val;
-	int stop;
-
-	if (!pmd_trans_huge(READ_ONCE(*pmd)))
-		return 0;		/* page table: pte_entry */
-	ptl = pmd_lock(walk->mm, pmd);
-	val = *pmd;
-	if (!pmd_trans_huge(val)) {
-		spin_unlock(ptl);	/* split meanwhile: walk its PTEs */
-		return 0;
-	}
-	walk->action = ACTION_CONTINUE;	/* never let the walker split it */
-	if (w->measure) {
-		if (pmd_present(val) && pmd_young(val))
-			hagent_measure(w, page_folio(pmd_page(val)),
-				       (addr & HPAGE_PMD_MASK) >> PAGE_SHIFT);
-		spin_unlock(ptl);
-		return 0;
-	}
-	stop = pmd_present(val) ? hagent_walk_stop(w, addr, HPAGE_PMD_NR) : 0;
-	if (!stop && pmd_present(val)) {
-		page = pmd_page(val);
-		hagent_adopt(w, walk->vma, page_folio(page), page,
-			     (addr & HPAGE_PMD_MASK) >> PAGE_SHIFT, NULL, pmd);
-	}
-	spin_unlock(ptl);
-	return stop;
-}
-
-static int hagent_walk_pte(pte_t *ptep, unsigned long addr, unsigned long next,
-			   struct mm_walk *walk)
-{
-	struct hagent_walk *w = walk->private;
 	pte_t pte = ptep_get(ptep);
 	unsigned long pfn;
 	struct page *page;
@@ -237,8 +202,68 @@ static int hagent_walk_pte(pte_t *ptep, unsigned long addr, unsigned long next,
 	if (stop)
 		return stop;
 	page = pfn_to_page(pfn);
-	hagent_adopt(w, walk->vma, page_folio(page), page, addr >> PAGE_SHIFT, ptep, NULL);
+	hagent_adopt(w, vma, page_folio(page), page, addr >> PAGE_SHIFT, ptep, NULL);
 	return 0;
+}
+
+/*
+ * A page table at a time, under its lock, rather than through the walker's
+ * pte_entry, which is an indirect call per PTE (through a retpoline on
+ * distribution kernels); a scan step looks at every PTE twice (prime and
+ * measure), and most PTEs need nothing but a look.
+ */
+static int hagent_walk_ptes(struct hagent_walk *w, struct mm_walk *walk, pmd_t *pmd,
+			    unsigned long addr, unsigned long end)
+{
+	pte_t *start, *ptep;
+	spinlock_t *ptl;
+	int stop = 0;
+
+	start = hagent_pte_map_lock(walk->mm, pmd, addr, &ptl);
+	if (!start)
+		return 0;	/* not a page table (any more): nothing of ours */
+	for (ptep = start; addr < end; ptep++, addr += PAGE_SIZE) {
+		stop = hagent_walk_pte(w, walk->vma, ptep, addr);
+		if (stop)
+			break;
+	}
+	pte_unmap_unlock(start, ptl);
+	return stop;
+}
+
+static int hagent_walk_pmd(pmd_t *pmd, unsigned long addr, unsigned long next,
+			   struct mm_walk *walk)
+{
+	struct hagent_walk *w = walk->private;
+	spinlock_t *ptl;
+	struct page *page;
+	pmd_t val;
+	int stop;
+
+	walk->action = ACTION_CONTINUE;	/* never let the walker split a THP */
+	if (!pmd_trans_huge(READ_ONCE(*pmd)))
+		return hagent_walk_ptes(w, walk, pmd, addr, next);
+	ptl = pmd_lock(walk->mm, pmd);
+	val = *pmd;
+	if (!pmd_trans_huge(val)) {
+		spin_unlock(ptl);	/* split meanwhile: walk its PTEs */
+		return hagent_walk_ptes(w, walk, pmd, addr, next);
+	}
+	if (w->measure) {
+		if (pmd_present(val) && pmd_young(val))
+			hagent_measure(w, page_folio(pmd_page(val)),
+				       (addr & HPAGE_PMD_MASK) >> PAGE_SHIFT);
+		spin_unlock(ptl);
+		return 0;
+	}
+	stop = pmd_present(val) ? hagent_walk_stop(w, addr, HPAGE_PMD_NR) : 0;
+	if (!stop && pmd_present(val)) {
+		page = pmd_page(val);
+		hagent_adopt(w, walk->vma, page_folio(page), page,
+			     (addr & HPAGE_PMD_MASK) >> PAGE_SHIFT, NULL, pmd);
+	}
+	spin_unlock(ptl);
+	return stop;
 }
 
 static int hagent_walk_hugetlb(pte_t *ptep, unsigned long hmask, unsigned long addr,
@@ -265,7 +290,6 @@ static int hagent_walk_test(unsigned long start, unsigned long end, struct mm_wa
 
 static const struct mm_walk_ops hagent_adopt_ops = {
 	.pmd_entry = hagent_walk_pmd,
-	.pte_entry = hagent_walk_pte,
 	.hugetlb_entry = hagent_walk_hugetlb,
 	.test_walk = hagent_walk_test,
 	HAGENT_WALK_LOCK
@@ -328,7 +352,9 @@ void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full
 
 	if (!mmget_not_zero(mm))
 		return;		/* exiting: ->release does the rest */
-	hagent_sym.lru_add_drain_all();	/* fresh faults sit in per-CPU batches */
+	/* Fresh faults sit in per-CPU batches; hagentd drains once per step. */
+	if (full)
+		hagent_sym.lru_add_drain_all();
 	/*
 	 * A periodic step never waits for the mmap_lock: when the process (or
 	 * anyone) holds it for writing, the step is skipped and counted.

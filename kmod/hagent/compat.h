@@ -64,6 +64,11 @@ typedef bool hagent_isolate_ret_t;
 	}
 #define HAGENT_ISOLATED(ret) (ret)
 #define HAGENT_WALK_LOCK .walk_lock = PGWALK_RDLOCK,
+/*
+ * pte_offset_map_lock() calls __pte_offset_map_lock() since 6.5, which
+ * checks the pmd itself and is not exported (symbols.h); 6.1's is inline.
+ */
+#define HAGENT_PTE_MAP_LOCK_SYM 1
 #define HAGENT_SET_ERR_MSG_FMT(extack, fmt, args...) NL_SET_ERR_MSG_FMT(extack, fmt, ##args)
 #endif
 

@@ -26,7 +26,7 @@ static bool hagent_selftest_passed;
 
 unsigned int hagent_decay_ms = 8000;
 module_param_named(decay_ms, hagent_decay_ms, uint, 0644);
-MODULE_PARM_DESC(decay_ms, "Milliseconds between two halvings of every access count (default 8000)");
+MODULE_PARM_DESC(decay_ms, "Milliseconds between two halvings of every access count, at least four scan passes (default 8000)");
 
 bool hagent_abit = true;
 module_param_named(abit, hagent_abit, bool, 0644);

@@ -3,18 +3,20 @@
  * The policy thread, hagentd: the one place where hagent does periodic work.
  * Every interval_ms, under hagent_targets_lock, it drains the sample rings
  * into the targets' sketches and heaps, halves every access count once per
- * decay_ms, and every scan_interval_ms visits each target to adopt folios
+ * decay_ms (or per four passes of the scan, if those take longer), and
+ * every scan_interval_ms visits each target to adopt folios
  * faulted in since the last pass and sample accessed bits (at most
  * scan_pages pages per step, all targets together, so the cost is bounded
  * whatever the processes' number and size); once per complete pass it also
  * gives back folios nobody maps any more (a walk of the whole table, too
- * dear for every step).
+ * dear for every step, and at most every 30 s).
  *
  * Then it places, across all targets at once (one fast tier is shared):
- *   - the hottest slow folio of any target, if it has at least promote_min
- *     accesses and the fast nodes have free memory above their high
- *     watermarks plus fast_reserve_mb, is promoted into that free memory,
- *     with the rest of its target's hottest in the same batch;
+ *   - the hottest slow folio of any target, if it has more accesses than
+ *     the hysteresis (and at least promote_min) and the fast nodes have free
+ *     memory above their high watermarks plus fast_reserve_mb, is promoted
+ *     into that free memory, with the rest of its target's hottest in the
+ *     same batch;
  *   - when they have none, it is exchanged with the coldest fast folio of
  *     any target sharing those fast nodes, as long as it is hotter by more
  *     than hysteresis (so two lukewarm pages never trade places back and
@@ -39,6 +41,7 @@
 #include "netlink.h"
 #include "policy.h"
 #include "sample.h"
+#include "symbols.h"
 #include "target.h"
 #include "tier.h"
 
@@ -58,13 +61,13 @@ unsigned int hagent_migrate_batch = 1024;
 module_param_named(migrate_batch, hagent_migrate_batch, uint, 0644);
 MODULE_PARM_DESC(migrate_batch, "Most pages in one batch of migrations, 16..65536 (default 1024)");
 
-unsigned int hagent_hysteresis = 2;
+unsigned int hagent_hysteresis = 3;
 module_param_named(hysteresis, hagent_hysteresis, uint, 0644);
-MODULE_PARM_DESC(hysteresis, "Exchange only when the slow top is hotter than the fast top by more than this (default 2)");
+MODULE_PARM_DESC(hysteresis, "Exchange only when the slow top is hotter than the fast top by more than this (default 3)");
 
 unsigned int hagent_promote_min = 1;
 module_param_named(promote_min, hagent_promote_min, uint, 0644);
-MODULE_PARM_DESC(promote_min, "Least access count a folio needs to be promoted (default 1)");
+MODULE_PARM_DESC(promote_min, "Least access count a folio needs to be promoted, never below hysteresis + 1 (default 1)");
 
 unsigned int hagent_fast_reserve_mb = 64;
 module_param_named(fast_reserve_mb, hagent_fast_reserve_mb, uint, 0644);
@@ -75,8 +78,22 @@ static unsigned long hagent_last_decay, hagent_last_scan, hagent_last_refill;
 static unsigned long hagent_tokens;	/* pages the rate limit lets move now */
 static struct hagent_batch hagent_batch;
 static unsigned int hagent_rotor;	/* which target wins a tie */
-static unsigned long hagent_moved;	/* pages moved since the last scan step */
+static unsigned long hagent_moved;	/* pages moved since hagent_moved_since */
 static u64 hagent_page_ns;		/* what moving one page cost lately */
+
+/*
+ * The least access count a promotion needs.  Free fast memory counts as a
+ * fast folio nobody touched: a folio moves into it only if it is hotter by
+ * more than the hysteresis, as it must be to take an occupied place.  A
+ * folio seen touched once or twice may be any cold one the window happened
+ * to catch, and each move costs a copy and a TLB shootdown; the free memory
+ * it would fill also serves the processes' own new allocations, which the
+ * kernel places there first.
+ */
+static unsigned int hagent_promote_bar(void)
+{
+	return max3(READ_ONCE(hagent_promote_min), READ_ONCE(hagent_hysteresis) + 1, 1U);
+}
 
 /* Pages the fast tier of @t can take before touching its reserve. */
 static long hagent_fast_room(struct hagent_target *t)
@@ -309,7 +326,7 @@ static unsigned long hagent_run(struct hagent_target *t, unsigned long planned)
 static bool hagent_place_round(u64 deadline)
 {
 	unsigned long limit = min_t(unsigned long, hagent_tokens, hagent_batch.cap);
-	unsigned int min_hot = max(READ_ONCE(hagent_promote_min), 1U);
+	unsigned int min_hot = hagent_promote_bar();
 	struct hagent_top s, f;
 	unsigned long planned;
 	u64 now = ktime_get_ns();
@@ -455,24 +472,30 @@ static void hagent_abit_adapt(unsigned long primed, unsigned long touched)
 }
 
 /*
- * The scan's pace.  While placement is settled -- for 10 s nothing but a
- * trickle moved, no process came, went or grew much, and the slow tier's
- * folios come back touched no more often than usual -- scan steps and decay
- * both come scan_idle_div times less often: the sampler then costs that much
- * less, and a hot set that stays put is not measured again and again.  Any
- * of these signs of change restores the full pace at once; the slow tier's
- * touched share is the one that notices a hot set moving into it, in the
- * first scan step that reaches it.
+ * The scan's pace.  While placement is settled -- for 10 s and four passes
+ * nothing but a trickle (under 1 MiB/s) moved, no process came, went or
+ * grew much, and the slow tier's folios come back touched no more often
+ * than usual -- scan steps and decay both come scan_idle_div times less
+ * often: the sampler then costs that much less, and a hot set that stays
+ * put is not measured again and again.  Any of these signs of change
+ * restores the full pace at once; the slow tier's touched share is the one
+ * that notices a hot set moving into it, in the first scan step that
+ * reaches it.
  */
-unsigned int hagent_scan_idle_div = 4;
+unsigned int hagent_scan_idle_div = 8;
 module_param_named(scan_idle_div, hagent_scan_idle_div, uint, 0644);
-MODULE_PARM_DESC(scan_idle_div, "Scan (and decay) this many times less often while placement is settled; 1: never (default 4)");
+MODULE_PARM_DESC(scan_idle_div, "Scan (and decay) this many times less often while placement is settled; 1: never (default 8)");
 
 #define HAGENT_SETTLE_TIME	(10 * HZ)
-#define HAGENT_MOVED_TRICKLE	64	/* pages per scan step */
+/* Passes that measure every folio between two halvings (see hagent_decay_due()). */
+#define HAGENT_DECAY_PASSES	4
+static unsigned long hagent_pass_steps = 1;	/* scan steps a pass over every process takes */
+#define HAGENT_MOVED_TRICKLE	256	/* pages per second (1 MiB/s) */
 
 static unsigned int hagent_scan_div = 1;	/* 1: full pace */
 static unsigned long hagent_busy_at;		/* jiffies of the last sign of change */
+static unsigned long hagent_busy_steps;		/* scan steps since then */
+static unsigned long hagent_moved_since;	/* jiffies hagent_moved started counting */
 static unsigned long hagent_last_total;		/* the processes' anonymous pages then */
 static unsigned int hagent_slow_base;		/* usual slow touched share, per mille */
 
@@ -480,27 +503,47 @@ static void hagent_scan_pace(const struct hagent_abit_tally *s, unsigned long to
 {
 	unsigned int div = clamp(READ_ONCE(hagent_scan_idle_div), 1U, 64U), frac;
 	unsigned long now = jiffies;
+	bool busy = false;
 
-	if (hagent_moved >= HAGENT_MOVED_TRICKLE) {
-		hagent_busy_at = now;
-		hagent_gctr_add(HAGENT_GCTR_SCAN_WAKE_MOVED, 1);
+	/*
+	 * A rate over the settling time, not a count per step: promotions come
+	 * in bursts as the scan reaches a range, and an idle-pace step lasts
+	 * scan_idle_div times longer.
+	 */
+	if (time_after_eq(now, hagent_moved_since + HAGENT_SETTLE_TIME)) {
+		if (hagent_moved * HZ > HAGENT_MOVED_TRICKLE * (now - hagent_moved_since)) {
+			busy = true;
+			hagent_gctr_add(HAGENT_GCTR_SCAN_WAKE_MOVED, 1);
+		}
+		hagent_moved = 0;
+		hagent_moved_since = now;
 	}
 	if (total > hagent_last_total + hagent_last_total / 16 ||
 	    total < hagent_last_total - hagent_last_total / 16) {
-		hagent_busy_at = now;
+		busy = true;
 		hagent_gctr_add(HAGENT_GCTR_SCAN_WAKE_SIZE, 1);
 	}
 	if (s->primed_slow >= 256) {
 		frac = div64_u64((u64)s->touched_slow * 1000, s->primed_slow);
 		if (frac > 2 * hagent_slow_base + 150) {
-			hagent_busy_at = now;
+			busy = true;
 			hagent_gctr_add(HAGENT_GCTR_SCAN_WAKE_SLOW, 1);
 		}
 		hagent_slow_base = (7 * hagent_slow_base + frac) / 8;
 	}
-	hagent_moved = 0;
 	hagent_last_total = total;
-	if (time_before(now, hagent_busy_at + HAGENT_SETTLE_TIME) || div == 1) {
+	if (busy) {
+		hagent_busy_at = now;
+		hagent_busy_steps = 0;
+	}
+	hagent_busy_steps++;
+	/*
+	 * Settled needs time and evidence: a folio that became hot with the
+	 * change crosses the promotion bar only after a few passes have
+	 * measured it, and a pass over a large process outlasts the 10 s.
+	 */
+	if (time_before(now, hagent_busy_at + HAGENT_SETTLE_TIME) ||
+	    hagent_busy_steps < HAGENT_DECAY_PASSES * hagent_pass_steps || div == 1) {
 		hagent_scan_div = 1;
 	} else {
 		hagent_scan_div = div;
@@ -508,6 +551,9 @@ static void hagent_scan_pace(const struct hagent_abit_tally *s, unsigned long to
 	}
 	hagent_gctr_add(HAGENT_GCTR_SCAN_STEPS, 1);
 }
+
+/* Least time between two revalidations of one process's table. */
+#define HAGENT_REVALIDATE_TIME	(30 * HZ)
 
 /* Least pages a process's share of a scan step may be: it keeps adopting. */
 #define HAGENT_SCAN_MIN		1024UL
@@ -532,6 +578,29 @@ static unsigned long hagent_scan_budget(struct hagent_target *t, unsigned long t
 	return max(mult_frac(pages, hagent_scan_size(t), total), min(pages, HAGENT_SCAN_MIN));
 }
 
+/*
+ * Counts are halved once per decay_ms, but never before every folio has
+ * been measured HAGENT_DECAY_PASSES times since the last halving.  A folio
+ * touched in every window then counts 4-8, and one touched in a few of them
+ * 0-2, so the hysteresis separates them whatever the process's size: a pass
+ * over a large one takes longer than decay_ms (scan_pages bounds each step),
+ * and halving more often than a folio is measured would keep every count at
+ * 0 or 1.
+ */
+static unsigned long hagent_decay_steps;	/* scan steps since the last halving */
+
+static bool hagent_decay_due(void)
+{
+	unsigned int ms = READ_ONCE(hagent_decay_ms) * hagent_scan_div;
+
+	if (time_before(jiffies, hagent_last_decay + msecs_to_jiffies(max(ms, 10U))) ||
+	    hagent_decay_steps < HAGENT_DECAY_PASSES * hagent_pass_steps)
+		return false;
+	hagent_last_decay = jiffies;
+	hagent_decay_steps = 0;
+	return true;
+}
+
 static bool hagent_due(unsigned long *last, unsigned int ms)
 {
 	if (time_before(jiffies, *last + msecs_to_jiffies(max(ms, 10U))))
@@ -553,7 +622,7 @@ static void hagent_policy_step(void)
 {
 	struct hagent_target *t;
 	/* Settled, both slow down alike: access counts keep their scale. */
-	bool decay = hagent_due(&hagent_last_decay, READ_ONCE(hagent_decay_ms) * hagent_scan_div);
+	bool decay = hagent_decay_due();
 	bool scan = hagent_due(&hagent_last_scan,
 			       READ_ONCE(hagent_scan_interval_ms) * hagent_scan_div);
 	u64 t0 = ktime_get_ns();
@@ -572,15 +641,28 @@ static void hagent_policy_step(void)
 	}
 	if (scan) {
 		struct hagent_abit_tally tally = {};
-		unsigned long total = 0;
+		unsigned long total = 0, budget, pass = 1;
 
 		list_for_each_entry(t, &hagent_targets, node)
 			total += hagent_scan_size(t);
+		/* Fresh faults sit in per-CPU batches, off the LRU: once for all. */
+		if (total)
+			hagent_sym.lru_add_drain_all();
 		list_for_each_entry(t, &hagent_targets, node) {
-			hagent_target_scan(t, hagent_scan_budget(t, total), false);
-			/* Once per pass over the process: a walk of the whole table. */
-			if (t->revalidated != t->ctr[HAGENT_CTR_SCANS]) {
+			budget = hagent_scan_budget(t, total);
+			pass = max(pass, DIV_ROUND_UP(hagent_scan_size(t), budget));
+			hagent_target_scan(t, budget, false);
+			/*
+			 * A walk of the whole table that reads every folio: once
+			 * per pass over the process, and at most once per
+			 * HAGENT_REVALIDATE_TIME (a pass of a small process is
+			 * a step or two).
+			 */
+			if (t->revalidated != t->ctr[HAGENT_CTR_SCANS] &&
+			    (!t->revalidated_at ||
+			     time_after_eq(jiffies, t->revalidated_at + HAGENT_REVALIDATE_TIME))) {
 				t->revalidated = t->ctr[HAGENT_CTR_SCANS];
+				t->revalidated_at = jiffies;
 				hagent_target_revalidate(t);
 			}
 			cond_resched();
@@ -598,6 +680,8 @@ static void hagent_policy_step(void)
 			hagent_clock(&t0, HAGENT_GCTR_POLICY_SCAN_NS);
 		}
 		hagent_scan_pace(&tally, total);
+		hagent_pass_steps = pass;
+		hagent_decay_steps++;
 		/* What the scan sampled counts before this round's placement. */
 		hagent_sample_drain();
 		hagent_clock(&t0, HAGENT_GCTR_POLICY_DRAIN_NS);
@@ -638,7 +722,8 @@ int hagent_policy_init(void)
 	err = hagent_batch_init(&hagent_batch, clamp(hagent_migrate_batch, 16U, 65536U));
 	if (err)
 		return err;
-	hagent_last_decay = hagent_last_scan = hagent_last_refill = hagent_busy_at = jiffies;
+	hagent_last_decay = hagent_last_scan = hagent_last_refill = hagent_busy_at =
+		hagent_moved_since = jiffies;
 	hagent_scan_div = 1;
 	task = kthread_run(hagent_policy_fn, NULL, "hagentd");
 	if (IS_ERR(task)) {

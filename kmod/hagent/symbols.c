@@ -35,6 +35,9 @@ static const struct {
 	HAGENT_SYM(walk_page_range),
 	HAGENT_SYM(walk_page_vma),
 	HAGENT_SYM(flush_tlb_mm_range),
+#ifdef HAGENT_PTE_MAP_LOCK_SYM
+	HAGENT_SYM(__pte_offset_map_lock),
+#endif
 };
 
 typedef unsigned long hagent_lookup_t(const char *name);

@@ -28,9 +28,39 @@ struct hagent_symbols {
 	void (*flush_tlb_mm_range)(struct mm_struct *mm, unsigned long start,
 				   unsigned long end, unsigned int stride_shift,
 				   bool freed_tables);
+#ifdef HAGENT_PTE_MAP_LOCK_SYM
+	pte_t *(*__pte_offset_map_lock)(struct mm_struct *mm, pmd_t *pmd,
+					unsigned long addr, spinlock_t **ptlp);
+#endif
 };
 
 extern struct hagent_symbols hagent_sym;
+
+/*
+ * Maps and locks the page table @pmd points to, or returns NULL when @pmd is
+ * not (or no longer) a page table: none, a THP, a migration entry.  Under
+ * mmap_read_lock, in an anonymous VMA; unmap with pte_unmap_unlock().
+ */
+static inline pte_t *hagent_pte_map_lock(struct mm_struct *mm, pmd_t *pmd,
+					 unsigned long addr, spinlock_t **ptlp)
+{
+#ifdef HAGENT_PTE_MAP_LOCK_SYM
+	return hagent_sym.__pte_offset_map_lock(mm, pmd, addr, ptlp);
+#else
+	/*
+	 * pmd_trans_unstable() without its pmd_clear_bad() (not exported).
+	 * Under mmap_read_lock a page table is never freed or collapsed, so
+	 * one that is seen here stays until the lock is dropped.
+	 */
+	pmd_t val = READ_ONCE(*pmd);
+
+	barrier();
+	if (pmd_none(val) || !pmd_present(val) || pmd_trans_huge(val) ||
+	    pmd_devmap(val) || pmd_bad(val))
+		return NULL;
+	return pte_offset_map_lock(mm, pmd, addr, ptlp);
+#endif
+}
 
 int hagent_symbols_init(void);
 void hagent_symbols_exit(void);

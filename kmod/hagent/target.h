@@ -47,6 +47,7 @@ struct hagent_target {
 	u64 pass[HAGENT_CTR_NR];	/* skipped.* of the scan pass in progress */
 	unsigned long scan_cursor;	/* where the next budgeted pass resumes */
 	u64 revalidated;		/* passes (scans) as of the last revalidation */
+	unsigned long revalidated_at;	/* jiffies then */
 	/* Addresses primed by the last scan step, measured once its window ends. */
 	unsigned long window_start, window_end;
 	unsigned long window_primed;	/* managed folios primed in it */

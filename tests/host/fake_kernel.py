@@ -160,7 +160,7 @@ TUNABLES: dict[str, tuple[int, int, int]] = {
     "interval_ms": (100, 10, 60000),
     "scan_interval_ms": (200, 10, 3600000),
     "scan_pages": (16384, 1, 1 << 32),
-    "scan_idle_div": (4, 1, 64),
+    "scan_idle_div": (8, 1, 64),
     "decay_ms": (8000, 10, 3600000),
     "abit": (1, 0, 1),
     "abit_window_ms": (0, 0, 60000),
@@ -168,7 +168,7 @@ TUNABLES: dict[str, tuple[int, int, int]] = {
     "placement": (1, 0, 1),
     "migrate_mbps": (256, 0, 1 << 20),
     "migrate_batch": (1024, 16, 65536),
-    "hysteresis": (2, 0, 255),
+    "hysteresis": (3, 0, 255),
     "promote_min": (1, 1, 255),
     "fast_reserve_mb": (64, 0, 1 << 20),
 }

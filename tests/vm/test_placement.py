@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from tests.vm.conftest import counters, ctl_json, run_ctl, stats
-from tests.vm.memhog import Memhog, anon_pages, move_pages, pages_on_node
+from tests.vm.memhog import Memhog, anon_pages, entries, move_pages, pages_on_node
 
 FAST, SLOW = 0, 1
 FAILED = tuple(
@@ -59,6 +59,58 @@ def test_hot_set_is_promoted_into_free_fast_memory(managing: None) -> None:
         # The table follows the folios: they are managed in their new tier.
         assert c["managed_pages.fast"] == c["promoted"], c
         managed_matches(hog.pid)
+    finally:
+        hog.exit()
+
+
+def test_free_fast_memory_takes_only_what_beats_the_hysteresis(managing: None) -> None:
+    """Free fast memory counts as a fast page nobody touched: a page the
+    windows caught once or twice stays slow, however much room there is."""
+    hog = Memhog(64, node=SLOW)
+    try:
+        # No halving during the test: counts only grow, so a fast page's
+        # count is at least what it had when it was promoted.
+        cfg = ctl_json("config", "decay_ms=3600000")
+        bar = max(cfg["promote_min"], cfg["hysteresis"] + 1)
+        ctl_json("enable", "--pid", str(hog.pid))
+        lo, hi = hog.addr + (16 << 20), hog.addr + (64 << 20)
+
+        def rng() -> dict[int, tuple[str, int]]:
+            return {a: v for a, v in entries(hog.pid).items() if lo <= a < hi}
+
+        for _ in range(8):  # write every page of the range once, until windows saw some
+            hog.do("hot 16 48 0")
+            time.sleep(0.3)
+            if sum(1 for _, hot in rng().values() if hot) >= 0.1 * (48 << 8):
+                break
+        time.sleep(3)  # rounds of placement, with room to spare
+        e = rng()
+        seen = [tier for tier, hot in e.values() if 1 <= hot < bar]
+        assert len(seen) >= 0.05 * (48 << 8), sorted(e.values())[-20:]  # the premise
+        below = [
+            (hex(a), tier, hot) for a, (tier, hot) in e.items() if hot < bar and tier != "slow"
+        ]
+        assert not below, (bar, below[:20])
+        moves_balance(counters(hog.pid))
+        managed_matches(hog.pid)
+    finally:
+        hog.exit()
+
+
+def test_decay_waits_for_passes_longer_than_decay_ms(managing: None) -> None:
+    """A pass of many steps, decay_ms shorter than one step: counts are still
+    halved only after every folio was measured four times, so a hot range
+    counts enough to beat the hysteresis and is promoted."""
+    hog = Memhog(64, node=SLOW)
+    try:
+        # 16 steps a pass; at the full pace all along.
+        ctl_json("config", "scan_pages=1024", "decay_ms=10", "scan_idle_div=1")
+        ctl_json("enable", "--pid", str(hog.pid))
+        hog.do("hot 0 16 45")
+        c = counters(hog.pid)
+        assert pages_on_node(hog.pid, hog.addr, 16, FAST) >= 0.9, c
+        assert pages_on_node(hog.pid, hog.addr + (16 << 20), 48, FAST) <= 0.1, c
+        moves_balance(c)
     finally:
         hog.exit()
 
