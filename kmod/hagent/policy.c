@@ -472,15 +472,15 @@ static void hagent_abit_adapt(unsigned long primed, unsigned long touched)
 }
 
 /*
- * The scan's pace.  While placement is settled -- for 10 s and four passes
- * nothing but a trickle (under 1 MiB/s) moved, no process came, went or
- * grew much, and the slow tier's folios come back touched no more often
- * than usual -- scan steps and decay both come scan_idle_div times less
- * often: the sampler then costs that much less, and a hot set that stays
- * put is not measured again and again.  Any of these signs of change
- * restores the full pace at once; the slow tier's touched share is the one
- * that notices a hot set moving into it, in the first scan step that
- * reaches it.
+ * The scan's pace.  While placement is settled -- for 10 s (and four passes
+ * since a process came or grew) nothing but a trickle (under 1 MiB/s)
+ * moved, no process came, went or grew much, and the slow tier's folios
+ * come back touched no more often than usual -- scan steps and decay both
+ * come scan_idle_div times less often: the sampler then costs that much
+ * less, and a hot set that stays put is not measured again and again.  Any
+ * of these signs of change restores the full pace at once; the slow tier's
+ * touched share is the one that notices a hot set moving into it, in the
+ * first scan step that reaches it.
  */
 unsigned int hagent_scan_idle_div = 8;
 module_param_named(scan_idle_div, hagent_scan_idle_div, uint, 0644);
@@ -494,7 +494,7 @@ static unsigned long hagent_pass_steps = 1;	/* scan steps a pass over every proc
 
 static unsigned int hagent_scan_div = 1;	/* 1: full pace */
 static unsigned long hagent_busy_at;		/* jiffies of the last sign of change */
-static unsigned long hagent_busy_steps;		/* scan steps since then */
+static unsigned long hagent_new_steps;		/* scan steps since a process came or grew */
 static unsigned long hagent_moved_since;	/* jiffies hagent_moved started counting */
 static unsigned long hagent_last_total;		/* the processes' anonymous pages then */
 static unsigned int hagent_slow_base;		/* usual slow touched share, per mille */
@@ -521,6 +521,7 @@ static void hagent_scan_pace(const struct hagent_abit_tally *s, unsigned long to
 	if (total > hagent_last_total + hagent_last_total / 16 ||
 	    total < hagent_last_total - hagent_last_total / 16) {
 		busy = true;
+		hagent_new_steps = 0;
 		hagent_gctr_add(HAGENT_GCTR_SCAN_WAKE_SIZE, 1);
 	}
 	if (s->primed_slow >= 256) {
@@ -532,18 +533,16 @@ static void hagent_scan_pace(const struct hagent_abit_tally *s, unsigned long to
 		hagent_slow_base = (7 * hagent_slow_base + frac) / 8;
 	}
 	hagent_last_total = total;
-	if (busy) {
+	if (busy)
 		hagent_busy_at = now;
-		hagent_busy_steps = 0;
-	}
-	hagent_busy_steps++;
+	hagent_new_steps++;
 	/*
-	 * Settled needs time and evidence: a folio that became hot with the
-	 * change crosses the promotion bar only after a few passes have
-	 * measured it, and a pass over a large process outlasts the 10 s.
+	 * Memory new to hagent is settled only once every folio of it has been
+	 * measured as many times as a hot one needs to cross the promotion bar:
+	 * a pass over a large process outlasts the 10 s.
 	 */
 	if (time_before(now, hagent_busy_at + HAGENT_SETTLE_TIME) ||
-	    hagent_busy_steps < HAGENT_DECAY_PASSES * hagent_pass_steps || div == 1) {
+	    hagent_new_steps < HAGENT_DECAY_PASSES * hagent_pass_steps || div == 1) {
 		hagent_scan_div = 1;
 	} else {
 		hagent_scan_div = div;
