@@ -145,7 +145,7 @@ def test_hagentd_cpu_stats_latency_and_migration_failure_rate() -> None:
     assert "5.00%" in row and "10.00%" in row
 
 
-def test_cpu_split_by_part_and_the_table_shows_it_without_migrate() -> None:
+def test_cpu_split_by_part_and_policy_plus_sampler() -> None:
     cpu = [{"t": 1.0, "cpu_ns": 0}, {"t": 11.0, "cpu_ns": 1_000_000_000}]  # 10%
     parts = ("scan", "drain", "decay", "place", "migrate")
     zero = {f"policy.{p}_ns": 0 for p in parts}
@@ -164,8 +164,9 @@ def test_cpu_split_by_part_and_the_table_shows_it_without_migrate() -> None:
     s = bp.summarize(record([samples([1.0] * 12)], stats=stats, hagentd=cpu))
     split = s["hagentd_split_pct"]
     assert split == pytest.approx(dict(zip(parts, (3.0, 0.1, 0.2, 0.5, 6.0), strict=True)))
+    assert s["policy_sampler_pct"] == pytest.approx(3.8)
     row = bp.table({"hagent": s}).splitlines()[1]
-    assert "10.00%" in row and "4.00%" in row  # 10% in all, 6% of it inside migrate_pages()
+    assert "10.00%" in row
     assert bp.cpu_split(stats[:2]) is None  # one sample with the counters: no span
 
 
