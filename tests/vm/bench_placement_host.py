@@ -135,35 +135,27 @@ def hagentd_cpu_pct(cpu: Sequence[Mapping[str, Any]]) -> float | None:
     return 100.0 * ns / (seconds * 1e9)
 
 
-# Where hagentd's time went: the module's policy.*_ns counters (wall time in
-# each part of its rounds, waits for a CPU included).  "migrate" is the time inside migrate_pages(),
-# the copying and remapping of the moves themselves; "place" is the rest of
-# placement (planning, settling); "scan" is the sampler.
-CPU_PARTS = {
-    "scan": ("policy.scan_ns",),
-    "drain": ("policy.drain_ns",),
-    "decay": ("policy.decay_ns",),
-    "place": ("policy.place_ns", "-policy.migrate_ns"),
-    "migrate": ("policy.migrate_ns",),
-}
+# Where hagentd's time went: the module's policy.*_ns counters, wall time in
+# each part of its rounds (waits for a CPU included).  "migrate" is the time
+# inside migrate_pages(), the moves' copying and remapping; "place" is the
+# rest of placement (planning, settling); "scan" is the sampler.
+PARTS = ("scan", "drain", "decay", "place", "migrate")
 
 
 def cpu_split(stats: Sequence[Mapping[str, Any]]) -> dict[str, float] | None:
-    """hagentd's time by part, in % of one CPU, between the first and the last
-    stats sample that have the module's policy.*_ns counters."""
+    """hagentd's wall time by part, in % of the span between the first and the
+    last stats sample that have the module's policy.*_ns counters."""
     have = [s for s in stats if "policy.scan_ns" in s.get("totals", {})]
     if len(have) < 2 or have[-1]["t"] <= have[0]["t"]:
         return None
     a, b = have[0]["totals"], have[-1]["totals"]
-    seconds = have[-1]["t"] - have[0]["t"]
-    out = {}
-    for part, names in CPU_PARTS.items():
-        ns = 0
-        for n in names:
-            sign, key = (-1, n[1:]) if n.startswith("-") else (1, n)
-            ns += sign * (b.get(key, 0) - a.get(key, 0))
-        out[part] = 100.0 * ns / (seconds * 1e9)
-    return out
+    span_ns = (have[-1]["t"] - have[0]["t"]) * 1e9
+    pct = {
+        p: 100.0 * (b.get(f"policy.{p}_ns", 0) - a.get(f"policy.{p}_ns", 0)) / span_ns
+        for p in PARTS
+    }
+    pct["place"] -= pct["migrate"]  # place_ns includes the time inside migrate_pages()
+    return pct
 
 
 def policy_sampler_pct(split: Mapping[str, float]) -> float:
