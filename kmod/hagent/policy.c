@@ -472,32 +472,48 @@ static void hagent_abit_adapt(unsigned long primed, unsigned long touched)
 }
 
 /*
- * The scan's pace.  While placement is settled -- for 10 s (and four passes
- * since a process came or grew) nothing but a trickle (under 1 MiB/s)
- * moved, no process came, went or grew much, and the slow tier's folios
- * come back touched no more often than usual -- scan steps and decay both
- * come scan_idle_div times less often: the sampler then costs that much
- * less, and a hot set that stays put is not measured again and again.  Any
- * of these signs of change restores the full pace at once; the slow tier's
- * touched share is the one that notices a hot set moving into it, in the
- * first scan step that reaches it.
+ * The scan's pace.  While placement is settled -- for 5 s nothing but a
+ * trickle (under 1 MiB/s) moved, no process came, went or grew much, and
+ * the slow tier's folios come back touched no more often than usual -- scan
+ * steps and decay both come scan_idle_div times less often: the sampler
+ * then costs that much less, and a hot set that stays put is not measured
+ * again and again.  Any of these signs of change restores the full pace at
+ * once; the slow tier's touched share is the one that notices a hot set
+ * moving into it, in the first scan step that reaches it.  That step can be
+ * up to an idle pass away (16 steps of scan_pages for 1 GiB: 26 s at the
+ * defaults), so the idle pace trades the sampler's settled cost against how
+ * soon a move is noticed, in proportion: at 16 the benchmark's move went
+ * unnoticed for 25 s.
+ *
+ * Memory new to hagent (a process came or grew) and a hot set found moving
+ * into the slow tier keep the full pace for four passes, not just 5 s: a
+ * hot folio crosses the promotion bar only after four measurements, and a
+ * pass over a large process outlasts the 5 s.  Both also restart the count
+ * decay waits for (hagent_decay_due()), so that no halving comes between
+ * those four measurements.  A hot set is a step whose slow folios came back
+ * touched at least half of them, outside four passes already under way;
+ * other slow-tier wake-ups (a few hot folios left behind, which a step
+ * finds after every convergence) only extend the 5 s: restarting four
+ * passes for each kept the full pace going for 20 s at a time.
  */
 unsigned int hagent_scan_idle_div = 8;
 module_param_named(scan_idle_div, hagent_scan_idle_div, uint, 0644);
 MODULE_PARM_DESC(scan_idle_div, "Scan (and decay) this many times less often while placement is settled; 1: never (default 8)");
 
-#define HAGENT_SETTLE_TIME	(10 * HZ)
+#define HAGENT_SETTLE_TIME	(5 * HZ)
 /* Passes that measure every folio between two halvings (see hagent_decay_due()). */
 #define HAGENT_DECAY_PASSES	4
 static unsigned long hagent_pass_steps = 1;	/* scan steps a pass over every process takes */
 #define HAGENT_MOVED_TRICKLE	256	/* pages per second (1 MiB/s) */
+#define HAGENT_HOT_SET_FRAC	500	/* per mille of a step's slow folios touched */
 
 static unsigned int hagent_scan_div = 1;	/* 1: full pace */
 static unsigned long hagent_busy_at;		/* jiffies of the last sign of change */
-static unsigned long hagent_new_steps;		/* scan steps since a process came or grew */
+static unsigned long hagent_new_steps;		/* scan steps since memory new to hagent (or a hot set) came */
 static unsigned long hagent_moved_since;	/* jiffies hagent_moved started counting */
 static unsigned long hagent_last_total;		/* the processes' anonymous pages then */
 static unsigned int hagent_slow_base;		/* usual slow touched share, per mille */
+static unsigned long hagent_decay_steps;	/* scan steps since the last halving */
 
 static void hagent_scan_pace(const struct hagent_abit_tally *s, unsigned long total)
 {
@@ -521,13 +537,17 @@ static void hagent_scan_pace(const struct hagent_abit_tally *s, unsigned long to
 	if (total > hagent_last_total + hagent_last_total / 16 ||
 	    total < hagent_last_total - hagent_last_total / 16) {
 		busy = true;
-		hagent_new_steps = 0;
+		hagent_new_steps = hagent_decay_steps = 0;
 		hagent_gctr_add(HAGENT_GCTR_SCAN_WAKE_SIZE, 1);
 	}
 	if (s->primed_slow >= 256) {
 		frac = div64_u64((u64)s->touched_slow * 1000, s->primed_slow);
 		if (frac > 2 * hagent_slow_base + 150) {
 			busy = true;
+			/* Most of a step's slow folios hot: a hot set came. */
+			if (frac >= HAGENT_HOT_SET_FRAC &&
+			    hagent_new_steps >= HAGENT_DECAY_PASSES * hagent_pass_steps)
+				hagent_new_steps = hagent_decay_steps = 0;
 			hagent_gctr_add(HAGENT_GCTR_SCAN_WAKE_SLOW, 1);
 		}
 		hagent_slow_base = (7 * hagent_slow_base + frac) / 8;
@@ -536,11 +556,6 @@ static void hagent_scan_pace(const struct hagent_abit_tally *s, unsigned long to
 	if (busy)
 		hagent_busy_at = now;
 	hagent_new_steps++;
-	/*
-	 * Memory new to hagent is settled only once every folio of it has been
-	 * measured as many times as a hot one needs to cross the promotion bar:
-	 * a pass over a large process outlasts the 10 s.
-	 */
 	if (time_before(now, hagent_busy_at + HAGENT_SETTLE_TIME) ||
 	    hagent_new_steps < HAGENT_DECAY_PASSES * hagent_pass_steps || div == 1) {
 		hagent_scan_div = 1;
@@ -577,6 +592,14 @@ static unsigned long hagent_scan_budget(struct hagent_target *t, unsigned long t
 	return max(mult_frac(pages, hagent_scan_size(t), total), min(pages, HAGENT_SCAN_MIN));
 }
 
+static bool hagent_due(unsigned long *last, unsigned int ms)
+{
+	if (time_before(jiffies, *last + msecs_to_jiffies(max(ms, 10U))))
+		return false;
+	*last = jiffies;
+	return true;
+}
+
 /*
  * Counts are halved once per decay_ms, but never before every folio has
  * been measured HAGENT_DECAY_PASSES times since the last halving.  A folio
@@ -586,25 +609,12 @@ static unsigned long hagent_scan_budget(struct hagent_target *t, unsigned long t
  * and halving more often than a folio is measured would keep every count at
  * 0 or 1.
  */
-static unsigned long hagent_decay_steps;	/* scan steps since the last halving */
-
 static bool hagent_decay_due(void)
 {
-	unsigned int ms = READ_ONCE(hagent_decay_ms) * hagent_scan_div;
-
-	if (time_before(jiffies, hagent_last_decay + msecs_to_jiffies(max(ms, 10U))) ||
-	    hagent_decay_steps < HAGENT_DECAY_PASSES * hagent_pass_steps)
+	if (hagent_decay_steps < HAGENT_DECAY_PASSES * hagent_pass_steps ||
+	    !hagent_due(&hagent_last_decay, READ_ONCE(hagent_decay_ms) * hagent_scan_div))
 		return false;
-	hagent_last_decay = jiffies;
 	hagent_decay_steps = 0;
-	return true;
-}
-
-static bool hagent_due(unsigned long *last, unsigned int ms)
-{
-	if (time_before(jiffies, *last + msecs_to_jiffies(max(ms, 10U))))
-		return false;
-	*last = jiffies;
 	return true;
 }
 
