@@ -110,7 +110,8 @@ enum hagent_ctr {
 	X(SCAN_IDLE_STEPS,	"scan.idle_steps")				\
 	X(SCAN_WAKE_MOVED,	"scan.wake.moved")				\
 	X(SCAN_WAKE_SIZE,	"scan.wake.size")				\
-	X(SCAN_WAKE_SLOW,	"scan.wake.slow_touched")
+	X(SCAN_WAKE_SLOW,	"scan.wake.slow_touched")		\
+	X(POLICY_MIGRATE_CPU_NS, "policy.migrate_cpu_ns")
 
 #define HAGENT_GCTR_ENUM(id, name) HAGENT_GCTR_##id,
 enum hagent_gctr {

@@ -12,6 +12,7 @@
 #ifndef _HAGENT_OVERHEAD_H
 #define _HAGENT_OVERHEAD_H
 
+#include <linux/sched.h>
 #include <linux/types.h>
 
 /*
@@ -83,5 +84,16 @@ void hagent_overhead_read(u64 *v);
 void hagent_overhead_count_trylock_fail(void);
 /* A migration batch moved @pages base pages in @ns.  Any context. */
 void hagent_overhead_migrate_ns(u64 ns, u64 pages);
+
+/*
+ * CPU time the current task has run, as its schedstat reports it: wall time
+ * without the waits for a CPU or in sleep.  Updated at each tick and switch,
+ * so a difference is off by up to a tick either way, evenly: a sum of many
+ * is close.  Process context.
+ */
+static inline u64 hagent_task_cpu_ns(void)
+{
+	return READ_ONCE(current->se.sum_exec_runtime);
+}
 
 #endif /* _HAGENT_OVERHEAD_H */

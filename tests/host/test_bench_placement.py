@@ -148,13 +148,14 @@ def test_hagentd_cpu_stats_latency_and_migration_failure_rate() -> None:
 def test_cpu_split_by_part_and_policy_plus_sampler() -> None:
     cpu = [{"t": 1.0, "cpu_ns": 0}, {"t": 11.0, "cpu_ns": 1_000_000_000}]  # 10%
     parts = ("scan", "drain", "decay", "place", "migrate")
-    zero = {f"policy.{p}_ns": 0 for p in parts}
+    zero = {f"policy.{p}_ns": 0 for p in parts} | {"policy.migrate_cpu_ns": 0}
     last = {
         "policy.scan_ns": 300_000_000,
         "policy.drain_ns": 10_000_000,
         "policy.decay_ns": 20_000_000,
         "policy.place_ns": 650_000_000,
         "policy.migrate_ns": 600_000_000,
+        "policy.migrate_cpu_ns": 450_000_000,  # its wall time less the waits for a CPU
     }
     stats = [
         {"t": 0.5, "totals": {"promoted": 0}},  # an older module: no policy.* yet
@@ -164,10 +165,18 @@ def test_cpu_split_by_part_and_policy_plus_sampler() -> None:
     s = bp.summarize(record([samples([1.0] * 12)], stats=stats, hagentd=cpu))
     split = s["hagentd_split_pct"]
     assert split == pytest.approx(dict(zip(parts, (3.0, 0.1, 0.2, 0.5, 6.0), strict=True)))
-    assert s["policy_sampler_pct"] == pytest.approx(3.8)
+    # CPU time, not wall time: hagentd's 10% less the 4.5% inside migrate_pages()
+    assert s["migrate_cpu_pct"] == pytest.approx(4.5)
+    assert s["policy_sampler_pct"] == pytest.approx(5.5)
     row = bp.table({"hagent": s}).splitlines()[1]
-    assert "10.00%" in row
+    assert "10.00%" in row and "5.50%" in row
     assert bp.cpu_split(stats[:2]) is None  # one sample with the counters: no span
+    assert bp.migrate_cpu_pct(stats[:2]) is None
+    older = [{"t": t, "totals": {"promoted": 0}} for t in (1.0, 11.0)]
+    assert (
+        bp.summarize(record([samples([1.0] * 12)], stats=older, hagentd=cpu))["policy_sampler_pct"]
+        is None
+    )  # a module without policy.migrate_cpu_ns: no figure rather than a wrong one
 
 
 def test_migration_failure_rate_over_the_attempts_the_module_counts() -> None:

@@ -158,10 +158,26 @@ def cpu_split(stats: Sequence[Mapping[str, Any]]) -> dict[str, float] | None:
     return pct
 
 
-def policy_sampler_pct(split: Mapping[str, float]) -> float:
-    """hagentd's time outside migrate_pages(), in % of one CPU: the policy and
-    the sampler, without the moves themselves."""
-    return sum(v for k, v in split.items() if k != "migrate")
+def migrate_cpu_pct(stats: Sequence[Mapping[str, Any]]) -> float | None:
+    """CPU time hagentd spent inside migrate_pages(), in % of one CPU over the
+    span of the stats samples that have it: policy.migrate_cpu_ns, from the
+    scheduler's accounting of the thread (what its schedstat reports), not
+    wall time, which counts the waits for a CPU too."""
+    have = [s for s in stats if "policy.migrate_cpu_ns" in s.get("totals", {})]
+    if len(have) < 2 or have[-1]["t"] <= have[0]["t"]:
+        return None
+    ns: int = (
+        have[-1]["totals"]["policy.migrate_cpu_ns"] - have[0]["totals"]["policy.migrate_cpu_ns"]
+    )
+    seconds: float = have[-1]["t"] - have[0]["t"]
+    return 100.0 * ns / (seconds * 1e9)
+
+
+def policy_sampler_pct(cpu_pct: float | None, migrate_pct: float | None) -> float | None:
+    """hagentd's CPU time outside migrate_pages(), in % of one CPU: the policy
+    and the sampler without the moves themselves (the kernel's copying and
+    remapping of the pages)."""
+    return None if cpu_pct is None or migrate_pct is None else cpu_pct - migrate_pct
 
 
 def stats_latency(stats: Sequence[Mapping[str, Any]]) -> dict[str, float] | None:
@@ -193,6 +209,8 @@ def summarize(record: Mapping[str, Any]) -> dict[str, Any]:
     points = aggregate(workloads)
     stats = record.get("stats", [])
     split = cpu_split(stats)
+    cpu = hagentd_cpu_pct(record.get("hagentd", []))
+    mig_cpu = migrate_cpu_pct(stats)
     out: dict[str, Any] = {
         "samples": len(points),
         "elapsed": points[-1]["elapsed"] if points else None,
@@ -200,9 +218,10 @@ def summarize(record: Mapping[str, Any]) -> dict[str, Any]:
         "updates_per_s_steady": steady(points, "updates_per_s"),
         "move_at": move_at,
         **share_summary(points, move_at),
-        "hagentd_cpu_pct": hagentd_cpu_pct(record.get("hagentd", [])),
+        "hagentd_cpu_pct": cpu,
         "hagentd_split_pct": split,
-        "policy_sampler_pct": None if split is None else policy_sampler_pct(split),
+        "migrate_cpu_pct": mig_cpu,
+        "policy_sampler_pct": policy_sampler_pct(cpu, mig_cpu),
         "migration": migration(stats),
         "stats_latency": stats_latency(stats),
     }
@@ -230,6 +249,7 @@ def table(summaries: Mapping[str, Mapping[str, Any]]) -> str:
             "steady region",
             "recovery",
             "hagentd CPU",
+            "less migrate",
             "migr. fail",
         )
     ]
@@ -239,7 +259,7 @@ def table(summaries: Mapping[str, Mapping[str, Any]]) -> str:
             failed.append(f"{name}: failed: {s.get('error', 'no samples')}")
             continue
         mig = s.get("migration")
-        cpu = s.get("hagentd_cpu_pct")
+        cpu, ps = s.get("hagentd_cpu_pct"), s.get("policy_sampler_pct")
         rows.append(
             (
                 name,
@@ -249,6 +269,7 @@ def table(summaries: Mapping[str, Mapping[str, Any]]) -> str:
                 _cell(s.get("steady_region_share"), ".3f"),
                 "-" if s.get("move_at") is None else _cell(s.get("recovery_s"), ".0f", "never"),
                 "-" if cpu is None else f"{cpu:.2f}%",
+                "-" if ps is None else f"{ps:.2f}%",
                 "-" if mig is None else _cell(mig["failure_rate"], ".2%"),
             )
         )

@@ -59,6 +59,11 @@ def test_hot_set_is_promoted_into_free_fast_memory(managing: None) -> None:
         # The table follows the folios: they are managed in their new tier.
         assert c["managed_pages.fast"] == c["promoted"], c
         managed_matches(hog.pid)
+        # The CPU time inside migrate_pages() (scheduler accounting, a tick
+        # either way per call) is within its wall time, which adds the waits.
+        t = stats()["totals"]
+        assert 0.2 * t["policy.migrate_ns"] < t["policy.migrate_cpu_ns"], t
+        assert t["policy.migrate_cpu_ns"] < t["policy.migrate_ns"] + 100_000_000, t
     finally:
         hog.exit()
 
