@@ -194,10 +194,10 @@ static unsigned long hagent_batch_move(struct hagent_target *t, struct hagent_ba
 		mod_node_page_state(folio_pgdat(f), NR_ISOLATED_ANON, folio_nr_pages(f));
 	}
 	t0 = ktime_get_ns();
-	c0 = hagent_task_cpu_ns();
+	c0 = hagent_task_cpu_ns(current);
 	rc = hagent_sym.migrate_pages(&list, hagent_alloc_cb, NULL, (unsigned long)&ctx,
 				      MIGRATE_ASYNC, MR_NUMA_MISPLACED, &succeeded);
-	hagent_gctr_add(HAGENT_GCTR_POLICY_MIGRATE_CPU_NS, hagent_task_cpu_ns() - c0);
+	hagent_gctr_add(HAGENT_GCTR_POLICY_MIGRATE_CPU_NS, hagent_task_cpu_ns(current) - c0);
 	t1 = ktime_get_ns();
 	hagent_gctr_add(HAGENT_GCTR_POLICY_MIGRATE_NS, t1 - t0);
 	/* What is left on the list was given back, still isolated and ours. */

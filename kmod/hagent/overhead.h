@@ -86,14 +86,14 @@ void hagent_overhead_count_trylock_fail(void);
 void hagent_overhead_migrate_ns(u64 ns, u64 pages);
 
 /*
- * CPU time the current task has run, as its schedstat reports it: wall time
- * without the waits for a CPU or in sleep.  Updated at each tick and switch,
- * so a difference is off by up to a tick either way, evenly: a sum of many
- * is close.  Process context.
+ * CPU time @task has run, as its schedstat reports it: wall time without
+ * the waits for a CPU or in sleep.  Updated at each tick and switch, so a
+ * difference is off by up to a tick either way, evenly: a sum of many is
+ * close.
  */
-static inline u64 hagent_task_cpu_ns(void)
+static inline u64 hagent_task_cpu_ns(struct task_struct *task)
 {
-	return READ_ONCE(current->se.sum_exec_runtime);
+	return READ_ONCE(task->se.sum_exec_runtime);
 }
 
 #endif /* _HAGENT_OVERHEAD_H */

@@ -39,6 +39,7 @@
 #include "check.h"
 #include "migrate.h"
 #include "netlink.h"
+#include "overhead.h"
 #include "policy.h"
 #include "sample.h"
 #include "symbols.h"
@@ -515,6 +516,13 @@ static unsigned long hagent_last_total;		/* the processes' anonymous pages then 
 static unsigned int hagent_slow_base;		/* usual slow touched share, per mille */
 static unsigned long hagent_decay_steps;	/* scan steps since the last halving */
 
+/* Full pace for four passes from now, with no halving in between. */
+static void hagent_pace_restart(void)
+{
+	hagent_new_steps = 0;
+	hagent_decay_steps = 0;
+}
+
 static void hagent_scan_pace(const struct hagent_abit_tally *s, unsigned long total)
 {
 	unsigned int div = clamp(READ_ONCE(hagent_scan_idle_div), 1U, 64U), frac;
@@ -537,7 +545,7 @@ static void hagent_scan_pace(const struct hagent_abit_tally *s, unsigned long to
 	if (total > hagent_last_total + hagent_last_total / 16 ||
 	    total < hagent_last_total - hagent_last_total / 16) {
 		busy = true;
-		hagent_new_steps = hagent_decay_steps = 0;
+		hagent_pace_restart();
 		hagent_gctr_add(HAGENT_GCTR_SCAN_WAKE_SIZE, 1);
 	}
 	if (s->primed_slow >= 256) {
@@ -547,7 +555,7 @@ static void hagent_scan_pace(const struct hagent_abit_tally *s, unsigned long to
 			/* Most of a step's slow folios hot: a hot set came. */
 			if (frac >= HAGENT_HOT_SET_FRAC &&
 			    hagent_new_steps >= HAGENT_DECAY_PASSES * hagent_pass_steps)
-				hagent_new_steps = hagent_decay_steps = 0;
+				hagent_pace_restart();
 			hagent_gctr_add(HAGENT_GCTR_SCAN_WAKE_SLOW, 1);
 		}
 		hagent_slow_base = (7 * hagent_slow_base + frac) / 8;
@@ -720,7 +728,7 @@ u64 hagent_policy_cpu_ns(void)
 {
 	struct task_struct *task = READ_ONCE(hagent_policy_task);
 
-	return task ? READ_ONCE(task->se.sum_exec_runtime) : 0;
+	return task ? hagent_task_cpu_ns(task) : 0;
 }
 
 int hagent_policy_init(void)
