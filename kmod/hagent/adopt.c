@@ -80,7 +80,10 @@ static void hagent_walk_primed(struct hagent_walk *w, int nid)
 		w->tally.primed_slow++;
 }
 
-/* Measuring: one sample for a managed folio whose accessed bit is set. */
+/*
+ * Measuring: one sample for a managed folio whose accessed bit is set,
+ * counted with the walk's (hagent_target_measure()).
+ */
 static void hagent_measure(struct hagent_walk *w, struct folio *folio, u64 vpfn)
 {
 	struct hagent_entry *e;
@@ -89,7 +92,7 @@ static void hagent_measure(struct hagent_walk *w, struct folio *folio, u64 vpfn)
 		return;
 	e = hagent_table_lookup(&w->t->table, vpfn);
 	if (e && e->folio == folio) {
-		hagent_sample_record(w->t, e, 1, HAGENT_SRC_ABIT);
+		hagent_sample_update(w->t, e, 1);
 		w->tally.touched++;
 		if (e->tier == HAGENT_TIER_SLOW)
 			w->tally.touched_slow++;
@@ -327,6 +330,8 @@ void hagent_target_measure(struct hagent_target *t, struct hagent_abit_tally *su
 		hagent_target_count(t, HAGENT_CTR_ABIT_WINDOW_US,
 				    div_u64(ktime_get_ns() - t->primed_ns, NSEC_PER_USEC));
 		hagent_target_count(t, HAGENT_CTR_ABIT_PRIMED, t->window_primed);
+		hagent_sample_account(t, HAGENT_SRC_ABIT, w.tally.touched - w.tally.touched_slow,
+				      w.tally.touched_slow);
 		sum->primed += t->window_primed;
 		sum->primed_slow += t->window_primed_slow;
 		sum->touched += w.tally.touched;

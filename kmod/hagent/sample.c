@@ -4,11 +4,12 @@
  * and IBS overflow handlers, injection) push (target, address, count,
  * source) into a per-CPU ring; the policy thread drains the rings into the
  * targets' sketches and heaps.  The accessed-bit scanner runs in the policy
- * thread itself, under the target's lock, with the entry in hand: it records
- * its samples directly (hagent_sample_record), through the same accounting
- * and the same sketch and heap update, instead of queueing one ring slot per
- * young page only to look the page up again at the drain (a pass over 1 GiB
- * would overflow a ring many times over).
+ * thread itself, under the target's lock, with the entry in hand: it applies
+ * its samples directly (hagent_sample_update, the same sketch and heap
+ * update) and counts them once per measuring walk (hagent_sample_account),
+ * instead of queueing one ring slot per young page only to look the page up
+ * again at the drain (a pass over 1 GiB would overflow a ring many times
+ * over), or paying four atomic additions per young page.
  *
  * Rings: one per CPU for NMI producers (PMU overflow handlers) and one for
  * everything else, which pushes with interrupts off, so each ring has one
@@ -206,8 +207,7 @@ static void hagent_sample_apply(struct hagent_sample *s, struct hagent_unresolve
 	hagent_sample_apply_entry(t, e, s->count, s->source);
 }
 
-static void hagent_sample_apply_entry(struct hagent_target *t, struct hagent_entry *e,
-				      u16 count, enum hagent_source src)
+void hagent_sample_update(struct hagent_target *t, struct hagent_entry *e, u16 count)
 {
 	u32 hot = hagent_sketch_add(&t->sketch, e->vpfn, count);
 
@@ -215,15 +215,23 @@ static void hagent_sample_apply_entry(struct hagent_target *t, struct hagent_ent
 		hagent_heap_update(&t->heap[e->tier], e, min_t(u32, hot, U8_MAX));
 	else
 		e->hot = min_t(u32, hot, U8_MAX);
+}
+
+static void hagent_sample_apply_entry(struct hagent_target *t, struct hagent_entry *e,
+				      u16 count, enum hagent_source src)
+{
+	hagent_sample_update(t, e, count);
 	hagent_sample_count(t, src, e->tier == HAGENT_TIER_FAST ? HAGENT_SK_FAST : HAGENT_SK_SLOW,
 			    count);
 }
 
-void hagent_sample_record(struct hagent_target *t, struct hagent_entry *e, u16 count,
-			  enum hagent_source src)
+void hagent_sample_account(struct hagent_target *t, enum hagent_source src, u64 fast, u64 slow)
 {
-	hagent_sample_count(t, src, HAGENT_SK_TOTAL, count);
-	hagent_sample_apply_entry(t, e, count, src);
+	if (!(fast | slow))
+		return;
+	hagent_sample_count(t, src, HAGENT_SK_TOTAL, fast + slow);
+	hagent_sample_count(t, src, HAGENT_SK_FAST, fast);
+	hagent_sample_count(t, src, HAGENT_SK_SLOW, slow);
 }
 
 static void hagent_ring_drain(struct hagent_ring *r, struct hagent_unresolved *u)

@@ -57,13 +57,14 @@ void hagent_sample_push(struct hagent_target *t, u64 addr, u16 count,
 			enum hagent_source src, u8 flags, bool nmi);
 
 /*
- * A sample of managed entry @e, recorded at once (the accessed-bit scanner):
- * counted, added to the sketch, @e repositioned in its heap.  Under
- * target->lock.
+ * A sample of managed entry @e, applied at once (the accessed-bit scanner):
+ * added to the sketch, @e repositioned in its heap.  Under target->lock.
+ * Not counted: the caller counts its samples in bulk with
+ * hagent_sample_account() (@fast and @slow: samples of each tier's folios).
  */
 struct hagent_entry;
-void hagent_sample_record(struct hagent_target *t, struct hagent_entry *e, u16 count,
-			  enum hagent_source src);
+void hagent_sample_update(struct hagent_target *t, struct hagent_entry *e, u16 count);
+void hagent_sample_account(struct hagent_target *t, enum hagent_source src, u64 fast, u64 slow);
 
 /* The managed target whose address space is @mm, for NMI producers (RCU). */
 struct hagent_target *hagent_sample_target_of(struct mm_struct *mm);
