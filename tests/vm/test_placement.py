@@ -183,6 +183,9 @@ def test_scan_slows_down_once_settled_and_not_while_a_hot_set_moves_in(managing:
         time.sleep(8)  # several idle steps (scan_interval_ms 200 x 8)
         b = stats()["totals"]
         assert b["scan.idle_steps"] - a["scan.idle_steps"] == b["scan.steps"] - a["scan.steps"] > 0
+        # Policy rounds slow down too: at most 2 a second (interval_ms 100 x 8,
+        # capped at 500 ms, and one per scan step), not 10.
+        assert b["policy.rounds"] - a["policy.rounds"] <= 8 * 3, (a, b)
         hog.do("hot 0 16 10")
         c = stats()["totals"]
         busy = c["scan.steps"] - b["scan.steps"]
