@@ -477,11 +477,11 @@ static void hagent_abit_adapt(unsigned long primed, unsigned long touched)
  * trickle (under 1 MiB/s) moved, no process came, went or grew much, and
  * the slow tier's folios come back touched no more often than usual -- scan
  * steps and decay both come scan_idle_div times less often, and so do the
- * rounds between them (hagent_round_sleep()): the sampler
- * then costs that much less, and a hot set that stays put is not measured
- * again and again.  Any of these signs of change restores the full pace at
- * once; the slow tier's touched share is the one that notices a hot set
- * moving into it, in the first scan step that reaches it.  That step can be
+ * rounds between them (hagent_round_sleep()): the sampler then costs that
+ * much less, and a hot set that stays put is not measured again and again.
+ * Any of these signs of change restores the full pace at once; the slow
+ * tier's touched share is the one that notices a hot set moving into it, in
+ * the first scan step that reaches it.  That step can be
  * up to an idle pass away (16 steps of scan_pages for 1 GiB: 26 s at the
  * defaults), so the idle pace trades the sampler's settled cost against how
  * soon a move is noticed, in proportion: at 16 the benchmark's move went
@@ -601,9 +601,21 @@ static unsigned long hagent_scan_budget(struct hagent_target *t, unsigned long t
 	return max(mult_frac(pages, hagent_scan_size(t), total), min(pages, HAGENT_SCAN_MIN));
 }
 
+/* When something last done at @last and due every @ms (at least 10) is due. */
+static unsigned long hagent_due_at(unsigned long last, unsigned int ms)
+{
+	return last + msecs_to_jiffies(max(ms, 10U));
+}
+
+/* Between two scan steps, at the pace of the moment. */
+static unsigned int hagent_scan_ms(void)
+{
+	return READ_ONCE(hagent_scan_interval_ms) * hagent_scan_div;
+}
+
 static bool hagent_due(unsigned long *last, unsigned int ms)
 {
-	if (time_before(jiffies, *last + msecs_to_jiffies(max(ms, 10U))))
+	if (time_before(jiffies, hagent_due_at(*last, ms)))
 		return false;
 	*last = jiffies;
 	return true;
@@ -641,8 +653,7 @@ static void hagent_policy_step(void)
 	struct hagent_target *t;
 	/* Settled, both slow down alike: access counts keep their scale. */
 	bool decay = hagent_decay_due();
-	bool scan = hagent_due(&hagent_last_scan,
-			       READ_ONCE(hagent_scan_interval_ms) * hagent_scan_div);
+	bool scan = hagent_due(&hagent_last_scan, hagent_scan_ms());
 	u64 t0 = ktime_get_ns();
 
 	mutex_lock(&hagent_targets_lock);
@@ -727,12 +738,11 @@ static void hagent_policy_step(void)
 static unsigned long hagent_round_sleep(void)
 {
 	unsigned long j = msecs_to_jiffies(max(READ_ONCE(hagent_interval_ms), 10U)), due;
-	unsigned int div = hagent_scan_div;
 
-	if (div == 1)
+	if (hagent_scan_div == 1)
 		return j;
-	j = min(j * div, msecs_to_jiffies(HAGENT_IDLE_ROUND_MS));
-	due = hagent_last_scan + msecs_to_jiffies(max(READ_ONCE(hagent_scan_interval_ms) * div, 10U));
+	j = min(j * hagent_scan_div, msecs_to_jiffies(HAGENT_IDLE_ROUND_MS));
+	due = hagent_due_at(hagent_last_scan, hagent_scan_ms());
 	if (time_before(jiffies, due))
 		j = min(j, due - jiffies);
 	return max(j, 1UL);

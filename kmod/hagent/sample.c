@@ -186,8 +186,15 @@ static void hagent_sample_classify(struct hagent_unresolved *u)
 	u->n = 0;
 }
 
-static void hagent_sample_apply_entry(struct hagent_target *t, struct hagent_entry *e,
-				      u16 count, enum hagent_source src);
+void hagent_sample_update(struct hagent_target *t, struct hagent_entry *e, u16 count)
+{
+	u32 hot = hagent_sketch_add(&t->sketch, e->vpfn, count);
+
+	if (e->heap_pos != HAGENT_HEAP_NONE)
+		hagent_heap_update(&t->heap[e->tier], e, min_t(u32, hot, U8_MAX));
+	else
+		e->hot = min_t(u32, hot, U8_MAX);
+}
 
 /* One sample, under its target's lock. */
 static void hagent_sample_apply(struct hagent_sample *s, struct hagent_unresolved *u)
@@ -204,25 +211,9 @@ static void hagent_sample_apply(struct hagent_sample *s, struct hagent_unresolve
 		u->s[u->n++] = *s;
 		return;
 	}
-	hagent_sample_apply_entry(t, e, s->count, s->source);
-}
-
-void hagent_sample_update(struct hagent_target *t, struct hagent_entry *e, u16 count)
-{
-	u32 hot = hagent_sketch_add(&t->sketch, e->vpfn, count);
-
-	if (e->heap_pos != HAGENT_HEAP_NONE)
-		hagent_heap_update(&t->heap[e->tier], e, min_t(u32, hot, U8_MAX));
-	else
-		e->hot = min_t(u32, hot, U8_MAX);
-}
-
-static void hagent_sample_apply_entry(struct hagent_target *t, struct hagent_entry *e,
-				      u16 count, enum hagent_source src)
-{
-	hagent_sample_update(t, e, count);
-	hagent_sample_count(t, src, e->tier == HAGENT_TIER_FAST ? HAGENT_SK_FAST : HAGENT_SK_SLOW,
-			    count);
+	hagent_sample_update(t, e, s->count);
+	hagent_sample_count(t, s->source,
+			    e->tier == HAGENT_TIER_FAST ? HAGENT_SK_FAST : HAGENT_SK_SLOW, s->count);
 }
 
 void hagent_sample_account(struct hagent_target *t, enum hagent_source src, u64 fast, u64 slow)
