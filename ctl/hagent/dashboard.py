@@ -41,6 +41,37 @@ TOTALS = (
     ("exited", "targets.exited"),
 )
 FOOTNOTE = "* estimated from samples.fast/(fast+slow) in the last interval; sparklines: 60 s"
+PACE_WINDOW = 10.0  # at least this many seconds of scan steps behind the pace line
+WAKE = "scan.wake."
+
+
+@dataclass
+class Pace:
+    """hagentd's scan pace over the last PACE_WINDOW seconds (kmod/hagent/policy.c)."""
+
+    seconds: float  # what the figures cover: PACE_WINDOW or a little more (less at first)
+    steps: int
+    idle: int  # of them at the idle pace (settled: slower and sparse)
+    woken: dict[str, int]  # scan.wake.<reason> -> times, only the ones that happened
+
+    @property
+    def state(self) -> str:
+        if not self.steps:
+            return "no scan step"
+        if self.idle == self.steps:
+            return "settled (idle pace)"
+        if not self.idle:
+            return "full pace"
+        return "settling"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "seconds": self.seconds,
+            "steps": self.steps,
+            "idle_steps": self.idle,
+            "state": self.state,
+            "woken": self.woken,
+        }
 
 
 @dataclass
@@ -113,6 +144,7 @@ class Figures:
     totals: dict[str, int]  # targets.*, checks.failed as sent, plus "targets" (now)
     overhead: dict[str, float]  # per second
     costs: ovh.Overhead | None = None  # the module's overhead.* over the interval
+    pace: Pace | None = None  # None: one snapshot, or a module without scan.* counters
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -120,6 +152,7 @@ class Figures:
             "totals": self.totals,
             "overhead": self.overhead,
             "costs": None if self.costs is None else self.costs.as_json(),
+            "pace": None if self.pace is None else self.pace.as_json(),
             "targets": [t.as_json() for t in self.targets],
         }
 
@@ -240,10 +273,14 @@ class Dashboard:
         self._prev: tuple[float, Stats] | None = None
         self._cur: tuple[float, Stats] | None = None
         self._history: dict[int, _History] = {}
+        self._scan: deque[tuple[float, Mapping[str, int]]] = deque()  # totals behind the pace
 
     def update(self, now: float, stats: Stats) -> None:
         """Take a snapshot taken at monotonic time ``now``."""
         self._prev, self._cur = self._cur, (now, stats)
+        self._scan.append((now, stats["totals"]))
+        while len(self._scan) > 2 and self._scan[1][0] <= now - PACE_WINDOW:
+            self._scan.popleft()
         prev_targets = self._prev_targets()
         dt = self._interval()
         seen = set()
@@ -292,8 +329,28 @@ class Dashboard:
                 if r is not None:
                     overhead[name] = r
         return Figures(
-            dt, targets, totals, overhead, ovh.interval(prev_totals, stats["totals"], dt)
+            dt,
+            targets,
+            totals,
+            overhead,
+            ovh.interval(prev_totals, stats["totals"], dt),
+            self._pace(),
         )
+
+    def _pace(self) -> Pace | None:
+        """Scan steps since the newest snapshot at least PACE_WINDOW old (or the oldest)."""
+        if len(self._scan) < 2:
+            return None
+        (t0, a), (t1, b) = self._scan[0], self._scan[-1]
+        steps, idle = _delta(a, b, "scan.steps"), _delta(a, b, "scan.idle_steps")
+        if steps is None or idle is None:
+            return None
+        woken = {}
+        for name in b:
+            n = _delta(a, b, name) if name.startswith(WAKE) else None
+            if n:
+                woken[name.removeprefix(WAKE)] = n
+        return Pace(t1 - t0, steps, idle, woken)
 
     def _target(
         self, t: Target, prev: Mapping[str, int] | None, dt: float | None, now: float
@@ -468,6 +525,17 @@ def placement_lines(f: TargetFigures) -> list[Text]:
     return lines
 
 
+def pace_line(p: Pace) -> Text:
+    """scan: the state, the steps behind it, and what woke the full pace."""
+    woken = "  ".join(f"{k} {v}" for k, v in p.woken.items())
+    return _line(
+        "scan: ",
+        (p.state, "bold green" if p.idle == p.steps and p.steps else "bold yellow"),
+        f", {p.steps} steps ({p.idle} idle) in {p.seconds:.0f} s",
+        f"; woken by {woken}" if woken else "",
+    )
+
+
 def render(fig: Figures, width: int = 80, height: int = 24) -> Group:
     """Figures as a frame: header, totals, targets that fit, +K more, overhead, footnote."""
     t = fig.totals
@@ -483,6 +551,8 @@ def render(fig: Figures, width: int = 80, height: int = 24) -> Group:
             totals.append(f"  {label} ")
             totals.append(str(t[name]), style="bold red" if t[name] else "")
     top: list[Text] = [header, totals]
+    if fig.pace is not None:
+        top.append(pace_line(fig.pace))
     bottom: list[Text] = ovh.panel(fig.costs)
     if fig.overhead:
         bottom.append(_line("overhead/s: " + _pairs(fig.overhead.items())))

@@ -435,3 +435,48 @@ def test_overhead_panel_when_the_module_reports_overhead() -> None:
     dash.update(10.0, STATS)
     dash.update(11.0, LATER)
     assert "probes" not in render(dash) and dash.figures().as_json()["costs"] is None
+
+
+def paced(steps: int, idle: int, **wake: int) -> Stats:
+    st = copy.deepcopy(STATS)
+    st["totals"] |= {"scan.steps": steps, "scan.idle_steps": idle}
+    st["totals"] |= {f"scan.wake.{k}": v for k, v in wake.items()}
+    return st
+
+
+def test_pace_over_the_last_ten_seconds() -> None:
+    dash = Dashboard()
+    dash.update(0.0, paced(0, 0, moved=0, slow_touched=0, hot_set=0))
+    assert dash.figures().pace is None  # one snapshot: nothing to tell yet
+    # Converging: every step at the full pace, woken by a hot set.
+    dash.update(4.0, paced(16, 0, moved=0, slow_touched=2, hot_set=1))
+    p = dash.figures().pace
+    assert p is not None and (p.seconds, p.steps, p.idle) == (4.0, 16, 0)
+    assert p.state == "full pace" and p.woken == {"slow_touched": 2, "hot_set": 1}
+    text = render(dash)
+    assert "scan: full pace, 16 steps (0 idle) in 4 s; woken by slow_touched 2  hot_set 1" in text
+    check_fits(text)
+    # Settling, then settled: what is older than 10 s no longer counts.
+    dash.update(9.0, paced(20, 2, moved=0, slow_touched=2, hot_set=1))
+    assert dash.figures().pace.state == "settling"  # type: ignore[union-attr]
+    dash.update(20.0, paced(24, 6, moved=0, slow_touched=2, hot_set=1))
+    p = dash.figures().pace
+    assert p is not None and (p.seconds, p.steps, p.idle, p.woken) == (11.0, 4, 4, {})
+    assert p.state == "settled (idle pace)"
+    assert p.as_json() == {
+        "seconds": 11.0,
+        "steps": 4,
+        "idle_steps": 4,
+        "state": "settled (idle pace)",
+        "woken": {},
+    }
+    assert dash.figures().as_json()["pace"]["state"] == "settled (idle pace)"
+    dash.update(31.0, paced(24, 6))
+    assert dash.figures().pace.state == "no scan step"  # type: ignore[union-attr]
+
+
+def test_no_pace_line_without_scan_counters() -> None:
+    dash = Dashboard()
+    dash.update(0.0, STATS)
+    dash.update(1.0, LATER)
+    assert dash.figures().pace is None and "scan:" not in render(dash)

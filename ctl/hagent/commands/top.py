@@ -20,7 +20,9 @@ EPILOG = (
     "from samples), samples per second per source, adoption and release rates, the bias "
     "(see stats --help), promotions (with a sparkline), demotions and exchanges per second "
     "and, once a migration failed, failed migrations per second, since enabled and by "
-    "reason. Sparklines show the last minute. Processes with the "
+    "reason. Under the header, 'scan:' says whether hagentd scans at the full pace, is "
+    "settling or has settled (idle pace), from the scan steps of the last 10 s, and what "
+    "woke the full pace. Sparklines show the last minute. Processes with the "
     "most managed pages come first; those that do not fit are counted as '+K more'.\n\n"
     "Examples:\n\n"
     "hagentctl top\n\n"
@@ -60,7 +62,7 @@ def top(
             "--json",
             help="With --once: print the computed figures as JSON (per target: pid, comm, "
             "managed_fast, managed_slow, fast_share, sampled_fast_share, rates, bias, "
-            "placement).",
+            "placement; and the scan pace).",
         ),
     ] = False,
 ) -> None:
