@@ -364,9 +364,7 @@ void hagent_target_measure(struct hagent_target *t, struct hagent_abit_tally *su
 		sum->primed_slow += t->window_primed_slow;
 		sum->touched += w.tally.touched;
 		sum->touched_slow += w.tally.touched_slow;
-		/* At the full pace the touched share tells a hot set (policy.c). */
-		if (t->window_stride > 1)
-			sum->hot_tables += w.tally.hot_tables;
+		sum->hot_tables += w.tally.hot_tables;
 	}
 	t->window_start = t->window_end = 0;
 	mutex_unlock(&t->lock);

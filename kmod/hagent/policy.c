@@ -497,16 +497,13 @@ static void hagent_abit_adapt(unsigned long primed, unsigned long touched)
  * pass over a large process outlasts the 5 s.  Both also restart the count
  * decay waits for (hagent_decay_due()), so that no halving comes between
  * those four measurements.  A hot set is a step whose slow folios came back
- * touched at least half of them, or a sparse step that found
- * HAGENT_HOT_SET_TABLES page tables of the slow tier at least half touched
- * (a sparse step sees a hot set diluted among the other tables it samples),
- * outside four passes already under way; other slow-tier wake-ups (a few
- * hot folios left behind, which a step finds after every convergence) only
+ * touched at least half of them, or that found HAGENT_HOT_SET_TABLES page
+ * tables of the slow tier at least half touched (the mark a sparse step,
+ * which sees a hot set diluted among other tables, still finds), outside
+ * four passes already under way; other slow-tier wake-ups (a few hot
+ * folios left behind, which a step finds after every convergence) only
  * extend the 5 s: restarting four passes for each kept the full pace going
- * for 20 s at a time.  Half-touched tables do not count at the full pace:
- * there they are mostly the hot set still converging, and restarting its
- * four passes (with no halving) let cold folios gather counts enough to be
- * promoted (in the VM, 40% more pages moved with four workloads).
+ * for 20 s at a time.
  */
 unsigned int hagent_scan_idle_div = 16;
 module_param_named(scan_idle_div, hagent_scan_idle_div, uint, 0644);
@@ -564,7 +561,7 @@ static void hagent_scan_pace(const struct hagent_abit_tally *s, unsigned long to
 		hagent_pace_restart();
 		hagent_gctr_add(HAGENT_GCTR_SCAN_WAKE_SIZE, 1);
 	}
-	/* Sparse: tables of slow folios half touched; or most of a step's slow folios: a hot set. */
+	/* Tables of slow folios half touched, or most of a step's slow folios: a hot set came. */
 	hot = s->hot_tables >= HAGENT_HOT_SET_TABLES;
 	if (s->primed_slow >= 256) {
 		frac = div64_u64((u64)s->touched_slow * 1000, s->primed_slow);

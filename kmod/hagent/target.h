@@ -107,9 +107,8 @@ void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full
 			unsigned int stride);
 /*
  * Managed folios primed and found touched, in all and in the slow tier; and
- * in sparse windows, page tables (or PMD-mapped THPs) of the slow tier found
- * at least half touched: a hot set's mark however few of the sampled tables
- * it fills.
+ * page tables (or PMD-mapped THPs) of the slow tier found at least half
+ * touched, a hot set's mark however few of the step's tables it fills.
  */
 struct hagent_abit_tally {
 	unsigned long primed, touched, primed_slow, touched_slow, hot_tables;
