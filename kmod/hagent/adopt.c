@@ -23,13 +23,6 @@
  * Only managed folios' bits are touched: the kernel's reclaim ages the
  * others by them.
  *
- * While placement is settled, steps are sparse (policy.c): a step primes
- * and measures one page table in scan_idle_stride, a different one each
- * pass, and skips the others without a look at their PTEs.  A pass then
- * reaches a hot set moving into the slow tier that many times sooner for
- * the same cost, and every folio is still measured once per that many
- * passes.
- *
  * A managed folio is off the LRU and its lru field belongs to hagent, which
  * marks it (HAGENT_LRU_MANAGED), so the walk recognises one without a table
  * lookup; the mark is cleared before the folio goes anywhere else.
@@ -63,8 +56,6 @@ struct hagent_walk {
 	struct hagent_abit_tally tally;	/* managed folios primed, or found touched */
 	bool cleared;		/* an accessed bit was cleared: flush the TLB */
 	bool measure;		/* read the bits of a primed window, adopt nothing */
-	unsigned int stride, phase;	/* sparse: one page table in stride, at phase */
-	unsigned int table_slow;	/* measuring: slow folios of this page table touched */
 };
 
 static void hagent_skip(struct hagent_target *t, enum hagent_ctr why, unsigned long pages)
@@ -103,10 +94,8 @@ static void hagent_measure(struct hagent_walk *w, struct folio *folio, u64 vpfn)
 	if (e && e->folio == folio) {
 		hagent_sample_update(w->t, e, 1);
 		w->tally.touched++;
-		if (e->tier == HAGENT_TIER_SLOW) {
+		if (e->tier == HAGENT_TIER_SLOW)
 			w->tally.touched_slow++;
-			w->table_slow += 1U << e->order;
-		}
 	}
 }
 
@@ -236,15 +225,12 @@ static int hagent_walk_ptes(struct hagent_walk *w, struct mm_walk *walk, pmd_t *
 	start = hagent_pte_map_lock(walk->mm, pmd, addr, &ptl);
 	if (!start)
 		return 0;	/* not a page table (any more): nothing of ours */
-	w->table_slow = 0;
 	for (ptep = start; addr < end; ptep++, addr += PAGE_SIZE) {
 		stop = hagent_walk_pte(w, walk->vma, ptep, addr);
 		if (stop)
 			break;
 	}
 	pte_unmap_unlock(start, ptl);
-	if (w->table_slow >= PTRS_PER_PTE / 2)
-		w->tally.hot_tables++;
 	return stop;
 }
 
@@ -258,8 +244,6 @@ static int hagent_walk_pmd(pmd_t *pmd, unsigned long addr, unsigned long next,
 	int stop;
 
 	walk->action = ACTION_CONTINUE;	/* never let the walker split a THP */
-	if (w->stride > 1 && (addr >> PMD_SHIFT) % w->stride != w->phase)
-		return 0;	/* not this sparse pass's page table */
 	if (!pmd_trans_huge(READ_ONCE(*pmd)))
 		return hagent_walk_ptes(w, walk, pmd, addr, next);
 	ptl = pmd_lock(walk->mm, pmd);
@@ -269,12 +253,9 @@ static int hagent_walk_pmd(pmd_t *pmd, unsigned long addr, unsigned long next,
 		return hagent_walk_ptes(w, walk, pmd, addr, next);
 	}
 	if (w->measure) {
-		w->table_slow = 0;
 		if (pmd_present(val) && pmd_young(val))
 			hagent_measure(w, page_folio(pmd_page(val)),
 				       (addr & HPAGE_PMD_MASK) >> PAGE_SHIFT);
-		if (w->table_slow >= PTRS_PER_PTE / 2)
-			w->tally.hot_tables++;
 		spin_unlock(ptl);
 		return 0;
 	}
@@ -317,30 +298,21 @@ static const struct mm_walk_ops hagent_adopt_ops = {
 	HAGENT_WALK_LOCK
 };
 
-/*
- * The skipped.* counters say what a whole pass found, so a pass that was
- * sparse in part (it looked at some page tables only) leaves them as the
- * last dense pass set them.
- */
 static void hagent_pass_done(struct hagent_target *t)
 {
 	int i;
 
 	for (i = HAGENT_CTR_SKIP_FIRST; i < HAGENT_CTR_SKIP_END; i++) {
-		if (!t->pass_sparse)
-			t->ctr[i] = t->pass[i];
+		t->ctr[i] = t->pass[i];
 		t->pass[i] = 0;
 	}
 	hagent_target_count(t, HAGENT_CTR_SCANS, 1);
 	t->scan_cursor = 0;
-	t->scan_phase++;
-	t->pass_sparse = false;
 }
 
 void hagent_target_measure(struct hagent_target *t, struct hagent_abit_tally *sum)
 {
-	struct hagent_walk w = { .t = t, .budget = ULONG_MAX, .measure = true,
-				 .stride = t->window_stride, .phase = t->window_phase };
+	struct hagent_walk w = { .t = t, .budget = ULONG_MAX, .measure = true };
 	struct mm_struct *mm = t->mm;
 
 	if (!mmget_not_zero(mm))
@@ -364,7 +336,6 @@ void hagent_target_measure(struct hagent_target *t, struct hagent_abit_tally *su
 		sum->primed_slow += t->window_primed_slow;
 		sum->touched += w.tally.touched;
 		sum->touched_slow += w.tally.touched_slow;
-		sum->hot_tables += w.tally.hot_tables;
 	}
 	t->window_start = t->window_end = 0;
 	mutex_unlock(&t->lock);
@@ -377,11 +348,10 @@ void hagent_target_measure(struct hagent_target *t, struct hagent_abit_tally *su
  * last step stopped; that is the window hagent_target_measure() reads.
  * @full primes the whole address space from 0, ignoring the budget (enable).
  */
-void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full,
-			unsigned int stride)
+void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full)
 {
 	struct mm_struct *mm = t->mm;
-	struct hagent_walk w = { .t = t, .budget = budget, .stride = full ? 1 : stride };
+	struct hagent_walk w = { .t = t, .budget = budget };
 	unsigned long start, end = mm->task_size;
 	int ret, i;
 
@@ -405,18 +375,10 @@ void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full
 	mutex_lock(&t->lock);
 	start = full ? 0 : t->scan_cursor;
 	t->window_start = start;
-	/* The phase moves on at a pass's end: the window keeps this one. */
-	w.phase = w.stride > 1 ? t->scan_phase % w.stride : 0;
-	t->window_stride = w.stride;
-	t->window_phase = w.phase;
-	if (w.stride > 1)
-		t->pass_sparse = true;
 	t->primed_ns = ktime_get_ns();
-	if (full) {
-		t->pass_sparse = false;
+	if (full)
 		for (i = HAGENT_CTR_SKIP_FIRST; i < HAGENT_CTR_SKIP_END; i++)
 			t->pass[i] = 0;
-	}
 	while (!t->dead) {
 		if (hagent_table_reserve(&t->table, HAGENT_SCAN_BATCH) ||
 		    hagent_heap_reserve(&t->heap[HAGENT_TIER_FAST], HAGENT_SCAN_BATCH) ||

@@ -28,7 +28,6 @@ static const struct hagent_tunable hagent_tunables[] = {
 	HAGENT_TUNABLE("scan_interval_ms",	hagent_scan_interval_ms, 10, 3600000),
 	HAGENT_TUNABLE("scan_pages",		hagent_scan_pages, 1, 1ULL << 32),
 	HAGENT_TUNABLE("scan_idle_div",		hagent_scan_idle_div, 1, 64),
-	HAGENT_TUNABLE("scan_idle_stride",	hagent_scan_idle_stride, 1, 64),
 	HAGENT_TUNABLE("decay_ms",		hagent_decay_ms, 10, 3600000),
 	HAGENT_TUNABLE("abit",			hagent_abit, 0, 1),
 	HAGENT_TUNABLE("abit_window_ms",	hagent_abit_window_ms, 0, 60000),

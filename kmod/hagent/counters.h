@@ -111,8 +111,7 @@ enum hagent_ctr {
 	X(SCAN_WAKE_MOVED,	"scan.wake.moved")				\
 	X(SCAN_WAKE_SIZE,	"scan.wake.size")				\
 	X(SCAN_WAKE_SLOW,	"scan.wake.slow_touched")		\
-	X(POLICY_MIGRATE_CPU_NS, "policy.migrate_cpu_ns")		\
-	X(SCAN_WAKE_HOT_SET,	"scan.wake.hot_set")
+	X(POLICY_MIGRATE_CPU_NS, "policy.migrate_cpu_ns")
 
 #define HAGENT_GCTR_ENUM(id, name) HAGENT_GCTR_##id,
 enum hagent_gctr {

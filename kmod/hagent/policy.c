@@ -479,17 +479,13 @@ static void hagent_abit_adapt(unsigned long primed, unsigned long touched)
  * steps and decay both come scan_idle_div times less often, and so do the
  * rounds between them (hagent_round_sleep()): the sampler then costs that
  * much less, and a hot set that stays put is not measured again and again.
- * Settled steps are also sparse: each primes one page table in
- * scan_idle_stride (adopt.c), so an idle pass over the address space takes
- * that many times fewer steps.
- *
- * Any sign of change restores the full pace at once; the slow tier's
- * touched share, and page tables of the slow tier found half touched, are
- * what notice a hot set moving into it, in the first scan step that
- * reaches it.  That step can be up to an idle pass away (for 1 GiB at the
- * defaults: 16 steps of scan_pages, 4 when sparse, 3.2 s apart: 13 s), so
- * scan_idle_div trades the sampler's settled cost against how soon a move
- * is noticed, and scan_idle_stride buys part of that time back.
+ * Any of these signs of change restores the full pace at once; the slow
+ * tier's touched share is the one that notices a hot set moving into it, in
+ * the first scan step that reaches it.  That step can be
+ * up to an idle pass away (16 steps of scan_pages for 1 GiB: 26 s at the
+ * defaults), so the idle pace trades the sampler's settled cost against how
+ * soon a move is noticed, in proportion: at 16 the benchmark's move went
+ * unnoticed for 25 s.
  *
  * Memory new to hagent (a process came or grew) and a hot set found moving
  * into the slow tier keep the full pace for four passes, not just 5 s: a
@@ -497,29 +493,21 @@ static void hagent_abit_adapt(unsigned long primed, unsigned long touched)
  * pass over a large process outlasts the 5 s.  Both also restart the count
  * decay waits for (hagent_decay_due()), so that no halving comes between
  * those four measurements.  A hot set is a step whose slow folios came back
- * touched at least half of them, or that found HAGENT_HOT_SET_TABLES page
- * tables of the slow tier at least half touched (the mark a sparse step,
- * which sees a hot set diluted among other tables, still finds), outside
- * four passes already under way; other slow-tier wake-ups (a few hot
- * folios left behind, which a step finds after every convergence) only
- * extend the 5 s: restarting four passes for each kept the full pace going
- * for 20 s at a time.
+ * touched at least half of them, outside four passes already under way;
+ * other slow-tier wake-ups (a few hot folios left behind, which a step
+ * finds after every convergence) only extend the 5 s: restarting four
+ * passes for each kept the full pace going for 20 s at a time.
  */
-unsigned int hagent_scan_idle_div = 16;
+unsigned int hagent_scan_idle_div = 8;
 module_param_named(scan_idle_div, hagent_scan_idle_div, uint, 0644);
-MODULE_PARM_DESC(scan_idle_div, "Scan (and decay) this many times less often while placement is settled; 1: never (default 16)");
-
-unsigned int hagent_scan_idle_stride = 4;
-module_param_named(scan_idle_stride, hagent_scan_idle_stride, uint, 0644);
-MODULE_PARM_DESC(scan_idle_stride, "While settled, a scan step samples one page table in this many, a different one each pass; 1: all (default 4)");
+MODULE_PARM_DESC(scan_idle_div, "Scan (and decay) this many times less often while placement is settled; 1: never (default 8)");
 
 #define HAGENT_SETTLE_TIME	(5 * HZ)
 /* Passes that measure every folio between two halvings (see hagent_decay_due()). */
 #define HAGENT_DECAY_PASSES	4
-static unsigned long hagent_pass_steps = 1;	/* scan steps a dense pass over every process takes */
+static unsigned long hagent_pass_steps = 1;	/* scan steps a pass over every process takes */
 #define HAGENT_MOVED_TRICKLE	256	/* pages per second (1 MiB/s) */
 #define HAGENT_HOT_SET_FRAC	500	/* per mille of a step's slow folios touched */
-#define HAGENT_HOT_SET_TABLES	4	/* slow page tables half touched in a step (8 MiB) */
 
 static unsigned int hagent_scan_div = 1;	/* 1: full pace */
 static unsigned long hagent_busy_at;		/* jiffies of the last sign of change */
@@ -540,7 +528,7 @@ static void hagent_scan_pace(const struct hagent_abit_tally *s, unsigned long to
 {
 	unsigned int div = clamp(READ_ONCE(hagent_scan_idle_div), 1U, 64U), frac;
 	unsigned long now = jiffies;
-	bool busy = false, weak = false, hot;
+	bool busy = false;
 
 	/*
 	 * A rate over the settling time, not a count per step: promotions come
@@ -561,21 +549,17 @@ static void hagent_scan_pace(const struct hagent_abit_tally *s, unsigned long to
 		hagent_pace_restart();
 		hagent_gctr_add(HAGENT_GCTR_SCAN_WAKE_SIZE, 1);
 	}
-	/* Tables of slow folios half touched, or most of a step's slow folios: a hot set came. */
-	hot = s->hot_tables >= HAGENT_HOT_SET_TABLES;
 	if (s->primed_slow >= 256) {
 		frac = div64_u64((u64)s->touched_slow * 1000, s->primed_slow);
-		weak = frac > 2 * hagent_slow_base + 150;
-		hot |= weak && frac >= HAGENT_HOT_SET_FRAC;
-		hagent_slow_base = (7 * hagent_slow_base + frac) / 8;
-	}
-	if (weak || hot) {
-		busy = true;
-		if (hot && hagent_new_steps >= HAGENT_DECAY_PASSES * hagent_pass_steps) {
-			hagent_pace_restart();
-			hagent_gctr_add(HAGENT_GCTR_SCAN_WAKE_HOT_SET, 1);
+		if (frac > 2 * hagent_slow_base + 150) {
+			busy = true;
+			/* Most of a step's slow folios hot: a hot set came. */
+			if (frac >= HAGENT_HOT_SET_FRAC &&
+			    hagent_new_steps >= HAGENT_DECAY_PASSES * hagent_pass_steps)
+				hagent_pace_restart();
+			hagent_gctr_add(HAGENT_GCTR_SCAN_WAKE_SLOW, 1);
 		}
-		hagent_gctr_add(HAGENT_GCTR_SCAN_WAKE_SLOW, 1);
+		hagent_slow_base = (7 * hagent_slow_base + frac) / 8;
 	}
 	hagent_last_total = total;
 	if (busy)
@@ -696,8 +680,7 @@ static void hagent_policy_step(void)
 		list_for_each_entry(t, &hagent_targets, node) {
 			budget = hagent_scan_budget(t, total);
 			pass = max(pass, DIV_ROUND_UP(hagent_scan_size(t), budget));
-			hagent_target_scan(t, budget, false, hagent_scan_div > 1 ?
-					   clamp(READ_ONCE(hagent_scan_idle_stride), 1U, 64U) : 1);
+			hagent_target_scan(t, budget, false);
 			/*
 			 * A walk of the whole table that reads every folio: once
 			 * per pass over the process, and at most once per

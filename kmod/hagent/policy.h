@@ -19,6 +19,5 @@ extern unsigned int hagent_promote_min;
 extern unsigned int hagent_fast_reserve_mb;
 extern unsigned int hagent_abit_window_ms;
 extern unsigned int hagent_scan_idle_div;
-extern unsigned int hagent_scan_idle_stride;
 
 #endif /* _HAGENT_POLICY_H */

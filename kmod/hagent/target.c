@@ -486,7 +486,7 @@ int hagent_target_enable(pid_t pid, const char *fast_s, const char *slow_s,
 	list_add_tail(&t->node, &hagent_targets);
 	hagent_sample_targets_changed();
 	atomic64_inc(&hagent_gctr_totals[HAGENT_GCTR_TARGETS_ENABLED]);
-	hagent_target_scan(t, ULONG_MAX, true, 1);
+	hagent_target_scan(t, ULONG_MAX, true);
 	hagent_event_send(HAGENT_EV_TARGET_ENABLED, t->pid, GFP_KERNEL,
 			  "managing pid %d (%s): %llu pages adopted", t->pid, t->comm,
 			  t->ctr[HAGENT_CTR_ADOPTED]);

@@ -46,13 +46,10 @@ struct hagent_target {
 	u64 ctr[HAGENT_CTR_NR];		/* see counters.h */
 	u64 pass[HAGENT_CTR_NR];	/* skipped.* of the scan pass in progress */
 	unsigned long scan_cursor;	/* where the next budgeted pass resumes */
-	unsigned int scan_phase;	/* which page tables a sparse pass primes */
-	bool pass_sparse;		/* a step of this pass was sparse */
 	u64 revalidated;		/* passes (scans) as of the last revalidation */
 	unsigned long revalidated_at;	/* jiffies then */
 	/* Addresses primed by the last scan step, measured once its window ends. */
 	unsigned long window_start, window_end;
-	unsigned int window_stride, window_phase;	/* one page table in stride, at phase */
 	unsigned long window_primed;	/* managed folios primed in it */
 	unsigned long window_primed_slow;	/* of which in the slow tier */
 	u64 primed_ns;			/* when priming started */
@@ -98,20 +95,11 @@ void hagent_target_count(struct hagent_target *t, enum hagent_ctr c, u64 n);
  * adopt.c: walk the address space and take over folios; budget in pages.
  * With the accessed-bit sampler on, a periodic step also primes what it
  * walks, and hagent_target_measure() reads that window after it has lasted.
- * A @stride over 1 makes the step sparse: it walks one page table (PMD
- * range) in @stride, the budget goes @stride times further, and the phase
- * moves on with each pass, so every page table comes round once in @stride
- * passes.
  */
-void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full,
-			unsigned int stride);
-/*
- * Managed folios primed and found touched, in all and in the slow tier; and
- * page tables (or PMD-mapped THPs) of the slow tier found at least half
- * touched, a hot set's mark however few of the step's tables it fills.
- */
+void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full);
+/* Managed folios primed and found touched, in all and in the slow tier. */
 struct hagent_abit_tally {
-	unsigned long primed, touched, primed_slow, touched_slow, hot_tables;
+	unsigned long primed, touched, primed_slow, touched_slow;
 };
 /* One sample per managed folio of the primed window touched since; adds to @sum. */
 void hagent_target_measure(struct hagent_target *t, struct hagent_abit_tally *sum);
