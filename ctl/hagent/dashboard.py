@@ -43,6 +43,7 @@ TOTALS = (
 FOOTNOTE = "* estimated from samples.fast/(fast+slow) in the last interval; sparklines: 60 s"
 PACE_WINDOW = 10.0  # at least this many seconds of scan steps behind the pace line
 WAKE = "scan.wake."
+SETTLED = "settled (idle pace)"
 
 
 @dataclass
@@ -51,7 +52,7 @@ class Pace:
 
     seconds: float  # what the figures cover: PACE_WINDOW or a little more (less at first)
     steps: int
-    idle: int  # of them at the idle pace (settled: slower and sparse)
+    idle: int  # of them at the idle pace (settled: scan_idle_div times slower)
     woken: dict[str, int]  # scan.wake.<reason> -> times, only the ones that happened
 
     @property
@@ -59,7 +60,7 @@ class Pace:
         if not self.steps:
             return "no scan step"
         if self.idle == self.steps:
-            return "settled (idle pace)"
+            return SETTLED
         if not self.idle:
             return "full pace"
         return "settling"
@@ -345,12 +346,8 @@ class Dashboard:
         steps, idle = _delta(a, b, "scan.steps"), _delta(a, b, "scan.idle_steps")
         if steps is None or idle is None:
             return None
-        woken = {}
-        for name in b:
-            n = _delta(a, b, name) if name.startswith(WAKE) else None
-            if n:
-                woken[name.removeprefix(WAKE)] = n
-        return Pace(t1 - t0, steps, idle, woken)
+        woken = {k.removeprefix(WAKE): _delta(a, b, k) for k in b if k.startswith(WAKE)}
+        return Pace(t1 - t0, steps, idle, {k: n for k, n in woken.items() if n})
 
     def _target(
         self, t: Target, prev: Mapping[str, int] | None, dt: float | None, now: float
@@ -530,7 +527,7 @@ def pace_line(p: Pace) -> Text:
     woken = "  ".join(f"{k} {v}" for k, v in p.woken.items())
     return _line(
         "scan: ",
-        (p.state, "bold green" if p.idle == p.steps and p.steps else "bold yellow"),
+        (p.state, "bold green" if p.state == SETTLED else "bold yellow"),
         f", {p.steps} steps ({p.idle} idle) in {p.seconds:.0f} s",
         f"; woken by {woken}" if woken else "",
     )
