@@ -145,6 +145,19 @@ def test_hagentd_cpu_stats_latency_and_migration_failure_rate() -> None:
     assert "5.00%" in row and "10.00%" in row
 
 
+def test_steady_cpu_is_the_last_30s_of_the_run() -> None:
+    # 2 s of CPU in the first 60 s (converging), 0.3 s in the last 30 s (settled)
+    cpu = [{"t": float(t), "cpu_ns": t * 2_000_000_000 // 60} for t in range(61)]
+    cpu += [{"t": 60.0 + t, "cpu_ns": 2_000_000_000 + t * 10_000_000} for t in range(1, 31)]
+    s = bp.summarize(record([samples([1.0] * 90)], hagentd=cpu))
+    assert s["hagentd_cpu_pct"] == pytest.approx(100 * 2.3 / 90)
+    # from t = 60 (30 s before the last sample): 0.3 s over 30 s
+    assert s["hagentd_cpu_pct_steady"] == pytest.approx(1.0)
+    row = bp.table({"hagent": s}).splitlines()[1]
+    assert row.split()[-2] == "1.00%"  # the steady CPU column, before migr. fail
+    assert bp.hagentd_cpu_pct(cpu[:1], last=30.0) is None  # one sample: no span
+
+
 def test_cpu_split_by_part_and_policy_plus_sampler() -> None:
     cpu = [{"t": 1.0, "cpu_ns": 0}, {"t": 11.0, "cpu_ns": 1_000_000_000}]  # 10%
     parts = ("scan", "drain", "decay", "place", "migrate")

@@ -21,8 +21,10 @@ hagentd CPU time, the summary), <scenario>.console.log, and hotset.png, the
 hot set's fast share against time for every scenario run.  The closing table
 gives, per scenario: updates/s, the time until the hot set's fast share first
 reaches 0.90, the steady share (mean over the last 30 s), the time to get
-back to 0.90 after the move, hagentd's CPU time in % of one CPU, and the
-migration failure rate (when the module has migration counters).  Each
+back to 0.90 after the move, hagentd's CPU time in % of one CPU (over the
+whole run, the part of it outside migrate_pages(), and over the last 30 s,
+once placement has settled), and the migration failure rate (when the
+module has migration counters).  Each
 summary also splits hagentd's wall time by part (hagentd_split_pct: scan,
 drain, decay, place, and migrate, the time inside migrate_pages(); wall
 time, so it exceeds the CPU time when hagentd waits for a CPU) and gives
@@ -124,10 +126,14 @@ def share_summary(points: Sequence[Mapping[str, Any]], move_at: float | None) ->
     }
 
 
-def hagentd_cpu_pct(cpu: Sequence[Mapping[str, Any]]) -> float | None:
-    """hagentd's CPU time over the run, in % of one CPU, from the per-second
-    {"t", "cpu_ns"} samples."""
+def hagentd_cpu_pct(cpu: Sequence[Mapping[str, Any]], last: float | None = None) -> float | None:
+    """hagentd's CPU time in % of one CPU, from the per-second {"t", "cpu_ns"}
+    samples: over the whole run, or with @last over its last @last seconds
+    (the steady cost, once placement has settled: the same window as the
+    steady share)."""
     timed = [c for c in cpu if c.get("cpu_ns") is not None]
+    if last is not None and timed:
+        timed = [c for c in timed if c["t"] >= timed[-1]["t"] - last]
     if len(timed) < 2 or timed[-1]["t"] <= timed[0]["t"]:
         return None
     ns: int = timed[-1]["cpu_ns"] - timed[0]["cpu_ns"]
@@ -219,6 +225,7 @@ def summarize(record: Mapping[str, Any]) -> dict[str, Any]:
         "move_at": move_at,
         **share_summary(points, move_at),
         "hagentd_cpu_pct": cpu,
+        "hagentd_cpu_pct_steady": hagentd_cpu_pct(record.get("hagentd", []), last=STEADY_S),
         "hagentd_split_pct": split,
         "migrate_cpu_pct": mig_cpu,
         "policy_sampler_pct": policy_sampler_pct(cpu, mig_cpu),
@@ -238,6 +245,10 @@ def _cell(value: float | None, fmt: str, missing: str = "-") -> str:
     return missing if value is None else format(value, fmt)
 
 
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}%"
+
+
 def table(summaries: Mapping[str, Mapping[str, Any]]) -> str:
     """The closing table, one row per scenario (a run without samples: one line)."""
     rows = [
@@ -250,6 +261,7 @@ def table(summaries: Mapping[str, Mapping[str, Any]]) -> str:
             "recovery",
             "hagentd CPU",
             "less migrate",
+            "steady CPU",
             "migr. fail",
         )
     ]
@@ -259,7 +271,6 @@ def table(summaries: Mapping[str, Mapping[str, Any]]) -> str:
             failed.append(f"{name}: failed: {s.get('error', 'no samples')}")
             continue
         mig = s.get("migration")
-        cpu, ps = s.get("hagentd_cpu_pct"), s.get("policy_sampler_pct")
         rows.append(
             (
                 name,
@@ -268,8 +279,9 @@ def table(summaries: Mapping[str, Mapping[str, Any]]) -> str:
                 _cell(s.get("steady_hot_share"), ".3f"),
                 _cell(s.get("steady_region_share"), ".3f"),
                 "-" if s.get("move_at") is None else _cell(s.get("recovery_s"), ".0f", "never"),
-                "-" if cpu is None else f"{cpu:.2f}%",
-                "-" if ps is None else f"{ps:.2f}%",
+                _pct(s.get("hagentd_cpu_pct")),
+                _pct(s.get("policy_sampler_pct")),
+                _pct(s.get("hagentd_cpu_pct_steady")),
                 "-" if mig is None else _cell(mig["failure_rate"], ".2%"),
             )
         )
@@ -289,8 +301,9 @@ def table(summaries: Mapping[str, Mapping[str, Any]]) -> str:
     notes = (
         "times in s from the start of the updates; steady: mean of the last "
         f"{STEADY_S:.0f} s; recovery: from the move back to {THRESHOLD:.2f}; "
-        "hagentd CPU: % of one CPU (the summary's hagentd_split_pct splits hagentd's wall "
-        "time by part)"
+        "hagentd CPU: % of one CPU over the run, less migrate: outside migrate_pages(), "
+        f"steady CPU: over the last {STEADY_S:.0f} s (the summary's hagentd_split_pct splits "
+        "hagentd's wall time by part)"
     )
     return "\n".join([*lines, *per, *failed, notes])
 
