@@ -4,6 +4,7 @@ command each fail the run."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 from tests.vm import run as vmrun
@@ -54,3 +55,18 @@ def test_junit_counts(tmp_path: Path) -> None:
     )
     assert vmrun.junit_counts(p) == (3, 2, 2)
     assert vmrun.junit_counts(tmp_path / "missing.xml") == (0, 0, 0)
+
+
+def test_two_guests_split_the_suite_by_marker() -> None:
+    assert [g.marks for g in vmrun.GUESTS] == ["'not tcg_single'", "tcg_single"]
+    assert [g.qemu_opts for g in vmrun.GUESTS] == ["", "-accel tcg,thread=single"]
+    assert len({g.name for g in vmrun.GUESTS}) == 2  # each its own results directory
+
+
+def test_a_guest_left_without_tests_passes_other_statuses_stay(tmp_path: Path) -> None:
+    for status, want in ((0, 0), (1, 1), (2, 2), (5, 0)):
+        cmd = vmrun.GUEST_PYTEST.format(marks="x", extra="").replace(
+            "python -m pytest", f"sh -c 'exit {status}' pytest", 1
+        )
+        got = subprocess.run(["sh", "-c", cmd], env={"HAGENT_RESULTS": str(tmp_path)}).returncode
+        assert got == want, (status, got)

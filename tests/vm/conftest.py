@@ -20,6 +20,14 @@ if os.environ.get("HAGENT_IN_VM") != "1":
 KO = Path(os.environ["HAGENT_KO"])
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "tcg_single: patches kernel text while another vCPU runs it; tests/vm/run.py "
+        "runs these in a guest of their own under single-threaded TCG",
+    )
+
+
 def module_loaded() -> bool:
     return Path("/sys/module/hagent").exists()
 

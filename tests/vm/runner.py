@@ -131,7 +131,7 @@ def run(
         "--numa", f"{_mib(fast_mem)}M,cpus=0-{cpus - 1}", "--numa", f"{_mib(slow_mem)}M",
         "--numa-distance", "0,1=30",
         f"--rwdir={outdir}", "--append", KERNEL_CMDLINE,
-        *(["--qemu-opts", qemu_opts] if qemu_opts else []),
+        *([f"--qemu-opts={qemu_opts}"] if qemu_opts else []),  # "=": the value starts with "-"
         "--", _guest_script(command, outdir, kernel),
     ]  # fmt: skip
     env = dict(os.environ, PATH=f"{VENV}/bin:{os.environ.get('PATH', '/usr/bin:/bin')}")
