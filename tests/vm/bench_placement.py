@@ -72,6 +72,11 @@ SCENARIOS = {
         Scenario("move", "hagent; the hot set moves to a disjoint range at half time", move=True),
         Scenario("multi", "hagent manages four workloads", workloads=4, region_mib=256, hot_mib=32),
         Scenario(
+            "oversize",
+            "hagent; a 640 MiB hot set, more than the fast node holds",
+            hot_mib=640,
+        ),
+        Scenario(
             "autonuma",
             "no hagent; the kernel's NUMA balancing (numa_balancing=1) instead",
             managed=False,

@@ -12,6 +12,8 @@ to a hot set, for --duration seconds.  Scenarios:
   move      as hagent, and the hot set moves to a disjoint range at half time
   multi     four workloads at once, each managed: 4 x 256 MiB regions with
             32 MiB hot sets (the same totals as one 1 GiB / 128 MiB workload)
+  oversize  as hagent, with a 640 MiB hot set: more than the 512 MiB fast node
+            holds, so placement must settle without thrashing (not by default)
   autonuma  no hagent, the kernel's NUMA balancing instead (not by default)
 
 NUMA balancing is off in every scenario but autonuma.  Results go to
