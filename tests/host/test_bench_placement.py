@@ -154,8 +154,23 @@ def test_steady_cpu_is_the_last_30s_of_the_run() -> None:
     # from t = 60 (30 s before the last sample): 0.3 s over 30 s
     assert s["hagentd_cpu_pct_steady"] == pytest.approx(1.0)
     row = bp.table({"hagent": s}).splitlines()[1]
-    assert row.split()[-2] == "1.00%"  # the steady CPU column, before migr. fail
+    assert row.split()[-3] == "1.00%"  # the steady CPU column, before steady moved
     assert bp.hagentd_cpu_pct(cpu[:1], last=30.0) is None  # one sample: no span
+
+
+def test_moved_over_the_last_30s_shows_churn_after_settling() -> None:
+    # 30,000 pages in by t = 40, then 10 exchanges (10 up, 10 down) a second
+    stats = [{"t": 0.0, "totals": {"promoted": 0, "demoted": 0}}]
+    stats += [
+        {"t": float(t), "totals": {"promoted": 30_000 + 10 * (t - 40), "demoted": 10 * (t - 40)}}
+        for t in range(40, 101)
+    ]
+    s = bp.summarize(record([samples([1.0] * 100)], stats=stats))
+    assert s["moved_steady"] == 600  # from t = 70 to 100: 300 up, 300 down
+    row = bp.table({"hagent": s}).splitlines()[1]
+    assert row.split()[-2] == "600"  # the steady moved column, before migr. fail
+    assert bp.moved_last(stats[:1]) is None
+    assert bp.moved_last([{"t": 0.0, "totals": {}}, {"t": 1.0, "totals": {}}]) is None
 
 
 def test_cpu_split_by_part_and_policy_plus_sampler() -> None:

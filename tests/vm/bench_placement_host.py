@@ -25,8 +25,9 @@ gives, per scenario: updates/s, the time until the hot set's fast share first
 reaches 0.90, the steady share (mean over the last 30 s), the time to get
 back to 0.90 after the move, hagentd's CPU time in % of one CPU (over the
 whole run, the part of it outside migrate_pages(), and over the last 30 s,
-once placement has settled), and the migration failure rate (when the
-module has migration counters).  Each
+once placement has settled), the pages migrated over those last 30 s (a
+steady stream there is churn, not placement), and the migration failure
+rate (when the module has migration counters).  Each
 summary also splits hagentd's wall time by part (hagentd_split_pct: scan,
 drain, decay, place, and migrate, the time inside migrate_pages(); wall
 time, so it exceeds the CPU time when hagentd waits for a CPU) and gives
@@ -188,6 +189,24 @@ def policy_sampler_pct(cpu_pct: float | None, migrate_pct: float | None) -> floa
     return None if cpu_pct is None or migrate_pct is None else cpu_pct - migrate_pct
 
 
+def moved_last(stats: Sequence[Mapping[str, Any]], last: float = STEADY_S) -> int | None:
+    """Pages migrated (promoted + demoted) over the last @last seconds of the
+    stats samples: after placement has settled this should be a trickle; a
+    steady stream is churn (pages exchanged for others as hot)."""
+    have = [s for s in stats if "promoted" in s.get("totals", {})]
+    if len(have) < 2:
+        return None
+    end = have[-1]["t"]
+    first = next(s for s in have if s["t"] >= end - last)
+    if first is have[-1]:
+        return None
+
+    def moved(s: Mapping[str, Any]) -> int:
+        return int(s["totals"]["promoted"]) + int(s["totals"].get("demoted", 0))
+
+    return moved(have[-1]) - moved(first)
+
+
 def stats_latency(stats: Sequence[Mapping[str, Any]]) -> dict[str, float] | None:
     """How long `hagentctl stats` took (it waits for the module's lock)."""
     ms = [s["stats_ms"] for s in stats if s.get("stats_ms") is not None]
@@ -232,6 +251,7 @@ def summarize(record: Mapping[str, Any]) -> dict[str, Any]:
         "migrate_cpu_pct": mig_cpu,
         "policy_sampler_pct": policy_sampler_pct(cpu, mig_cpu),
         "migration": migration(stats),
+        "moved_steady": moved_last(stats),
         "stats_latency": stats_latency(stats),
     }
     if len(workloads) > 1:
@@ -264,6 +284,7 @@ def table(summaries: Mapping[str, Mapping[str, Any]]) -> str:
             "hagentd CPU",
             "less migrate",
             "steady CPU",
+            "steady moved",
             "migr. fail",
         )
     ]
@@ -284,6 +305,7 @@ def table(summaries: Mapping[str, Mapping[str, Any]]) -> str:
                 _pct(s.get("hagentd_cpu_pct")),
                 _pct(s.get("policy_sampler_pct")),
                 _pct(s.get("hagentd_cpu_pct_steady")),
+                _cell(s.get("moved_steady"), ","),
                 "-" if mig is None else _cell(mig["failure_rate"], ".2%"),
             )
         )
@@ -304,8 +326,8 @@ def table(summaries: Mapping[str, Mapping[str, Any]]) -> str:
         "times in s from the start of the updates; steady: mean of the last "
         f"{STEADY_S:.0f} s; recovery: from the move back to {THRESHOLD:.2f}; "
         "hagentd CPU: % of one CPU over the run, less migrate: outside migrate_pages(), "
-        f"steady CPU: over the last {STEADY_S:.0f} s (the summary's hagentd_split_pct splits "
-        "hagentd's wall time by part)"
+        f"steady CPU, steady moved: hagentd's CPU and the pages migrated over the last "
+        f"{STEADY_S:.0f} s (the summary's hagentd_split_pct splits hagentd's wall time by part)"
     )
     return "\n".join([*lines, *per, *failed, notes])
 
