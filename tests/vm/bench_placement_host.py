@@ -129,14 +129,19 @@ def share_summary(points: Sequence[Mapping[str, Any]], move_at: float | None) ->
     }
 
 
+def _tail(samples: Sequence[Mapping[str, Any]], last: float) -> list[Mapping[str, Any]]:
+    """The samples (each with "t") of the last @last seconds before the newest."""
+    return [x for x in samples if x["t"] >= samples[-1]["t"] - last] if samples else []
+
+
 def hagentd_cpu_pct(cpu: Sequence[Mapping[str, Any]], last: float | None = None) -> float | None:
     """hagentd's CPU time in % of one CPU, from the per-second {"t", "cpu_ns"}
     samples: over the whole run, or with @last over its last @last seconds
     (the steady cost, once placement has settled: the same window as the
     steady share)."""
     timed = [c for c in cpu if c.get("cpu_ns") is not None]
-    if last is not None and timed:
-        timed = [c for c in timed if c["t"] >= timed[-1]["t"] - last]
+    if last is not None:
+        timed = _tail(timed, last)
     if len(timed) < 2 or timed[-1]["t"] <= timed[0]["t"]:
         return None
     ns: int = timed[-1]["cpu_ns"] - timed[0]["cpu_ns"]
@@ -193,18 +198,11 @@ def moved_last(stats: Sequence[Mapping[str, Any]], last: float = STEADY_S) -> in
     """Pages migrated (promoted + demoted) over the last @last seconds of the
     stats samples: after placement has settled this should be a trickle; a
     steady stream is churn (pages exchanged for others as hot)."""
-    have = [s for s in stats if "promoted" in s.get("totals", {})]
+    have = _tail([s for s in stats if "promoted" in s.get("totals", {})], last)
     if len(have) < 2:
         return None
-    end = have[-1]["t"]
-    first = next(s for s in have if s["t"] >= end - last)
-    if first is have[-1]:
-        return None
-
-    def moved(s: Mapping[str, Any]) -> int:
-        return int(s["totals"]["promoted"]) + int(s["totals"].get("demoted", 0))
-
-    return moved(have[-1]) - moved(first)
+    a, b = have[0]["totals"], have[-1]["totals"]
+    return int(b["promoted"] - a["promoted"] + b.get("demoted", 0) - a.get("demoted", 0))
 
 
 def stats_latency(stats: Sequence[Mapping[str, Any]]) -> dict[str, float] | None:

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-"""The VM half of `make test` (and `make demo`): one guest per kernel.
+"""The VM half of `make test` (and `make demo`): two guests per kernel.
 
 Each installed kernel boots twice and runs the guest suite (pytest over
 tests/vm/) inside; the host then reads the guest's junit report, exit status
