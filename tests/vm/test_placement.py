@@ -312,3 +312,53 @@ def test_placement_off_only_ranks(managing: None) -> None:
         assert stats()["totals"]["promoted"] == 0
     finally:
         hog.exit()
+
+
+def test_equally_hot_pages_stop_trading_places(managing: None) -> None:
+    """Every page equally hot, the fast tier full: the counts differ only by
+    the sampling's noise, and exchanges trade hot pages for hot pages.  Judged
+    after the fact (their samples since the move), they do not pay off, and
+    the exchange bar rises until they stop; with exchange_bar_max=0 it never
+    does, which measures the churn to compare with."""
+    hog = Memhog(64, node=FAST)
+    try:
+        half = [hog.addr + (32 << 20) + i * 4096 for i in range((32 << 20) // 4096)]
+        assert all(n == SLOW for n in move_pages(hog.pid, half, SLOW))
+        # Exchanges only; a halving every 2 s; a fixed window, so that no page
+        # is measured with a longer window than another (the adaptive one
+        # follows the step).
+        run_ctl(
+            "config",
+            "fast_reserve_mb=1000000",
+            "decay_ms=2000",
+            "abit_window_ms=50",
+            "exchange_bar_max=0",
+        )
+        ctl_json("enable", "--pid", str(hog.pid))
+
+        def moved() -> int:
+            c = counters(hog.pid)
+            return c["promoted"] + c["demoted"]
+
+        # Random writes all over the 64 MiB, ~6 per page a second.
+        hog.do("rand 0 64 16 100000")
+        churn = moved()
+        t = stats()["totals"]
+        assert churn >= 1000 and t["exchange.bar_raised"] == 0, (churn, t)  # the premise
+        run_ctl("config", "exchange_bar_max=4")
+        hog.do("rand 0 64 16 100000")
+        a = moved()
+        hog.do("rand 0 64 16 100000")
+        b = moved()
+        t = stats()["totals"]
+        # The exchanges were noise: the promoted found no more touched than the demoted.
+        hin = t["exchange.hits_in"] / max(t["exchange.probed_in"], 1)
+        hout = t["exchange.hits_out"] / max(t["exchange.probed_out"], 1)
+        assert hin < 2 * hout, t
+        assert t["exchange.bar_raised"] >= 1, t
+        assert b - a <= churn / 4, (churn, a, b, t)
+        c = counters(hog.pid)
+        moves_balance(c)
+        managed_matches(hog.pid)
+    finally:
+        hog.exit()
