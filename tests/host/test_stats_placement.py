@@ -13,8 +13,6 @@ from hagent.cli import app
 from hagent.commands import State
 from hagent.commands.stats import (
     abit_window_row,
-    exchange_payoff,
-    exchange_row,
     failure_rate,
     migrate_failures,
     placement_rows,
@@ -142,50 +140,3 @@ def test_abit_window_row_is_shown_after_scans() -> None:
     at = rows.index(["abit windows", "10", "mean 50.0 ms, 20% touched"])
     assert rows[at - 1][0] == "scans"
     assert not any(r and r[0].startswith("other: abit.window") for r in rows)
-
-
-def exchanges(
-    probed: tuple[int, int], hits: tuple[int, int], bar: tuple[int, int]
-) -> dict[str, int]:
-    return {
-        "exchange.probed_in": probed[0],
-        "exchange.probed_out": probed[1],
-        "exchange.hits_in": hits[0],
-        "exchange.hits_out": hits[1],
-        "exchange.bar_raised": bar[0],
-        "exchange.bar_lowered": bar[1],
-    }
-
-
-def test_exchange_payoff_and_row() -> None:
-    # Hot pages in for cold ones: the promoted found touched far more often.
-    paid = exchanges((1000, 1000), (900, 30), (0, 0))
-    assert exchange_payoff(paid) == 30.0
-    label, value, detail = exchange_row(paid) or ("", "", Text())
-    assert (label, value) == ("exchanges judged", "2000")
-    assert detail.plain == "touched a folio: promoted 0.90, demoted 0.03; payoff 30.0x; bar +0"
-    # Equally hot pages traded on noise: payoff ~1, the bar raised 3 and lowered once.
-    noise = exchanges((3507, 3507), (441, 410), (3, 1))
-    assert exchange_row(noise)[2].plain == (  # type: ignore[index]
-        "touched a folio: promoted 0.13, demoted 0.12; payoff 1.1x; bar +2"
-    )
-    # Undefined before the demoted side was ever hit; nothing judged yet.
-    assert exchange_payoff(exchanges((10, 10), (5, 0), (0, 0))) is None
-    assert exchange_row(exchanges((0, 0), (0, 0), (1, 0))) == (
-        "exchanges judged",
-        "0",
-        Text("bar +1"),
-    )
-    # A module without the counters: no row.
-    assert exchange_row({"promoted": 1}) is None
-
-
-def test_exchange_row_in_the_totals() -> None:
-    st = with_placement()
-    st["totals"].update(exchanges((1000, 1000), (900, 30), (1, 1)))
-    result = run(st)
-    totals = section(result.stdout, "totals since load")
-    rows = [r for r in totals if r[0] == "exchanges judged"]
-    assert len(rows) == 1 and rows[0][1] == "2000", totals
-    assert "payoff 30.0x" in result.stdout and "bar +0" in result.stdout, result.stdout
-    assert "other: exchange" not in result.stdout

@@ -24,10 +24,7 @@ EPILOG = (
     "section counts pages promoted and demoted, exchange rounds, pages handed to "
     "migrate_pages() and, by reason, those that failed; failure rate = failed / attempted. "
     "'abit windows' gives the accessed-bit windows measured, their mean length and the share "
-    "of primed folios found touched in them.  'exchanges judged' (totals): the folios "
-    "exchanges moved, watched until the next halving of the counts, how often samples found "
-    "the promoted and the demoted touched there a folio, the payoff (their ratio; the module "
-    "raises the exchange bar when it is under 2) and that bar's rise above hysteresis now.\n\n"
+    "of primed folios found touched in them.\n\n"
     "Examples:\n\n"
     "hagentctl stats\n\n"
     "hagentctl stats --pid 1234\n\n"
@@ -107,10 +104,6 @@ def counter_table(title: Text, counters: Mapping[str, int]) -> Table:
         table.add_row(*window)
         shown.update(_ABIT_WINDOW)
     placement = placement_rows(counters)
-    judged = exchange_row(counters)
-    if judged:
-        placement.append(judged)
-        shown.update(_EXCHANGE)
     if placement:
         table.add_section()
         for row in placement:
@@ -181,44 +174,6 @@ def placement_rows(counters: Mapping[str, int]) -> list[tuple[str, str, Text]]:
         shown = "-" if rate is None else f"{100 * rate:.1f}%"
         rows.append(("failure rate", shown, Text("failed / attempted")))
     return rows
-
-
-_EXCHANGE = (
-    "exchange.probed_in",
-    "exchange.probed_out",
-    "exchange.hits_in",
-    "exchange.hits_out",
-    "exchange.bar_raised",
-    "exchange.bar_lowered",
-)
-
-
-def exchange_payoff(counters: Mapping[str, int]) -> float | None:
-    """How much more often samples found an exchange's promoted folios touched
-    after the move than its demoted ones; None until both sides were hit."""
-    pin, pout = counters.get("exchange.probed_in", 0), counters.get("exchange.probed_out", 0)
-    hin, hout = counters.get("exchange.hits_in", 0), counters.get("exchange.hits_out", 0)
-    if not (pin and pout and hout):
-        return None
-    return (hin * pout) / (hout * pin)
-
-
-def exchange_row(counters: Mapping[str, int]) -> tuple[str, str, Text] | None:
-    """Whether exchanges paid off (module totals); None without the counters."""
-    if any(name not in counters for name in _EXCHANGE):
-        return None
-    pin, pout = counters["exchange.probed_in"], counters["exchange.probed_out"]
-    bar = counters["exchange.bar_raised"] - counters["exchange.bar_lowered"]
-    if not (pin or pout):
-        return ("exchanges judged", "0", Text(f"bar +{bar}"))
-    per = [
-        f"{counters[h] / p:.2f}" if p else "-"
-        for h, p in (("exchange.hits_in", pin), ("exchange.hits_out", pout))
-    ]
-    payoff = exchange_payoff(counters)
-    ratio = "-" if payoff is None else f"{payoff:.1f}x"
-    detail = f"touched a folio: promoted {per[0]}, demoted {per[1]}; payoff {ratio}; bar +{bar}"
-    return ("exchanges judged", str(pin + pout), Text(detail))
 
 
 def sample_rows(counters: Mapping[str, int]) -> dict[str, dict[str, int]]:
