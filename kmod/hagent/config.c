@@ -36,7 +36,6 @@ static const struct hagent_tunable hagent_tunables[] = {
 	HAGENT_TUNABLE("migrate_mbps",		hagent_migrate_mbps, 0, 1 << 20),
 	HAGENT_TUNABLE("migrate_batch",		hagent_migrate_batch, 16, 65536),
 	HAGENT_TUNABLE("hysteresis",		hagent_hysteresis, 0, 255),
-	HAGENT_TUNABLE("exchange_bar_max",	hagent_exchange_bar_max, 0, 255),
 	HAGENT_TUNABLE("promote_min",		hagent_promote_min, 1, 255),
 	HAGENT_TUNABLE("fast_reserve_mb",	hagent_fast_reserve_mb, 0, 1 << 20),
 };

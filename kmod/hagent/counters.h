@@ -92,14 +92,6 @@ enum hagent_ctr {
  * migrate + settle; migrate_ns and settle_ns are the parts of place_ns
  * spent inside migrate_pages() and re-reading the page tables after it),
  * since load.
- *
- * exchange.*: whether exchanges paid off.  Folios an exchange moved are
- * measured until the next halving of the counts: probed_in / probed_out
- * count the promoted / demoted ones, hits_in / hits_out the samples that
- * found them touched after the move.  Exchanges pay off when hits_in / probed_in
- * is well above hits_out / probed_out.  bar_raised / bar_lowered count the
- * steps of the extra hysteresis an exchange must clear (policy.c); their
- * difference is that extra now.
  */
 #define HAGENT_GLOBAL_COUNTERS(X)					\
 	X(TARGETS_ENABLED,	"targets.enabled")			\
@@ -119,13 +111,7 @@ enum hagent_ctr {
 	X(SCAN_WAKE_MOVED,	"scan.wake.moved")				\
 	X(SCAN_WAKE_SIZE,	"scan.wake.size")				\
 	X(SCAN_WAKE_SLOW,	"scan.wake.slow_touched")		\
-	X(POLICY_MIGRATE_CPU_NS, "policy.migrate_cpu_ns")		\
-	X(EXCH_PROBED_IN,	"exchange.probed_in")			\
-	X(EXCH_PROBED_OUT,	"exchange.probed_out")			\
-	X(EXCH_HITS_IN,		"exchange.hits_in")			\
-	X(EXCH_HITS_OUT,	"exchange.hits_out")			\
-	X(EXCH_BAR_RAISED,	"exchange.bar_raised")			\
-	X(EXCH_BAR_LOWERED,	"exchange.bar_lowered")
+	X(POLICY_MIGRATE_CPU_NS, "policy.migrate_cpu_ns")
 
 #define HAGENT_GCTR_ENUM(id, name) HAGENT_GCTR_##id,
 enum hagent_gctr {

@@ -101,8 +101,6 @@ void hagent_batch_add(struct hagent_target *t, struct hagent_batch *b,
 	m->id = hagent_table_id(&t->table, e);
 	m->to = to;
 	m->failed = 0;
-	/* Every demotion makes room for a promotion: all are exchanges. */
-	m->probe = b->exchange || to == HAGENT_TIER_SLOW;
 	err = hagent_heap_delete(&t->heap[e->tier], e);
 	HAGENT_CHECK(t, !err, "vpfn=%llx err=%d", e->vpfn, err);
 	e->flags |= HAGENT_EF_MIGRATING;
@@ -348,10 +346,6 @@ static void hagent_settle_one(struct hagent_target *t, struct hagent_move *m, bo
 		t->ctr[now == HAGENT_TIER_FAST ? HAGENT_CTR_MANAGED_FAST : HAGENT_CTR_MANAGED_SLOW] += pages;
 	}
 	hagent_node_managed_add(nid, pages);
-	if (m->probe && now != was && !(e->flags & HAGENT_EF_PROBE)) {
-		e->flags |= HAGENT_EF_PROBE;
-		t->probes++;
-	}
 	err = hagent_heap_insert(&t->heap[now], e);	/* room: it left a heap in this batch */
 	HAGENT_CHECK(t, !err, "vpfn=%llx err=%d", e->vpfn, err);
 }
@@ -393,6 +387,5 @@ unsigned long hagent_batch_run(struct hagent_target *t, struct hagent_batch *b)
 	hagent_gctr_add(HAGENT_GCTR_POLICY_SETTLE_NS, ktime_get_ns() - t0);
 	b->nr = 0;
 	b->pages[HAGENT_TIER_FAST] = b->pages[HAGENT_TIER_SLOW] = 0;
-	b->exchange = false;
 	return moved;
 }

@@ -15,7 +15,6 @@ struct hagent_move {
 	u32 id;			/* its entry's id in the target's table */
 	u8 to;			/* enum hagent_tier */
 	u8 failed;		/* migrate_pages() gave it back */
-	bool probe;		/* part of an exchange: measured after the move */
 };
 
 struct hagent_batch {
@@ -23,8 +22,6 @@ struct hagent_batch {
 	u32 nr, cap;
 	unsigned long pages[__HAGENT_TIER_LAST];	/* pages bound for each tier */
 	struct folio **sorted;	/* scratch: the folios given back, sorted */
-	/* Set by the planner: the promotions added from now on take a demoted folio's place. */
-	bool exchange;
 };
 
 int hagent_batch_init(struct hagent_batch *b, u32 cap);
@@ -50,10 +47,5 @@ unsigned long hagent_batch_run(struct hagent_target *t, struct hagent_batch *b);
 
 /* Entry flags (struct hagent_entry.flags) owned by the migrator. */
 #define HAGENT_EF_MIGRATING	0x1
-/*
- * Moved in an exchange since its target's counts were last halved: its
- * samples since are counted apart (see hagent_target_decay()).
- */
-#define HAGENT_EF_PROBE		0x2
 
 #endif /* _HAGENT_MIGRATE_H */

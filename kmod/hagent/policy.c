@@ -20,11 +20,9 @@
  *   - when they have none, it is exchanged with the coldest fast folio of
  *     any target sharing those fast nodes, as long as it is hotter by more
  *     than hysteresis (so two lukewarm pages never trade places back and
- *     forth), plus what the exchange bar adds while exchanges are found not
- *     to pay off (equally hot pages trading places on noise, see
- *     hagent_bar_adapt()).  Another target's folios are demoted in a batch
- *     of their own, as many as the promoting target has folios that beat
- *     them, and only those move into the room.
+ *     forth).  Another target's folios are demoted in a batch of their own,
+ *     as many as the promoting target has folios that beat them, and only
+ *     those move into the room.
  * A batch holds at most migrate_batch pages and is run by migrate.c
  * (demotions first).  A token bucket limits all targets together to
  * migrate_mbps MB/s, and a round of placement ends after interval_ms, batch
@@ -76,33 +74,6 @@ unsigned int hagent_fast_reserve_mb = 64;
 module_param_named(fast_reserve_mb, hagent_fast_reserve_mb, uint, 0644);
 MODULE_PARM_DESC(fast_reserve_mb, "MiB kept free above the fast nodes' high watermarks (default 64)");
 
-/*
- * The exchange bar.  When the hot set is larger than the fast tier, the
- * folios an exchange would trade are equally hot: their counts differ by the
- * sampling's noise alone, and among tens of thousands of folios some slow
- * one always counts more than hysteresis above some fast one.  Trading them
- * gains nothing and costs two copies and TLB shootdowns each, without end.
- * So exchanges are judged after the fact: until the next halving, the folios
- * they promoted and those they demoted are measured like any other, and
- * hagent_target_decay() reports how many samples found them touched since
- * the move.  Promoted folios found less than twice as often touched as the
- * demoted ones mean the exchanges were noise: the hysteresis an exchange
- * must clear rises by one, up to exchange_bar_max above hysteresis.  It falls by one when
- * exchanges pay off, and after HAGENT_BAR_QUIET halvings with too few to
- * tell, so that a hot set moving later is not kept out long.  Promotion into
- * free memory has no victim and keeps its bar (hagent_promote_bar()).
- */
-unsigned int hagent_exchange_bar_max = 4;
-module_param_named(exchange_bar_max, hagent_exchange_bar_max, uint, 0644);
-MODULE_PARM_DESC(exchange_bar_max, "Most the exchange hysteresis rises while exchanges do not pay off; 0: never (default 4)");
-
-/* Folios each way, and samples of them, a verdict on exchanges needs. */
-#define HAGENT_PROBE_MIN	32
-#define HAGENT_BAR_QUIET	4
-
-static unsigned int hagent_bar_extra;	/* added to hysteresis for exchanges */
-static unsigned int hagent_bar_quiet;	/* halvings without a verdict */
-
 static struct task_struct *hagent_policy_task;
 static unsigned long hagent_last_decay, hagent_last_scan, hagent_last_refill;
 static unsigned long hagent_tokens;	/* pages the rate limit lets move now */
@@ -123,51 +94,6 @@ static u64 hagent_page_ns;		/* what moving one page cost lately */
 static unsigned int hagent_promote_bar(void)
 {
 	return max3(READ_ONCE(hagent_promote_min), READ_ONCE(hagent_hysteresis) + 1, 1U);
-}
-
-/* How much hotter a slow folio must be than a fast one to take its place. */
-static unsigned int hagent_exchange_hyst(void)
-{
-	return READ_ONCE(hagent_hysteresis) +
-	       min(hagent_bar_extra, READ_ONCE(hagent_exchange_bar_max));
-}
-
-static void hagent_bar_step(int by)
-{
-	hagent_bar_extra += by;
-	hagent_gctr_add(by > 0 ? HAGENT_GCTR_EXCH_BAR_RAISED : HAGENT_GCTR_EXCH_BAR_LOWERED, 1);
-}
-
-/* At a halving: the verdict on the exchanges since the last one. */
-static void hagent_bar_adapt(const struct hagent_probe_tally *p)
-{
-	unsigned long in = p->folios[HAGENT_TIER_FAST], out = p->folios[HAGENT_TIER_SLOW];
-	u64 hin = p->hits[HAGENT_TIER_FAST], hout = p->hits[HAGENT_TIER_SLOW];
-	unsigned int max = READ_ONCE(hagent_exchange_bar_max);
-
-	hagent_gctr_add(HAGENT_GCTR_EXCH_PROBED_IN, in);
-	hagent_gctr_add(HAGENT_GCTR_EXCH_PROBED_OUT, out);
-	hagent_gctr_add(HAGENT_GCTR_EXCH_HITS_IN, hin);
-	hagent_gctr_add(HAGENT_GCTR_EXCH_HITS_OUT, hout);
-	if (hagent_bar_extra > max) {		/* lowered by SET_CONFIG */
-		hagent_gctr_add(HAGENT_GCTR_EXCH_BAR_LOWERED, hagent_bar_extra - max);
-		hagent_bar_extra = max;
-	}
-	if (in < HAGENT_PROBE_MIN || out < HAGENT_PROBE_MIN || hin + hout < HAGENT_PROBE_MIN) {
-		if (hagent_bar_extra && ++hagent_bar_quiet >= HAGENT_BAR_QUIET) {
-			hagent_bar_quiet = 0;
-			hagent_bar_step(-1);
-		}
-		return;
-	}
-	hagent_bar_quiet = 0;
-	/* The promoted's mean gain under twice the demoted's: noise. */
-	if (hin * out < 2 * hout * in) {
-		if (hagent_bar_extra < max)
-			hagent_bar_step(1);
-	} else if (hagent_bar_extra) {
-		hagent_bar_step(-1);
-	}
 }
 
 /* Pages the fast tier of @t can take before touching its reserve. */
@@ -191,7 +117,7 @@ static unsigned long hagent_plan(struct hagent_target *t, struct hagent_batch *b
 				 unsigned long limit, long room, unsigned int min_hot)
 {
 	struct hagent_heap *fast = &t->heap[HAGENT_TIER_FAST], *slow = &t->heap[HAGENT_TIER_SLOW];
-	unsigned int hyst = hagent_exchange_hyst();
+	unsigned int hyst = READ_ONCE(hagent_hysteresis);
 	unsigned long planned = 0;
 	struct hagent_entry *s, *f;
 
@@ -211,7 +137,6 @@ static unsigned long hagent_plan(struct hagent_target *t, struct hagent_batch *b
 			room += 1L << f->order;
 			planned += 1UL << f->order;
 			hagent_batch_add(t, b, f, HAGENT_TIER_SLOW);
-			b->exchange = true;
 		}
 		room -= sp;
 		planned += sp;
@@ -260,7 +185,7 @@ static unsigned long hagent_pages_hotter(struct hagent_target *t, unsigned int b
 static unsigned long hagent_plan_demote(struct hagent_target *t, struct hagent_batch *b,
 					unsigned long limit, unsigned int hot)
 {
-	unsigned int hyst = hagent_exchange_hyst();
+	unsigned int hyst = READ_ONCE(hagent_hysteresis);
 	unsigned long planned = 0;
 	struct hagent_entry *f;
 
@@ -422,7 +347,7 @@ static bool hagent_place_round(u64 deadline)
 		 * Room for as many of s.t's folios as beat f.t's coldest, and
 		 * only they move into it: lukewarm ones never ride along.
 		 */
-		min_hot = max_t(unsigned int, min_hot, f.hot + hagent_exchange_hyst() + 1);
+		min_hot = max_t(unsigned int, min_hot, f.hot + READ_ONCE(hagent_hysteresis) + 1);
 		mutex_lock(&s.t->lock);
 		want = s.t->dead ? 0 : hagent_pages_hotter(s.t, min_hot - 1, limit / 2);
 		mutex_unlock(&s.t->lock);
@@ -436,7 +361,6 @@ static bool hagent_place_round(u64 deadline)
 		limit -= min(limit, planned);
 		if (!room || !limit)
 			return true;
-		hagent_batch.exchange = true;	/* the room is the demoted folios' */
 	}
 	mutex_lock(&s.t->lock);
 	planned = s.t->dead ? 0 : hagent_plan(s.t, &hagent_batch, limit, room, min_hot);
@@ -737,14 +661,11 @@ static void hagent_policy_step(void)
 	hagent_sample_drain();
 	hagent_clock(&t0, HAGENT_GCTR_POLICY_DRAIN_NS);
 	if (decay) {
-		struct hagent_probe_tally probes = {};
-
 		list_for_each_entry(t, &hagent_targets, node) {
 			mutex_lock(&t->lock);
-			hagent_target_decay(t, &probes);
+			hagent_target_decay(t);
 			mutex_unlock(&t->lock);
 		}
-		hagent_bar_adapt(&probes);
 		hagent_clock(&t0, HAGENT_GCTR_POLICY_DECAY_NS);
 	}
 	if (scan) {

@@ -15,7 +15,6 @@ extern bool hagent_placement;
 extern unsigned int hagent_migrate_mbps;
 extern unsigned int hagent_migrate_batch;
 extern unsigned int hagent_hysteresis;
-extern unsigned int hagent_exchange_bar_max;
 extern unsigned int hagent_promote_min;
 extern unsigned int hagent_fast_reserve_mb;
 extern unsigned int hagent_abit_window_ms;

@@ -29,7 +29,6 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
-#include "migrate.h"
 #include "sample.h"
 #include "sketch.h"
 #include "target.h"
@@ -190,9 +189,6 @@ static void hagent_sample_classify(struct hagent_unresolved *u)
 void hagent_sample_update(struct hagent_target *t, struct hagent_entry *e, u16 count)
 {
 	u32 hot = hagent_sketch_add(&t->sketch, e->vpfn, count);
-
-	if (e->flags & HAGENT_EF_PROBE)		/* judging an exchange (policy.c) */
-		t->probe_hits[e->tier] += count;
 
 	if (e->heap_pos != HAGENT_HEAP_NONE)
 		hagent_heap_update(&t->heap[e->tier], e, min_t(u32, hot, U8_MAX));

@@ -550,42 +550,10 @@ void hagent_totals(u64 *ctr, u64 *gctr)
 	mutex_unlock(&hagent_targets_lock);
 }
 
-/*
- * The samples of the folios moved in exchanges, counted since their move
- * (hagent_sample_update()), are what they were found doing in their new
- * tier, free of the luck that may have picked them; not their access
- * counts, which are the sketch's estimates: a folio whose estimate a
- * collision inflated is both likelier to be picked and to keep gaining.
- */
-static void hagent_target_probe(struct hagent_target *t, struct hagent_probe_tally *sum)
-{
-	int i;
-	u32 j;
-
-	for (i = 0; i < __HAGENT_TIER_LAST && t->probes; i++) {
-		struct hagent_heap *h = &t->heap[i];
-
-		for (j = 0; j < hagent_heap_count(h); j++) {
-			struct hagent_entry *e = hagent_heap_at(h, j);
-
-			if (!(e->flags & HAGENT_EF_PROBE))
-				continue;
-			e->flags &= ~HAGENT_EF_PROBE;
-			sum->folios[i]++;
-		}
-	}
-	for (i = 0; i < __HAGENT_TIER_LAST; i++) {
-		sum->hits[i] += t->probe_hits[i];
-		t->probe_hits[i] = 0;
-	}
-	t->probes = 0;
-}
-
-void hagent_target_decay(struct hagent_target *t, struct hagent_probe_tally *sum)
+void hagent_target_decay(struct hagent_target *t)
 {
 	int i;
 
-	hagent_target_probe(t, sum);
 	hagent_sketch_decay(&t->sketch);
 	for (i = 0; i < __HAGENT_TIER_LAST; i++)
 		hagent_heap_decay(&t->heap[i]);

@@ -56,8 +56,6 @@ struct hagent_target {
 	/* Migration failures as of the last summary (policy.c); [0]: attempted. */
 	u64 fail_snap[1 + HAGENT_CTR_MIG_FAIL_END - HAGENT_CTR_MIG_FAIL_FIRST];
 	unsigned long fail_report_at;	/* jiffies of the last summary */
-	unsigned long probes;		/* entries HAGENT_EF_PROBE (some may be gone since) */
-	u64 probe_hits[__HAGENT_TIER_LAST];	/* their samples since, by tier */
 };
 
 /* hagent_targets and hagent_targets_lock: every managed process. */
@@ -145,20 +143,8 @@ bool hagent_node_under_pressure(int nid);
 /* A check failed for @t: shut it down soon (any context). */
 void hagent_target_failsafe(struct hagent_target *t);
 
-/*
- * What the folios moved in exchanges since the last halving were found doing
- * after their move: by the tier they went to, how many, and the samples
- * that found them touched since (policy.c judges the exchanges by them).
- */
-struct hagent_probe_tally {
-	unsigned long folios[__HAGENT_TIER_LAST];
-	u64 hits[__HAGENT_TIER_LAST];
-};
-/*
- * Halve every access count (sketch and heap keys alike); under target->lock.
- * First adds what the exchanged folios did since the last halving to @sum.
- */
-void hagent_target_decay(struct hagent_target *t, struct hagent_probe_tally *sum);
+/* Halve every access count (sketch and heap keys alike); under target->lock. */
+void hagent_target_decay(struct hagent_target *t);
 
 /* Module parameters (main.c). */
 extern unsigned long hagent_max_pages;

@@ -169,7 +169,6 @@ TUNABLES: dict[str, tuple[int, int, int]] = {
     "migrate_mbps": (256, 0, 1 << 20),
     "migrate_batch": (1024, 16, 65536),
     "hysteresis": (3, 0, 255),
-    "exchange_bar_max": (4, 0, 255),
     "promote_min": (1, 1, 255),
     "fast_reserve_mb": (64, 0, 1 << 20),
 }

@@ -18,9 +18,6 @@
  *   mlock                 mlock the region
  *   grow MIB              map and touch MIB more (a second region)
  *   hot OFF_MIB MIB SEC   keep writing [OFF, OFF+MIB) MiB of the region for SEC s
- *   rand OFF_MIB MIB SEC PER_S
- *                         write random pages of that range, PER_S a second
- *                         (every page equally hot, none in step with a scan)
  *   exit                  exit(0)
  */
 #define _GNU_SOURCE
@@ -123,31 +120,6 @@ int main(int argc, char **argv)
 		} else if (!strncmp(line, "grow", 4)) {
 			size_t more = strtoul(line + 4, NULL, 0) << 20;
 			map(more, thp);
-			printf("ok\n");
-		} else if (!strncmp(line, "rand", 4)) {
-			unsigned long off, mib, sec, rate, pages, done = 0, x = 88172645463325252UL;
-			struct timespec t0, t1;
-			double el;
-
-			if (sscanf(line + 4, "%lu %lu %lu %lu", &off, &mib, &sec, &rate) != 4 ||
-			    !mib || !rate || (off + mib) << 20 > len) {
-				printf("err rand OFF_MIB MIB SEC PER_S within the region\n");
-				continue;
-			}
-			pages = mib << 8;
-			clock_gettime(CLOCK_MONOTONIC, &t0);
-			do {
-				for (int i = 0; i < 64; i++, done++) {
-					x ^= x << 13;
-					x ^= x >> 7;
-					x ^= x << 17;
-					region[(off << 20) + (x % pages) * 4096]++;
-				}
-				clock_gettime(CLOCK_MONOTONIC, &t1);
-				el = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-				if (done > el * rate)
-					usleep((useconds_t)((done / (double)rate - el) * 1e6));
-			} while (el < sec);
 			printf("ok\n");
 		} else if (!strncmp(line, "hot", 3)) {
 			unsigned long off, mib, sec;
