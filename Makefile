@@ -42,7 +42,7 @@ $(TOP)/build/progs/%: $(TOP)/tests/vm/progs/%.c
 # The placement benchmark's workload (scripts/bench-placement).
 $(TOP)/build/progs/hotset: $(TOP)/scripts/hotset.c
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -Wall -Wextra -Werror -pthread -o $@ $<
+	$(CC) -O2 -Wall -Wextra -Werror -pthread -o $@ $< -lm
 
 host-test: setup
 	$(VENV)/bin/ruff check ctl tests
@@ -65,4 +65,4 @@ clean:
 progs: $(TOP)/build/progs/churn
 $(TOP)/build/progs/churn: $(TOP)/tests/vm/progs/churn.c
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -Wall -Wextra -Werror -pthread -o $@ $<
+	$(CC) -O2 -Wall -Wextra -Werror -pthread -o $@ $< -lm

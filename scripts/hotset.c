@@ -4,23 +4,51 @@
  *
  *   hotset [--region-mib 1024] [--hot-mib 128] [--hot-frac 0.9] [--threads 1]
  *          [--duration 60] [--move-at SEC] [--slow-node N] [--fast-node 0]
- *          [--thp | --no-thp] [--ready-wait] [--sample-max 4096] [--seed S]
+ *          [--thp | --no-thp | --thp-system] [--layout L] [--pattern uniform]
+ *          [--zipf-s 0.99] [--idle] [--ready-wait] [--sample-max 4096] [--seed S]
  *
- * Maps --region-mib MiB of private anonymous memory (2 MiB aligned, THP on
- * request), writes every page -- all of them on --slow-node when given, through
- * an MPOL_BIND VMA policy that is reset to the default afterwards so that it
- * does not fight later migrations -- and prints one JSON line:
+ * Maps --region-mib MiB of private anonymous memory, 2 MiB aligned.  THP:
+ * --thp is madvise(MADV_HUGEPAGE), --no-thp MADV_NOHUGEPAGE, --thp-system (the
+ * default) no madvise at all, so the system's setting applies; the last of the
+ * three given wins.  It then writes every page, placed by --layout through VMA
+ * policies (mbind(2)) that are reset to the default afterwards so that they do
+ * not fight later migrations; the hot set is the first --hot-mib MiB then:
+ *
+ *   first-touch  no policy: the kernel's default (local node)
+ *   slow         every page MPOL_BIND to --slow-node
+ *   fill-fast    the fast node already full of the process's own cold data:
+ *                every page outside the hot set first, MPOL_PREFERRED
+ *                --fast-node (the kernel falls back to other nodes once it is
+ *                full), then the hot set MPOL_BIND to --slow-node
+ *   fast         every page MPOL_PREFERRED --fast-node (a filler holding
+ *                another process's cold data on the fast node)
+ *
+ * The default is slow when --slow-node is given, else first-touch; slow and
+ * fill-fast need --slow-node.  Then it prints one JSON line:
  *
  *   {"event":"ready","pid":P,"addr":"0x...","pages":N,"hot_pages":H,
- *    "region_fast_share":S}
+ *    "thp":"madvise"|"never"|"system","layout":L,"pattern":"uniform"|"zipf",
+ *    "hot_update_share":U,"hot_fast_share":S,"region_fast_share":S}
  *
  * With --ready-wait it then waits for a line on stdin or a SIGUSR1 (EOF on
  * stdin leaves only the signal), so a driver can hand the process to hagent
  * between placement and the run.  Each of --threads threads then does random
- * 8-byte read-modify-write updates (xorshift64), --hot-frac of them uniform
- * over the hot set, the others uniform over the rest of the region.  The hot
- * set starts at offset 0; with --move-at it moves to the middle of the region
- * (disjoint from the first: needs hot <= region / 2).  Once a second:
+ * 8-byte read-modify-write updates (xorshift64).  The hot set starts at offset
+ * 0; with --move-at it moves to the middle of the region (disjoint from the
+ * first: needs hot <= region / 2).  --pattern picks the page:
+ *
+ *   uniform  --hot-frac of the updates uniform over the hot set, the others
+ *            uniform over the rest of the region
+ *   zipf     a page of rank r in [0, pages) with probability proportional to
+ *            1 / (r + 1)^--zipf-s (any S > 0), rank r being the page r pages
+ *            past the hot set's first, wrapping past the region's end; a
+ *            uniform word within it.  --hot-frac does not apply: the hot set
+ *            is the hottest --hot-mib MiB, the first ranks.
+ *
+ * hot_update_share is the expected share of updates that land in the hot set
+ * (--hot-frac, 1 when the hot set is the whole region; for zipf the hot set's
+ * probability mass).  --idle starts no threads at all (a filler that only
+ * holds memory): the samples still come, with no updates.  Once a second:
  *
  *   {"event":"sample","elapsed":1.000,"updates_per_s":N,"hot_fast_share":S,
  *    "region_fast_share":S,"hot_offset":BYTES,"query_ms":MS}
@@ -55,6 +83,7 @@
 
 /* From <linux/mempolicy.h>; spelled out to need neither it nor libnuma. */
 #define HS_MPOL_DEFAULT 0
+#define HS_MPOL_PREFERRED 1
 #define HS_MPOL_BIND 2
 #define HS_MAXNODES 1024
 
@@ -63,12 +92,26 @@
 #define THP_ALIGN (2UL << 20)
 #define QUERY_CHUNK 1024 /* pages per move_pages call */
 #define BATCH 4096	 /* updates between two looks at the stop flag */
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+enum thp { THP_SYSTEM, THP_MADVISE, THP_NEVER };
+static const char *const thp_names[] = { "system", "madvise", "never" };
+
+enum layout { LAYOUT_FIRST_TOUCH, LAYOUT_SLOW, LAYOUT_FILL_FAST, LAYOUT_FAST };
+static const char *const layout_names[] = { "first-touch", "slow", "fill-fast", "fast" };
+
+enum pattern { PATTERN_UNIFORM, PATTERN_ZIPF };
+static const char *const pattern_names[] = { "uniform", "zipf" };
 
 struct options {
 	unsigned long region_mib, hot_mib, sample_max;
 	double hot_frac, duration, move_at; /* move_at < 0: never */
-	int threads, slow_node, fast_node;  /* slow_node < 0: first-touch default */
-	int thp, ready_wait;
+	double zipf_s;
+	int threads, slow_node, fast_node;  /* slow_node < 0: not given */
+	int layout;			    /* < 0: not given */
+	enum thp thp;
+	enum pattern pattern;
+	int idle, ready_wait;
 	uint64_t seed;
 };
 
@@ -82,6 +125,9 @@ struct worker {
 static char *region;
 static size_t region_len, hot_len;
 static uint64_t hot_threshold;		   /* (r >> 32) < this: a hot update */
+static double *zipf_cdf;		   /* --pattern zipf: P(rank <= r), per page */
+static uint32_t *zipf_guide;		   /* the first rank with CDF > k / 2^zipf_bits */
+static int zipf_bits;
 static _Atomic uint64_t hot_word;	   /* first 8-byte word of the hot set */
 static _Atomic int stop;
 static volatile sig_atomic_t go_signal;
@@ -91,7 +137,10 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: hotset [--region-mib MIB] [--hot-mib MIB] [--hot-frac F] [--threads N]\n"
 		"              [--duration SEC] [--move-at SEC] [--slow-node N] [--fast-node N]\n"
-		"              [--thp|--no-thp] [--ready-wait] [--sample-max PAGES] [--seed S]\n");
+		"              [--thp|--no-thp|--thp-system]\n"
+		"              [--layout first-touch|slow|fill-fast|fast]\n"
+		"              [--pattern uniform|zipf] [--zipf-s S] [--idle] [--ready-wait]\n"
+		"              [--sample-max PAGES] [--seed S]\n");
 }
 
 static void die(const char *what)
@@ -124,28 +173,92 @@ static uint64_t below(uint64_t r, uint64_t n)
 	return (uint64_t)(((unsigned __int128)r * n) >> 64);
 }
 
+/*
+ * The CDF of the ranks [0, @n) with weights 1 / (rank + 1)^@s (the last is
+ * exactly 1), and a guide to it: for each k < 2^zipf_bits >= n, the first rank
+ * whose CDF exceeds k / 2^zipf_bits, so that a search needs to look only
+ * between two neighbouring entries (Chen and Asau's guide table).  Both bounds
+ * are exact: a uniform u is an integer of 53 bits times 2^-53.
+ */
+static void zipf_setup(size_t n, double s)
+{
+	size_t nguide, r = 0;
+	double sum = 0;
+
+	while ((1UL << zipf_bits) < n)
+		zipf_bits++;
+	nguide = (1UL << zipf_bits) + 1;
+	zipf_cdf = malloc(n * sizeof(*zipf_cdf));
+	zipf_guide = malloc(nguide * sizeof(*zipf_guide));
+	if (!zipf_cdf || !zipf_guide)
+		die("malloc (zipf CDF)");
+	for (size_t i = 0; i < n; i++) {
+		sum += pow((double)(i + 1), -s);
+		zipf_cdf[i] = sum;
+	}
+	for (size_t i = 0; i < n; i++)
+		zipf_cdf[i] /= sum;
+	zipf_cdf[n - 1] = 1;
+	for (size_t k = 0; k < nguide; k++) {
+		while (r < n - 1 && zipf_cdf[r] <= ldexp((double)k, -zipf_bits))
+			r++;
+		zipf_guide[k] = r;
+	}
+}
+
+/* The first rank whose CDF exceeds u = @u53 / 2^53: a branchless binary search. */
+static uint64_t zipf_rank(uint64_t u53)
+{
+	uint64_t k = u53 >> (53 - zipf_bits);
+	const double *base = zipf_cdf + zipf_guide[k];
+	uint64_t n = zipf_guide[k + 1] - zipf_guide[k] + 1;
+	double u = u53 * 0x1p-53;
+
+	while (n > 1) {
+		uint64_t half = n / 2;
+
+		base = base[half - 1] <= u ? base + half : base;
+		n -= half;
+	}
+	return base - zipf_cdf;
+}
+
 static void *work(void *arg)
 {
 	struct worker *w = arg;
 	uint64_t *words = (uint64_t *)region;
 	uint64_t nwords = region_len / 8, nhot = hot_len / 8, ncold = nwords - nhot;
+	uint64_t npages = region_len / PAGE, page_words = PAGE / 8;
 	uint64_t s = w->seed;
 
 	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
 		uint64_t base = atomic_load_explicit(&hot_word, memory_order_relaxed);
+		uint64_t first = base / page_words; /* the hot set's first page */
 
-		for (int i = 0; i < BATCH; i++) {
-			uint64_t r = xorshift64(&s), idx;
+		if (zipf_cdf) {
+			for (int i = 0; i < BATCH; i++) {
+				uint64_t r = xorshift64(&s), page;
 
-			if ((r >> 32) < hot_threshold) {
-				idx = base + below(xorshift64(&s), nhot);
-			} else {
-				/* the rest of the region, wrapping past its end */
-				idx = base + nhot + below(xorshift64(&s), ncold);
-				if (idx >= nwords)
-					idx -= nwords;
+				/* the top 53 bits pick the rank, the low 9 the word */
+				page = first + zipf_rank(r >> 11);
+				if (page >= npages)
+					page -= npages;
+				words[page * page_words + (r & (page_words - 1))] ^= r;
 			}
-			words[idx] ^= r;
+		} else {
+			for (int i = 0; i < BATCH; i++) {
+				uint64_t r = xorshift64(&s), idx;
+
+				if ((r >> 32) < hot_threshold) {
+					idx = base + below(xorshift64(&s), nhot);
+				} else {
+					/* the rest of the region, wrapping past its end */
+					idx = base + nhot + below(xorshift64(&s), ncold);
+					if (idx >= nwords)
+						idx -= nwords;
+				}
+				words[idx] ^= r;
+			}
 		}
 		atomic_fetch_add_explicit(&w->updates, BATCH, memory_order_relaxed);
 	}
@@ -190,7 +303,8 @@ static void print_share(const char *key, double share)
 		printf(",\"%s\":%.4f", key, share);
 }
 
-static void bind_region(int node)
+/* A VMA policy @mode with the one @node for [@off, @off + @len) of the region. */
+static void bind_region(size_t off, size_t len, int mode, int node)
 {
 	unsigned long mask[HS_MAXNODES / (8 * sizeof(unsigned long))] = { 0 };
 
@@ -199,8 +313,14 @@ static void bind_region(int node)
 		exit(2);
 	}
 	mask[node / (8 * sizeof(unsigned long))] |= 1UL << (node % (8 * sizeof(unsigned long)));
-	if (syscall(SYS_mbind, region, region_len, HS_MPOL_BIND, mask, HS_MAXNODES + 1, 0))
-		die("mbind MPOL_BIND (--slow-node)");
+	if (len && syscall(SYS_mbind, region + off, len, mode, mask, HS_MAXNODES + 1, 0))
+		die(mode == HS_MPOL_BIND ? "mbind MPOL_BIND" : "mbind MPOL_PREFERRED");
+}
+
+static void touch(size_t off, size_t len)
+{
+	for (size_t end = off + len; off < end; off += PAGE)
+		region[off] = 1;
 }
 
 static void map_region(const struct options *o)
@@ -215,13 +335,28 @@ static void map_region(const struct options *o)
 	if (region > raw)
 		munmap(raw, region - raw);
 	munmap(region + region_len, raw + region_len + THP_ALIGN - (region + region_len));
-	if (madvise(region, region_len, o->thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
+	if (o->thp != THP_SYSTEM &&
+	    madvise(region, region_len, o->thp == THP_MADVISE ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
 		die("madvise");
-	if (o->slow_node >= 0)
-		bind_region(o->slow_node);
-	for (size_t off = 0; off < region_len; off += PAGE)
-		region[off] = 1;
-	if (o->slow_node >= 0 &&
+	switch (o->layout) {
+	case LAYOUT_SLOW:
+		bind_region(0, region_len, HS_MPOL_BIND, o->slow_node);
+		touch(0, region_len);
+		break;
+	case LAYOUT_FILL_FAST: /* the rest first, so that it takes the fast node */
+		bind_region(hot_len, region_len - hot_len, HS_MPOL_PREFERRED, o->fast_node);
+		touch(hot_len, region_len - hot_len);
+		bind_region(0, hot_len, HS_MPOL_BIND, o->slow_node);
+		touch(0, hot_len);
+		break;
+	case LAYOUT_FAST:
+		bind_region(0, region_len, HS_MPOL_PREFERRED, o->fast_node);
+		touch(0, region_len);
+		break;
+	default: /* first-touch */
+		touch(0, region_len);
+	}
+	if (o->layout != LAYOUT_FIRST_TOUCH &&
 	    syscall(SYS_mbind, region, region_len, HS_MPOL_DEFAULT, NULL, 0, 0))
 		die("mbind MPOL_DEFAULT");
 }
@@ -298,11 +433,25 @@ static void bad(const char *why)
 	exit(2);
 }
 
+/* The index of @s in @names[@n]; exits 2 when it is none of them. */
+static int pick(const char *opt, const char *s, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	fprintf(stderr, "hotset: --%s: '%s' is none of", opt, s);
+	for (int i = 0; i < n; i++)
+		fprintf(stderr, "%s %s", i ? "," : "", names[i]);
+	fputc('\n', stderr);
+	exit(2);
+}
+
 static void parse(int argc, char **argv, struct options *o)
 {
 	/* in the order of longs[]: an option's name is longs[c - O_REGION].name */
 	enum { O_REGION = 256, O_HOT, O_FRAC, O_THREADS, O_DURATION, O_MOVE, O_SLOW, O_FAST,
-	       O_THP, O_NOTHP, O_WAIT, O_SAMPLE, O_SEED, O_HELP };
+	       O_THP, O_NOTHP, O_THPSYS, O_LAYOUT, O_PATTERN, O_ZIPFS, O_IDLE, O_WAIT, O_SAMPLE,
+	       O_SEED, O_HELP };
 	static const struct option longs[] = {
 		{ "region-mib", required_argument, NULL, O_REGION },
 		{ "hot-mib", required_argument, NULL, O_HOT },
@@ -314,6 +463,11 @@ static void parse(int argc, char **argv, struct options *o)
 		{ "fast-node", required_argument, NULL, O_FAST },
 		{ "thp", no_argument, NULL, O_THP },
 		{ "no-thp", no_argument, NULL, O_NOTHP },
+		{ "thp-system", no_argument, NULL, O_THPSYS },
+		{ "layout", required_argument, NULL, O_LAYOUT },
+		{ "pattern", required_argument, NULL, O_PATTERN },
+		{ "zipf-s", required_argument, NULL, O_ZIPFS },
+		{ "idle", no_argument, NULL, O_IDLE },
 		{ "ready-wait", no_argument, NULL, O_WAIT },
 		{ "sample-max", required_argument, NULL, O_SAMPLE },
 		{ "seed", required_argument, NULL, O_SEED },
@@ -324,7 +478,9 @@ static void parse(int argc, char **argv, struct options *o)
 
 	*o = (struct options){ .region_mib = 1024, .hot_mib = 128, .sample_max = 4096,
 			       .hot_frac = 0.9, .duration = 60, .move_at = -1, .threads = 1,
-			       .slow_node = -1, .fast_node = 0, .seed = 0x9e3779b97f4a7c15ULL };
+			       .slow_node = -1, .fast_node = 0, .layout = -1, .zipf_s = 0.99,
+			       .thp = THP_SYSTEM, .pattern = PATTERN_UNIFORM,
+			       .seed = 0x9e3779b97f4a7c15ULL };
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		const char *name = c >= O_REGION && c <= O_HELP ? longs[c - O_REGION].name : "";
 
@@ -337,8 +493,17 @@ static void parse(int argc, char **argv, struct options *o)
 		case O_MOVE: o->move_at = parse_double(name, optarg); break;
 		case O_SLOW: o->slow_node = (int)parse_ulong(name, optarg); break;
 		case O_FAST: o->fast_node = (int)parse_ulong(name, optarg); break;
-		case O_THP: o->thp = 1; break;
-		case O_NOTHP: o->thp = 0; break;
+		case O_THP: o->thp = THP_MADVISE; break;
+		case O_NOTHP: o->thp = THP_NEVER; break;
+		case O_THPSYS: o->thp = THP_SYSTEM; break;
+		case O_LAYOUT:
+			o->layout = pick(name, optarg, layout_names, ARRAY_SIZE(layout_names));
+			break;
+		case O_PATTERN:
+			o->pattern = pick(name, optarg, pattern_names, ARRAY_SIZE(pattern_names));
+			break;
+		case O_ZIPFS: o->zipf_s = parse_double(name, optarg); break;
+		case O_IDLE: o->idle = 1; break;
 		case O_WAIT: o->ready_wait = 1; break;
 		case O_SAMPLE: o->sample_max = parse_ulong(name, optarg); break;
 		case O_SEED: o->seed = parse_ulong(name, optarg); break;
@@ -364,6 +529,16 @@ static void parse(int argc, char **argv, struct options *o)
 		bad("--sample-max must be positive");
 	if (o->slow_node >= HS_MAXNODES || o->fast_node >= HS_MAXNODES)
 		bad("node out of range");
+	if (!(o->zipf_s > 0))
+		bad("--zipf-s must be positive");
+	if (o->pattern == PATTERN_ZIPF && o->region_mib > (1UL << 24))
+		bad("--pattern zipf: --region-mib too large (ranks are 32-bit)");
+	if (o->layout < 0)
+		o->layout = o->slow_node >= 0 ? LAYOUT_SLOW : LAYOUT_FIRST_TOUCH;
+	if ((o->layout == LAYOUT_SLOW || o->layout == LAYOUT_FILL_FAST) && o->slow_node < 0) {
+		fprintf(stderr, "hotset: --layout %s needs --slow-node\n", layout_names[o->layout]);
+		exit(2);
+	}
 }
 
 int main(int argc, char **argv)
@@ -374,8 +549,8 @@ int main(int argc, char **argv)
 	sigset_t usr1, orig;
 	size_t region_pages, hot_pages, region_stride, hot_stride;
 	uint64_t total = 0, last_total = 0;
-	double start, last, moved_off, t;
-	int moved = 0;
+	double start, last, moved_off, t, hot_update_share;
+	int moved = 0, nthreads;
 
 	parse(argc, argv, &o);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -388,6 +563,12 @@ int main(int argc, char **argv)
 	/* all hot when the hot set is the whole region: there is no "rest" */
 	hot_threshold = hot_len == region_len ? (1ULL << 32)
 					      : (uint64_t)(o.hot_frac * 4294967296.0);
+	hot_update_share = hot_len == region_len ? 1 : o.hot_frac;
+	if (o.pattern == PATTERN_ZIPF) {
+		zipf_setup(region_pages, o.zipf_s);
+		hot_update_share = zipf_cdf[hot_pages - 1];
+	}
+	nthreads = o.idle ? 0 : o.threads;
 	moved_off = (double)((region_len / 2) & ~(THP_ALIGN - 1));
 
 	/* Blocked from the start: a SIGUSR1 right after "ready" must not kill us. */
@@ -399,6 +580,10 @@ int main(int argc, char **argv)
 	map_region(&o);
 	printf("{\"event\":\"ready\",\"pid\":%d,\"addr\":\"%p\",\"pages\":%zu,\"hot_pages\":%zu",
 	       getpid(), (void *)region, region_pages, hot_pages);
+	printf(",\"thp\":\"%s\",\"layout\":\"%s\",\"pattern\":\"%s\",\"hot_update_share\":%.4f",
+	       thp_names[o.thp], layout_names[o.layout], pattern_names[o.pattern],
+	       hot_update_share);
+	print_share("hot_fast_share", node_share(region, hot_pages, hot_stride, o.fast_node));
 	print_share("region_fast_share",
 		    node_share(region, region_pages, region_stride, o.fast_node));
 	printf("}\n");
@@ -406,11 +591,12 @@ int main(int argc, char **argv)
 		wait_for_go(&usr1);
 	sigprocmask(SIG_SETMASK, &orig, NULL);
 
-	workers = aligned_alloc(64, o.threads * sizeof(*workers));
+	/* not NULL with --idle either: aligned_alloc(64, 0) may be */
+	workers = aligned_alloc(64, (nthreads ? nthreads : 1) * sizeof(*workers));
 	if (!workers)
 		die("aligned_alloc");
 	start = last = now();
-	for (int i = 0; i < o.threads; i++) {
+	for (int i = 0; i < nthreads; i++) {
 		uint64_t s = o.seed + 0x9e3779b97f4a7c15ULL * (i + 1);
 
 		workers[i].updates = 0;
@@ -430,7 +616,7 @@ int main(int argc, char **argv)
 			;
 		t = now();
 		total = 0;
-		for (int i = 0; i < o.threads; i++)
+		for (int i = 0; i < nthreads; i++)
 			total += atomic_load_explicit(&workers[i].updates, memory_order_relaxed);
 		if (o.move_at >= 0 && !moved && t - start >= o.move_at) {
 			atomic_store_explicit(&hot_word, (uint64_t)moved_off / 8,
@@ -453,7 +639,7 @@ int main(int argc, char **argv)
 	}
 	atomic_store(&stop, 1);
 	total = 0;
-	for (int i = 0; i < o.threads; i++) {
+	for (int i = 0; i < nthreads; i++) {
 		pthread_join(workers[i].tid, NULL);
 		total += workers[i].updates;
 	}

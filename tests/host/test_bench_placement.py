@@ -50,6 +50,15 @@ def record(
     }
 
 
+def hagent_line(s: dict[str, Any]) -> str:
+    """The table's line of hagent's own figures for summary @s."""
+    line = next(
+        ln for ln in bp.table("one", {"hagent": s}).splitlines() if ln.startswith("hagent:")
+    )
+    assert line == bp.hagent_line("hagent", s)
+    return line
+
+
 def ramp(n: int, reach: int) -> list[float | None]:
     """Share i / reach for i < reach, then 1.0: first >= 0.9 at i = 0.9 * reach."""
     return [min(1.0, i / reach) for i in range(n)]
@@ -72,7 +81,7 @@ def test_never_reaching_is_none_and_steady_uses_last_30s() -> None:
     s = bp.summarize(record([samples(shares)]))
     assert s["time_to_hot_090"] is None
     assert s["steady_hot_share"] == 0.5  # the last 30 s only
-    assert "never" in bp.table({"baseline": s})
+    assert "never" in bp.table("one", {"baseline": s})
 
 
 def test_move_recovery_counts_from_the_move() -> None:
@@ -107,8 +116,8 @@ def test_workloads_are_joined_by_index_shares_averaged_rates_summed() -> None:
     s = bp.summarize(record([a, b]))
     assert s["time_to_hot_090"] == 3.0
     assert [w["time_to_hot_090"] for w in s["per_workload"]] == [3.0, 2.0]
-    assert "synthetic per workload: t(hot>=0.90) 3/2, steady hot 0.500/0.667" in bp.table(
-        {"synthetic": s}
+    assert "synthetic per workload: t(0.90) 3/2, steady 0.500/0.667" in bp.table(
+        "multi", {"synthetic": s}
     )
     # a workload that stopped early shortens the joined series
     assert len(bp.aggregate([{"samples": a}, {"samples": b[:2]}])) == 2
@@ -141,8 +150,8 @@ def test_hagentd_cpu_stats_latency_and_migration_failure_rate() -> None:
     mig = s["migration"]
     assert mig["failed"] == 100 and mig["attempted"] == 1000
     assert mig["failure_rate"] == pytest.approx(100 / 1000)
-    row = bp.table({"hagent": s}).splitlines()[1]
-    assert "5.00%" in row and "10.00%" in row
+    line = hagent_line(s)
+    assert "hagentd 5.00% of a CPU" in line and "failure rate 10.00%" in line
 
 
 def test_steady_cpu_is_the_last_30s_of_the_run() -> None:
@@ -153,8 +162,7 @@ def test_steady_cpu_is_the_last_30s_of_the_run() -> None:
     assert s["hagentd_cpu_pct"] == pytest.approx(100 * 2.3 / 90)
     # from t = 60 (30 s before the last sample): 0.3 s over 30 s
     assert s["hagentd_cpu_pct_steady"] == pytest.approx(1.0)
-    row = bp.table({"hagent": s}).splitlines()[1]
-    assert row.split()[-3] == "1.00%"  # the steady CPU column, before steady moved
+    assert "last 30 s 1.00%" in hagent_line(s)
     assert bp.hagentd_cpu_pct(cpu[:1], last=30.0) is None  # one sample: no span
 
 
@@ -167,8 +175,7 @@ def test_moved_over_the_last_30s_shows_churn_after_settling() -> None:
     ]
     s = bp.summarize(record([samples([1.0] * 100)], stats=stats))
     assert s["moved_steady"] == 600  # from t = 70 to 100: 300 up, 300 down
-    row = bp.table({"hagent": s}).splitlines()[1]
-    assert row.split()[-2] == "600"  # the steady moved column, before migr. fail
+    assert "moved over the last 30 s 600;" in hagent_line(s)
     assert bp.moved_last(stats[:1]) is None
     assert bp.moved_last([{"t": 0.0, "totals": {}}, {"t": 1.0, "totals": {}}]) is None
 
@@ -196,8 +203,8 @@ def test_cpu_split_by_part_and_policy_plus_sampler() -> None:
     # CPU time, not wall time: hagentd's 10% less the 4.5% inside migrate_pages()
     assert s["migrate_cpu_pct"] == pytest.approx(4.5)
     assert s["policy_sampler_pct"] == pytest.approx(5.5)
-    row = bp.table({"hagent": s}).splitlines()[1]
-    assert "10.00%" in row and "5.50%" in row
+    line = hagent_line(s)
+    assert "hagentd 10.00% of a CPU (outside migrate_pages() 5.50%" in line
     assert bp.cpu_split(stats[:2]) is None  # one sample with the counters: no span
     assert bp.migrate_cpu_pct(stats[:2]) is None
     older = [{"t": t, "totals": {"promoted": 0}} for t in (1.0, 11.0)]
@@ -221,12 +228,14 @@ def test_migration_none_without_counters_or_attempts() -> None:
 
 def test_table_lists_failed_runs() -> None:
     text = bp.table(
+        "one",
         {
             "baseline": bp.summarize(record([samples([0.0] * 40)])),
             "hagent": {"samples": 0, "error": "VM: VM did not return status"},
-        }
+        },
     )
-    assert text.splitlines()[0].startswith("scenario")
+    assert text.splitlines()[0].startswith("one: ")
+    assert text.splitlines()[1].startswith("system")
     assert "hagent: failed: VM: VM did not return status" in text
 
 
@@ -250,47 +259,53 @@ def png_size(data: bytes) -> tuple[int, int]:
 def test_plot_writes_a_png_of_the_set_size(tmp_path: Path) -> None:
     recs = {
         "baseline": record([samples([0.0] * 60)]),
-        "move": record([samples(ramp(30, 10) + ramp(30, 10), move_at=30)], move_at=30.0),
-        "multi": record([samples(ramp(60, 20)), samples(ramp(60, 30))]),
-        "failed": {"workloads": []},
+        "hagent": record([samples(ramp(30, 10) + ramp(30, 10), move_at=30)], move_at=30.0),
+        "tpp": record([samples(ramp(60, 20)), samples(ramp(60, 30))]),
+        "damon": {"workloads": []},
     }
-    png = tmp_path / "hotset.png"
-    bp.plot(recs, png, "synthetic")
+    png = tmp_path / "move.png"
+    bp.plot("move", recs, png, "synthetic")
     w, h = png_size(png.read_bytes())
     assert (w, h) == (int(bp.PLOT_SIZE[0] * bp.PLOT_DPI), int(bp.PLOT_SIZE[1] * bp.PLOT_DPI))
 
 
 def test_report_redoes_table_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    for name, shares in (("baseline", [0.0] * 40), ("hagent", ramp(40, 10))):
-        rec = {**record([samples(shares)]), "scenario": name, "kernel": "6.12.0-test"}
-        (tmp_path / f"{name}.json").write_text(json.dumps(rec))
+    for name, shares in (("hagent", ramp(40, 10)), ("baseline", [0.0] * 40)):
+        rec = {**record([samples(shares)]), "scenario": "one", "system": name}
+        (tmp_path / f"one.{name}.json").write_text(json.dumps({**rec, "kernel": "6.12.0-test"}))
     (tmp_path / "unrelated.json").write_text("{}")
     assert bp.main(["--report", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    rows = [ln.split()[0] for ln in out.splitlines()[1:3]]
-    assert rows == ["baseline", "hagent"]  # in the scenarios' order
-    assert png_size((tmp_path / "hotset.png").read_bytes())[0] > 0
+    rows = [ln.split()[0] for ln in out.splitlines()[2:4]]
+    assert rows == ["baseline", "hagent"]  # in the systems' order
+    assert png_size((tmp_path / "one.png").read_bytes())[0] > 0
 
 
 def test_guest_command_and_workload_argv() -> None:
-    cmd = bp.guest_command("hagent", 180, ["scan_interval_ms=500", "x=a b"], 2, True)
+    cmd = bp.guest_command("one", "hagent", 180, ["scan_interval_ms=500", "x=a b"], 2, "never")
     assert cmd == (
-        "python -m tests.vm.bench_placement --scenario=hagent --duration=180 --threads=2 "
-        "--param=scan_interval_ms=500 '--param=x=a b' --thp"
+        "python -m tests.vm.bench_placement --scenario=one --system=hagent --duration=180 "
+        "--threads=2 --param=scan_interval_ms=500 '--param=x=a b' --thp=never"
     )
-    argv = guest.hotset_argv(guest.SCENARIOS["move"], 180, 1, False)
+    move = guest.SCENARIOS["move"]
+    argv = guest.hotset_argv(move, move.workloads[0], 180, 1, "system")
     assert "--move-at=90" in argv and "--slow-node=1" in argv and "--ready-wait" in argv
-    assert not any(
-        a.startswith("--move-at")
-        for a in guest.hotset_argv(guest.SCENARIOS["hagent"], 180, 1, False)
-    )
+    assert "--thp-system" in argv and "--layout=slow" in argv
+    one = guest.SCENARIOS["one"]
+    argv = guest.hotset_argv(one, one.workloads[0], 180, 1, "never")
+    assert not any(a.startswith("--move-at") for a in argv) and "--no-thp" in argv
+    full = guest.SCENARIOS["full-own"]
+    assert "--layout=fill-fast" in guest.hotset_argv(full, full.workloads[0], 180, 1, "system")
+    other = guest.SCENARIOS["full-other"]
+    filler = guest.filler_argv(other, 240)
+    assert "--idle" in filler and "--layout=fast" in filler and "--region-mib=512" in filler
 
 
 def test_multi_asks_the_fast_tier_for_as_much_as_one_workload() -> None:
-    one, multi = guest.SCENARIOS["hagent"], guest.SCENARIOS["multi"]
-    assert multi.workloads * multi.hot_mib == one.hot_mib
-    assert multi.workloads * multi.region_mib == one.region_mib
-    assert set(guest.DEFAULT_SCENARIOS) <= set(guest.SCENARIOS)
+    one, multi = guest.SCENARIOS["one"].workloads, guest.SCENARIOS["multi"].workloads
+    assert sum(w.hot_mib for w in multi) == sum(w.hot_mib for w in one)
+    assert sum(w.region_mib for w in multi) == sum(w.region_mib for w in one)
+    assert guest.DEFAULT_SCENARIOS == ("full-own",)
 
 
 @pytest.fixture(scope="module")
@@ -300,7 +315,8 @@ def hotset(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("no C compiler")
     exe = tmp_path_factory.mktemp("hotset") / "hotset"
     flags = ["-O2", "-Wall", "-Wextra", "-Werror", "-pthread"]
-    subprocess.run([cc, *flags, "-o", str(exe), str(TOP / "scripts" / "hotset.c")], check=True)
+    src = str(TOP / "scripts" / "hotset.c")
+    subprocess.run([cc, *flags, "-o", str(exe), src, "-lm"], check=True)
     return exe
 
 
@@ -319,6 +335,76 @@ def test_hotset_prints_ready_samples_and_done(hotset: Path) -> None:
         # the host's nodes are whatever they are: a share, or null without NUMA
         assert t["hot_fast_share"] is None or 0.0 <= t["hot_fast_share"] <= 1.0
     assert done["event"] == "done" and done["updates"] > 0
+    # the defaults: the system's THP setting, first touch, uniform updates
+    assert ready["thp"] == "system" and ready["layout"] == "first-touch"
+    assert ready["pattern"] == "uniform" and ready["hot_update_share"] == 0.9
+
+
+def run_hotset(hotset: Path, *args: str) -> list[dict[str, Any]]:
+    """A short run's lines: 8 MiB, a 2 MiB hot set, one second."""
+    argv = [str(hotset), "--region-mib=8", "--hot-mib=2", "--duration=1", *args]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=True)
+    return [json.loads(ln) for ln in out.stdout.splitlines()]
+
+
+@pytest.mark.parametrize(
+    ("args", "thp", "layout"),
+    [
+        ([], "system", "first-touch"),
+        (["--slow-node=0"], "system", "slow"),  # --slow-node alone: slow
+        (["--thp", "--layout=fill-fast", "--slow-node=0"], "madvise", "fill-fast"),
+        (["--thp", "--no-thp", "--layout=fast"], "never", "fast"),  # the last wins
+        (["--no-thp", "--thp-system", "--layout=slow", "--slow-node=0"], "system", "slow"),
+        (["--layout=first-touch", "--slow-node=0"], "system", "first-touch"),
+    ],
+)
+def test_hotset_ready_line_names_thp_and_layout(
+    hotset: Path, args: list[str], thp: str, layout: str
+) -> None:
+    # one NUMA node on the host: node 0 is both the fast and the slow node
+    ready, *_ = run_hotset(hotset, "--fast-node=0", *args)
+    assert ready["event"] == "ready" and ready["thp"] == thp and ready["layout"] == layout
+    assert ready["pattern"] == "uniform"
+    for key in ("hot_fast_share", "region_fast_share"):
+        assert ready[key] is None or 0.0 <= ready[key] <= 1.0
+
+
+def test_hotset_hot_update_share_is_one_when_all_is_hot(hotset: Path) -> None:
+    ready, *_ = run_hotset(hotset, "--hot-mib=8", "--hot-frac=0.5")
+    assert ready["hot_update_share"] == 1.0
+
+
+@pytest.mark.parametrize("zipf_s", ["0.99", "0.5", "1", "1.5"])
+def test_hotset_zipf_runs_and_its_hot_set_takes_more_than_its_size(
+    hotset: Path, zipf_s: str
+) -> None:
+    ready, *ticks, done = run_hotset(hotset, "--pattern=zipf", f"--zipf-s={zipf_s}")
+    assert ready["pattern"] == "zipf"
+    # the hottest quarter of the pages takes more than a quarter of the updates
+    assert 0.25 < ready["hot_update_share"] < 1.0
+    assert [t["event"] for t in ticks] == ["sample"] and ticks[0]["updates_per_s"] > 0
+    assert done["event"] == "done" and done["updates"] > 0
+
+
+def test_hotset_zipf_hot_update_share_grows_with_s(hotset: Path) -> None:
+    shares = [
+        run_hotset(hotset, "--pattern=zipf", f"--zipf-s={s}", "--idle")[0]["hot_update_share"]
+        for s in ("0.5", "0.99", "2")
+    ]
+    assert shares == sorted(shares) and len(set(shares)) == 3
+
+
+def test_hotset_idle_updates_nothing_but_samples(hotset: Path) -> None:
+    argv = [str(hotset), "--region-mib=8", "--hot-mib=2", "--duration=2", "--idle"]
+    argv += ["--layout=fast", "--fast-node=0"]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0
+    ready, *ticks, done = [json.loads(ln) for ln in out.stdout.splitlines()]
+    assert ready["layout"] == "fast"
+    assert [t["event"] for t in ticks] == ["sample", "sample"]
+    assert all(t["updates_per_s"] == 0 for t in ticks)
+    assert all(t["hot_fast_share"] is None or 0.0 <= t["hot_fast_share"] <= 1.0 for t in ticks)
+    assert done["event"] == "done" and done["updates"] == 0
 
 
 @pytest.mark.parametrize(
@@ -330,8 +416,16 @@ def test_hotset_prints_ready_samples_and_done(hotset: Path) -> None:
         ["--threads=0"],
         ["--duration=x"],
         ["stray"],
+        ["--layout=diagonal"],
+        ["--layout=slow"],  # slow and fill-fast need --slow-node
+        ["--layout=fill-fast", "--fast-node=0"],
+        ["--pattern=gauss"],
+        ["--pattern=zipf", "--zipf-s=0"],
+        ["--pattern=zipf", "--zipf-s=-1"],
+        ["--zipf-s=x"],
+        ["--zipf-s=nan"],
     ],
 )
 def test_hotset_refuses_bad_options(hotset: Path, args: list[str]) -> None:
     r = subprocess.run([str(hotset), *args], capture_output=True, text=True, timeout=30)
-    assert r.returncode == 2 and r.stderr
+    assert r.returncode == 2 and r.stderr.startswith("hotset: ") and r.stderr.count("\n") == 1
