@@ -57,10 +57,31 @@ def test_junit_counts(tmp_path: Path) -> None:
     assert vmrun.junit_counts(tmp_path / "missing.xml") == (0, 0, 0)
 
 
-def test_two_guests_split_the_suite_by_marker() -> None:
-    assert [g.marks for g in vmrun.GUESTS] == ["'not tcg_single'", "tcg_single"]
-    assert [g.qemu_opts for g in vmrun.GUESTS] == ["", "-accel tcg,thread=single"]
-    assert len({g.name for g in vmrun.GUESTS}) == 2  # each its own results directory
+def test_three_guests_split_the_suite_by_marker() -> None:
+    assert [g.marks for g in vmrun.GUESTS] == [
+        "'not tcg_single and not peers'",
+        "tcg_single",
+        "peers",
+    ]
+    assert [g.qemu_opts for g in vmrun.GUESTS] == ["", "-accel tcg,thread=single", ""]
+    # only the peers' guest has the benchmark's recipe
+    assert [(g.hmat, g.fast_mem, g.slow_mem) for g in vmrun.GUESTS] == [
+        (False, "1G", "1G"),
+        (False, "1G", "1G"),
+        (True, "512M", "1536M"),
+    ]
+    assert len({g.name for g in vmrun.GUESTS}) == 3  # each its own results directory
+
+
+def test_hmat_describes_node_1_as_slower() -> None:
+    opts = runner.HMAT_QEMU_OPTS.split()
+    assert opts.count("-numa") == 4
+    assert (
+        "hmat-lb,initiator=0,target=1,hierarchy=memory,data-type=access-latency,latency=40" in opts
+    )
+    assert (
+        "hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-latency,latency=10" in opts
+    )
 
 
 def test_a_guest_left_without_tests_passes_other_statuses_stay(tmp_path: Path) -> None:

@@ -1,26 +1,33 @@
 # SPDX-License-Identifier: GPL-2.0
-"""The guest half of scripts/bench-placement: one scenario, recorded.
+"""The guest half of scripts/bench-placement: one scenario under one system, recorded.
 
 Runs inside a VM booted by tests/vm/runner.py (node 0: CPUs, 512 MiB, the
-fast tier; node 1: CPU-less, 1536 MiB, the slow tier).  Each workload is
-build/progs/hotset (scripts/hotset.c), first-touched on node 1 and started
-only once it is managed, so the run begins with the whole hot set slow.
+fast tier; node 1: CPU-less, 1536 MiB, the slow tier, described by ACPI HMAT
+as slower so that the kernel's tiering sees two tiers on 6.10+).  Each
+workload is build/progs/hotset (scripts/hotset.c), placed by its --layout
+(the hot set always starts on the slow node) and started once the system
+under test is on, so every run begins with the whole hot set slow.  The
+systems are tests/vm/bench_systems.py's.
 
 It records, once a second: every workload's own JSON line (updates/s, the
-shares of its hot set and of its region on node 0); with hagent loaded, the
-CPU time of the kernel thread hagentd ("hagentd": t, cpu_ns) and, from a
-thread of its own since a request can wait seconds for the module's lock,
-what `hagentctl stats --json` prints ("stats": t, stats_ms, totals, targets
-by pid).  The record goes to <out>/<scenario>.json; the host adds the summary.
+shares of its hot set and of its region on node 0); the CPU time of the
+kernel threads that do the system's work ("kthreads": hagentd, kdamond.N,
+kswapdN) and the workloads' system time ("workload_sys_ns": hint faults,
+and the promotions NUMA balancing does in them); /proc/vmstat's migration
+counters; and with hagent, from a thread of its own since a request can wait
+seconds for the module's lock, what `hagentctl stats --json` prints ("stats":
+t, stats_ms, totals, targets by pid).  The record goes to
+<out>/<scenario>.<system>.json; the host adds the summary.  A system that
+cannot run here (tier check failed, no DAMON) records "unavailable" and the
+reason instead of figures.
 
 hagentctl runs in this interpreter (see tests/vm/demo.py): a new Python with
 pyroute2 costs about 30 s under TCG.  The recorder runs at nice -10 so that
 its samples stay on time when the workloads keep both vCPUs busy.  Automatic
-NUMA balancing is off in every scenario but `autonuma` (it would move the hot
-set by itself: in the guest it does within seconds), so a share is the
-placement policy's doing.
+NUMA balancing is off while the workloads are placed and stays off unless
+the system turns it on, so a share is the system's doing.
 
-    python -m tests.vm.bench_placement --scenario hagent --duration 180 [--param k=v]...
+    python -m tests.vm.bench_placement --scenario full-own --system tpp --duration 180
 """
 
 from __future__ import annotations
@@ -38,26 +45,41 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.vm import bench_systems
+from tests.vm.bench_systems import FAST_NODE, SLOW_NODE, SYSTEMS, Unavailable, set_numa_balancing
+
 TOP = Path(__file__).resolve().parents[2]
 HOTSET = TOP / "build" / "progs" / "hotset"
-FAST_NODE, SLOW_NODE = 0, 1
 PROGRESS = "bench-placement:"  # the host echoes the console lines that start with this
 PROGRESS_EVERY = 10  # seconds
 RECORDER_NICE = -10
-# /proc/vmstat counters worth a delta: migrations and NUMA balancing.
+# /proc/vmstat counters worth a delta: migrations, NUMA balancing, tiering.
 VMSTAT_PREFIXES = ("pgmigrate_", "numa_", "pgpromote_", "pgdemote_", "thp_migration_")
+THP_MODES = ("system", "madvise", "never")  # hotset's --thp-system, --thp, --no-thp
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One hotset process: region and hot set in MiB."""
+
+    region_mib: int = 1024
+    hot_mib: int = 128
 
 
 @dataclass(frozen=True)
 class Scenario:
     name: str
     about: str
-    workloads: int = 1
-    region_mib: int = 1024
-    hot_mib: int = 128
-    managed: bool = True
+    workloads: tuple[Shape, ...] = (Shape(),)
+    # hotset --layout: "slow" puts every page on the slow node; "fill-fast"
+    # writes the cold part preferring the fast node (it fills and spills over)
+    # and the hot set on the slow node: a fast node full of the process's own data
+    layout: str = "slow"
+    pattern: str = "uniform"  # hotset --pattern
     move: bool = False  # the hot set moves at half the duration
-    numa_balancing: int = 0  # /proc/sys/kernel/numa_balancing during the run
+    # MiB of another, idle process's data placed on the fast node first
+    filler_mib: int = 0
+    default: bool = False  # run when no --scenario is given
 
 
 # multi: four workloads whose regions and hot sets add up to the single
@@ -67,24 +89,43 @@ class Scenario:
 SCENARIOS = {
     s.name: s
     for s in (
-        Scenario("baseline", "no management: the hot set stays on the slow node", managed=False),
-        Scenario("hagent", "hagent manages the workload"),
-        Scenario("move", "hagent; the hot set moves to a disjoint range at half time", move=True),
-        Scenario("multi", "hagent manages four workloads", workloads=4, region_mib=256, hot_mib=32),
         Scenario(
-            "oversize",
-            "hagent; a 640 MiB hot set, more than the fast node holds",
-            hot_mib=640,
+            "full-own",
+            "the fast node starts full of the process's own cold data",
+            layout="fill-fast",
+            default=True,
         ),
         Scenario(
-            "autonuma",
-            "no hagent; the kernel's NUMA balancing (numa_balancing=1) instead",
-            managed=False,
-            numa_balancing=1,
+            "full-other",
+            "the fast node starts full of another (idle, unmanaged) process's data",
+            filler_mib=512,
+        ),
+        Scenario("one", "one workload, the fast node nearly empty"),
+        Scenario("move", "as one; the hot set moves to a disjoint range at half time", move=True),
+        Scenario(
+            "multi", "four workloads, the fast node nearly empty", workloads=(Shape(256, 32),) * 4
+        ),
+        Scenario(
+            "oversize",
+            "a 640 MiB hot set, more than the fast node holds",
+            workloads=(Shape(1024, 640),),
+        ),
+        Scenario(
+            "zipf",
+            "Zipf(0.99) over the pages, no sharp hot set (the hottest 128 MiB measured); "
+            "fast node full of the process's own data",
+            layout="fill-fast",
+            pattern="zipf",
+        ),
+        Scenario(
+            "mixed",
+            "three workloads with 16, 48 and 96 MiB hot sets; fast node full of their own data",
+            workloads=(Shape(256, 16), Shape(256, 48), Shape(512, 96)),
+            layout="fill-fast",
         ),
     )
 }
-DEFAULT_SCENARIOS = ("baseline", "hagent", "move", "multi")
+DEFAULT_SCENARIOS = tuple(s.name for s in SCENARIOS.values() if s.default)
 
 
 def progress(text: str) -> None:
@@ -189,17 +230,6 @@ class Ctl:
         return self._stats_json(self._kernel.stats())
 
 
-def kthread_pid(comm: str) -> int | None:
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                if (d / "comm").read_text().strip() == comm:
-                    return int(d.name)
-            except OSError:
-                continue
-    return None
-
-
 def cpu_ns(pid: int) -> int | None:
     """Time @pid has run, in ns: schedstat's first field, else utime + stime."""
     try:
@@ -236,16 +266,18 @@ def node_meminfo() -> dict[str, dict[str, int]]:
     return out
 
 
-def hotset_argv(sc: Scenario, duration: float, threads: int, thp: bool) -> list[str]:
+def hotset_argv(sc: Scenario, shape: Shape, duration: float, threads: int, thp: str) -> list[str]:
     argv = [
         str(HOTSET),
-        f"--region-mib={sc.region_mib}",
-        f"--hot-mib={sc.hot_mib}",
+        f"--region-mib={shape.region_mib}",
+        f"--hot-mib={shape.hot_mib}",
         f"--threads={threads}",
         f"--duration={duration:g}",
         f"--slow-node={SLOW_NODE}",
         f"--fast-node={FAST_NODE}",
-        "--thp" if thp else "--no-thp",
+        f"--layout={sc.layout}",
+        f"--pattern={sc.pattern}",
+        {"system": "--thp-system", "madvise": "--thp", "never": "--no-thp"}[thp],
         "--ready-wait",
     ]
     if sc.move:
@@ -253,14 +285,27 @@ def hotset_argv(sc: Scenario, duration: float, threads: int, thp: bool) -> list[
     return argv
 
 
-def set_numa_balancing(value: int) -> int | None:
-    """Sets the sysctl, returns the old value (None where the kernel has none)."""
-    path = Path("/proc/sys/kernel/numa_balancing")
-    if not path.exists():
+def filler_argv(sc: Scenario, duration: float) -> list[str]:
+    """An idle process holding @sc.filler_mib MiB preferably on the fast node."""
+    return [
+        str(HOTSET),
+        f"--region-mib={sc.filler_mib}",
+        f"--hot-mib={sc.filler_mib}",
+        f"--duration={duration:g}",
+        f"--fast-node={FAST_NODE}",
+        "--layout=fast",
+        "--idle",
+        "--ready-wait",
+    ]
+
+
+def stime_ns(pid: int) -> int | None:
+    """System CPU time of @pid (all its threads), in ns."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return int(fields[12]) * 1_000_000_000 // os.sysconf("SC_CLK_TCK")  # stime, field 15
+    except (OSError, ValueError, IndexError):
         return None
-    old = int(path.read_text())
-    path.write_text(f"{value}\n")
-    return old
 
 
 def each_second(t0: float, more: Callable[[], bool], step: Callable[[int], None]) -> None:
@@ -296,53 +341,76 @@ def record_stats(ctl: Ctl, t0: float, stats: list[dict[str, Any]]) -> Callable[[
 
 def run(
     sc: Scenario,
+    system_name: str,
     duration: float,
     params: list[str],
     threads: int,
-    thp: bool,
+    thp: str,
     record: dict[str, Any],
 ) -> None:
-    """Runs @sc, filling @record as it goes (a failed run keeps what it saw)."""
+    """Runs @sc under @system_name, filling @record as it goes (a failed run
+    keeps what it saw; a system that cannot run here records why)."""
     record.update(
         scenario=sc.name,
+        system=system_name,
         config={
             **asdict(sc),
             "duration": duration,
             "move_at": duration / 2 if sc.move else None,
             "threads": threads,
             "thp": thp,
-            "params": params if sc.managed else [],
+            "params": params if system_name == "hagent" else [],
             "fast_node": FAST_NODE,
             "slow_node": SLOW_NODE,
         },
         kernel=os.uname().release,
+        thp_enabled=_read_or_none("/sys/kernel/mm/transparent_hugepage/enabled"),
         nodes_before=node_meminfo(),
     )
-    old_nb = set_numa_balancing(sc.numa_balancing)
-    ctl: Ctl | None = None
+    old_nb = set_numa_balancing(0)
+    ctl: Ctl | None = Ctl() if system_name == "hagent" else None
+    system = bench_systems.make(system_name, ctl, params)
     workloads: list[Workload] = []
+    filler: Workload | None = None
     stats: list[dict[str, Any]] = []
-    cpu: list[dict[str, Any]] = []
-    record.update(workloads=[], stats=stats, hagentd=cpu)
+    kthreads: list[dict[str, Any]] = []
+    vmstats: list[dict[str, Any]] = []
+    record.update(workloads=[], stats=stats, kthreads=kthreads, vmstat=vmstats, hagentd=[])
     done = threading.Event()
     try:
-        if sc.managed:
-            progress(f"{sc.name}: loading hagent {' '.join(params)}")
-            ctl = Ctl()
-            ctl("load", "--ko", os.environ["HAGENT_KO"], *params)
-            record["hagent_status"] = ctl.json("status")
-            record["hagentd_pid"] = kthread_pid("hagentd")
-        hagentd = record.get("hagentd_pid")
-        argv = hotset_argv(sc, duration, threads, thp)
-        progress(f"{sc.name}: {sc.workloads} x {' '.join(argv[1:])}")
-        workloads += [Workload(argv) for _ in range(sc.workloads)]
-        for w in workloads:
+        progress(f"{sc.name}/{system_name}: preparing: {system.about}")
+        try:
+            system.prepare()
+        except Unavailable as e:
+            record["unavailable"] = str(e)
+            progress(f"{sc.name}/{system_name}: unavailable: {e}")
+            return
+        if sc.filler_mib:
+            filler = Workload(filler_argv(sc, duration + 60))
+            filler.wait_ready()
+            progress(
+                f"{sc.name}: filler {filler.pid}: {sc.filler_mib} MiB, "
+                f"{filler.ready.get('region_fast_share')} of it on the fast node"
+            )
+        for shape in sc.workloads:
+            # one at a time: with fill-fast, the first fills the fast node
+            argv = hotset_argv(sc, shape, duration, threads, thp)
+            w = Workload(argv)
+            workloads.append(w)
             w.wait_ready()
-        shares = ", ".join(str(w.ready.get("region_fast_share")) for w in workloads)
-        progress(f"{sc.name}: placed; share of each region on the fast node: {shares}")
+            progress(
+                f"{sc.name}: placed {' '.join(argv[1:])}: region {w.ready.get('region_fast_share')}"
+                f", hot set {w.ready.get('hot_fast_share')} on the fast node"
+            )
+        record["nodes_placed"] = node_meminfo()
+        system.start([w.pid for w in workloads])
+        if system.numa_balancing:
+            set_numa_balancing(system.numa_balancing)
+        record["system_status"] = system.status()
         if ctl:
-            for w in workloads:
-                ctl("enable", "--pid", str(w.pid))
+            record["hagent_status"] = ctl.json("status")
+        workers = bench_systems.thread_pids(system.workers)
+        record["workers"] = workers
         # Ahead of the workloads (and of the threads started below, which
         # inherit it), so that the samples stay once a second when four
         # workloads keep both vCPUs busy.  Linux: PRIO_PROCESS 0 is this thread.
@@ -363,39 +431,62 @@ def run(
 
         def second(tick: int) -> None:
             nonlocal next_progress
-            if hagentd is not None:
-                cpu.append({"t": round(time.monotonic() - t0, 3), "cpu_ns": cpu_ns(hagentd)})
+            t = round(time.monotonic() - t0, 3)
+            sys_ns = [stime_ns(w.pid) for w in workloads]
+            kthreads.append(
+                {
+                    "t": t,
+                    "cpu_ns": {name: cpu_ns(pid) for name, pid in workers.items()},
+                    "workload_sys_ns": sum(n for n in sys_ns if n is not None),
+                }
+            )
+            now = vmstat()
+            vmstats.append({"t": t, **{k: v - vm_before.get(k, 0) for k, v in now.items()}})
             if tick >= next_progress:
-                progress(f"{sc.name}: {line_of(tick, workloads, stats, cpu)}")
+                progress(f"{sc.name}/{system_name}: {line_of(tick, workloads, vmstats, kthreads)}")
                 next_progress += PROGRESS_EVERY
 
         each_second(t0, lambda: any(w.running() for w in workloads), second)
         rcs = [w.finish(timeout=60) for w in workloads]
         record["vmstat_delta"] = {k: v - vm_before.get(k, 0) for k, v in vmstat().items()}
+        record["system_counters"] = system.counters()
         if any(rcs):
             raise RuntimeError(f"hotset exit statuses {rcs}")
     finally:
         done.set()
-        for w in workloads:
+        for w in [*workloads, *([filler] if filler else [])]:
             w.kill()
         record["workloads"] = [w.record() for w in workloads]
+        if filler is not None:
+            record["filler"] = filler.record()
         record["nodes_after"] = node_meminfo()
+        record["hagentd"] = [
+            {"t": k["t"], "cpu_ns": k["cpu_ns"]["hagentd"]}
+            for k in kthreads
+            if "hagentd" in k["cpu_ns"]
+        ]
         try:
-            if ctl is not None and Path("/sys/module/hagent").exists():
-                ctl("unload")
+            system.stop()
         finally:
             if old_nb is not None:
                 set_numa_balancing(old_nb)
 
 
+def _read_or_none(path: str) -> str | None:
+    try:
+        return Path(path).read_text().strip()
+    except OSError:
+        return None
+
+
 def line_of(
     tick: int,
     workloads: list[Workload],
-    stats: list[dict[str, Any]],
-    cpu: list[dict[str, Any]],
+    vmstats: list[dict[str, Any]],
+    kthreads: list[dict[str, Any]],
 ) -> str:
     """One progress line: the latest sample of each workload (shares averaged,
-    updates/s summed), hagentd's CPU over the last seconds, the migrations."""
+    updates/s summed), the workers' CPU over the last seconds, pages migrated."""
     last = [w.samples[-1] for w in workloads if w.samples]
     if not last:
         return f"t={tick}s (no sample yet)"
@@ -404,24 +495,24 @@ def line_of(
         f"t={tick:>4}s  updates/s {sum(s['updates_per_s'] for s in last) / 1e6:6.2f}M  "
         f"hot fast {sum(hot) / max(len(hot), 1):.3f}"
     )
-    timed = [c for c in cpu[-PROGRESS_EVERY - 1 :] if c["cpu_ns"] is not None]
-    if len(timed) > 1 and timed[-1]["t"] > timed[0]["t"]:
-        a, b = timed[0], timed[-1]
-        text += f"  hagentd {(b['cpu_ns'] - a['cpu_ns']) / (b['t'] - a['t']) / 1e7:.1f}%"
-    totals = stats[-1].get("totals", {}) if stats else {}
-    for name in ("promoted", "demoted", "exchanges"):
-        if name in totals:
-            text += f"  {name} {totals[name]}"
+    span = kthreads[-PROGRESS_EVERY - 1 :]
+    if len(span) > 1 and span[-1]["t"] > span[0]["t"]:
+        a, b = span[0], span[-1]
+        ns = sum((b["cpu_ns"][n] or 0) - (a["cpu_ns"].get(n) or 0) for n in b["cpu_ns"])
+        text += f"  workers {ns / (b['t'] - a['t']) / 1e7:.1f}%"
+    if vmstats:
+        text += f"  migrated {vmstats[-1].get('pgmigrate_success', 0)}"
     return text
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="tests.vm.bench_placement", description=__doc__)
     p.add_argument("--scenario", required=True, choices=sorted(SCENARIOS))
+    p.add_argument("--system", required=True, choices=SYSTEMS)
     p.add_argument("--duration", type=float, default=180, help="seconds of updates")
-    p.add_argument("--param", action="append", default=[], help="module parameter k=v")
+    p.add_argument("--param", action="append", default=[], help="hagent module parameter k=v")
     p.add_argument("--threads", type=int, default=1, help="update threads per workload")
-    p.add_argument("--thp", action="store_true", help="THP-backed regions")
+    p.add_argument("--thp", choices=THP_MODES, default="system", help="hotset's THP mode")
     p.add_argument("--out", type=Path, default=Path(os.environ.get("HAGENT_RESULTS", ".")))
     args = p.parse_args(argv)
     if os.environ.get("HAGENT_IN_VM") != "1":
@@ -430,14 +521,15 @@ def main(argv: list[str] | None = None) -> int:
     record: dict[str, Any] = {}
     status = 0
     try:
-        run(sc, args.duration, args.param, args.threads, args.thp, record)
+        run(sc, args.system, args.duration, args.param, args.threads, args.thp, record)
     except Exception as e:  # recorded, and the guest's exit status says it
         traceback.print_exc()
         record["error"] = f"{type(e).__name__}: {e}"
         status = 1
-    out = args.out / f"{sc.name}.json"
+    out = args.out / f"{sc.name}.{args.system}.json"
     out.write_text(json.dumps(record) + "\n")
-    progress(f"{sc.name}: {'failed' if status else 'done'}, wrote {out}")
+    verdict = "failed" if status else "unavailable" if record.get("unavailable") else "done"
+    progress(f"{sc.name}/{args.system}: {verdict}, wrote {out}")
     return status
 
 

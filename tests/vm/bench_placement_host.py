@@ -1,42 +1,57 @@
 # SPDX-License-Identifier: GPL-2.0
-"""scripts/bench-placement: how fast and how well a hot set reaches the fast tier.
+"""scripts/bench-placement: hagent against the kernel's own tiering, in the
+conditions a tiered machine runs in.
 
-Boots one two-node guest per scenario (node 0: 512 MiB with the CPUs, the
-fast tier; node 1: 1536 MiB, CPU-less, the slow tier) and runs
-tests/vm/bench_placement.py there: hotset workloads (scripts/hotset.c), every
-page first-touched on the slow node, then random 8-byte updates, 90% of them
-to a hot set, for --duration seconds.  Scenarios:
+Boots one two-node guest per scenario and system (node 0: 512 MiB with the
+CPUs, the fast tier; node 1: 1536 MiB, CPU-less, the slow tier, which ACPI
+HMAT describes as 4x the latency and 1/4 the bandwidth, so that 6.10+ puts
+it in a lower memory tier) and runs tests/vm/bench_placement.py there:
+hotset workloads (scripts/hotset.c), the hot set first-touched on the slow
+node, then random 8-byte updates, 90% of them to the hot set (or Zipf), for
+--duration seconds.  THP as the kernel ships it (Debian: always) unless
+--thp says otherwise; the table's header says which.
 
-  baseline  no management: the hot set stays on the slow node
-  hagent    hagent.ko loaded (with --param k=v), the workload managed
-  move      as hagent, and the hot set moves to a disjoint range at half time
-  multi     four workloads at once, each managed: 4 x 256 MiB regions with
-            32 MiB hot sets (the same totals as one 1 GiB / 128 MiB workload)
-  oversize  as hagent, with a 640 MiB hot set: more than the 512 MiB fast node
-            holds, so placement must settle without thrashing (not by default)
-  autonuma  no hagent, the kernel's NUMA balancing instead (not by default)
+Systems (--system, repeatable; default: every one this kernel supports):
 
-NUMA balancing is off in every scenario but autonuma.  Results go to
-results/bench-placement/<UTC time>/: <scenario>.json (every workload's
-per-second lines, the per-second `hagentctl stats --json` counters and
-hagentd CPU time, the summary), <scenario>.console.log, and hotset.png, the
-hot set's fast share against time for every scenario run.  The closing table
-gives, per scenario: updates/s, the time until the hot set's fast share first
-reaches 0.90, the steady share (mean over the last 30 s), the time to get
-back to 0.90 after the move, hagentd's CPU time in % of one CPU (over the
-whole run, the part of it outside migrate_pages(), and over the last 30 s,
-once placement has settled), the pages migrated over those last 30 s (a
-steady stream there is churn, not placement), and the migration failure
-rate (when the module has migration counters).  Each
-summary also splits hagentd's wall time by part (hagentd_split_pct: scan,
-drain, decay, place, and migrate, the time inside migrate_pages(); wall
-time, so it exceeds the CPU time when hagentd waits for a CPU) and gives
-policy_sampler_pct, the parts other than migrate.
+  baseline  nothing moves pages
+  autonuma  NUMA balancing (numa_balancing=1)
+  tpp       the kernel's tiering: numa_balancing=2 + demotion_enabled=1;
+            needs node 1 in a lower memory tier (checked in the guest; 6.10+)
+  damon     DAMON paddr migrate_hot / migrate_cold between the nodes (6.11+)
+  hagent    hagent.ko (with --param k=v), the workloads enabled by pid
 
-    scripts/bench-placement                           # the four default scenarios, 180 s each
-    scripts/bench-placement --scenario baseline --duration 30
-    scripts/bench-placement --scenario hagent --param scan_interval_ms=500
-    scripts/bench-placement --report results/bench-placement/<time>   # table and plot again
+Scenarios (--scenario, repeatable; default: full-own):
+
+  full-own    the fast node starts full of the process's own cold data
+  full-other  the fast node starts full of another, idle process's data
+              (which a per-process tool like hagent is not told to manage)
+  one, move   one workload on a nearly empty fast node; move: the hot set
+              moves to a disjoint range at half time
+  multi       four workloads (4 x 256 MiB, 32 MiB hot sets)
+  oversize    a 640 MiB hot set, more than the fast node holds
+  zipf        Zipf(0.99) over the pages, fast node full of own data; the
+              "hot set" measured is the hottest 128 MiB
+  mixed       three workloads with 16/48/96 MiB hot sets, fast node full
+
+A system this kernel lacks (from /boot/config-<kernel> and its version) or
+that fails its check in the guest gets a row that says so and why, never a
+row of zeros.  Results go to results/bench-placement/<UTC time>/:
+<scenario>.<system>.json (every workload's per-second lines, the workers'
+CPU time, /proc/vmstat deltas, hagent's counters, the summary),
+<scenario>.<system>.console.log, and <scenario>.png, the hot set's fast
+share against time with a line per system.  The closing table, per scenario
+and system: the hot set's fast share at 30/60/120 s, the time until it first
+reaches 0.90, the steady share (mean over the last 30 s), the recovery after
+a move, pages migrated (pgmigrate_success, base pages) over the run and the
+last 30 s, failed migrations, CPU time in % of one CPU of the kernel threads
+that do the work (hagentd, kdamond.N, kswapdN) and the workloads' own system
+time (hint faults and the migrations NUMA balancing does in them), and the
+system's own evidence that it acted (promotions/demotions, DAMOS bytes).
+
+    scripts/bench-placement                                # full-own, every system
+    scripts/bench-placement --scenario full-own --system tpp --system damon --system hagent
+    scripts/bench-placement --scenario one --system hagent --thp never --param scan_interval_ms=500
+    scripts/bench-placement --report results/bench-placement/<time>   # tables and plots again
 """
 
 from __future__ import annotations
@@ -46,6 +61,7 @@ import concurrent.futures
 import contextlib
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -57,11 +73,13 @@ from pathlib import Path
 from typing import Any
 
 from tests.vm import runner
-from tests.vm.bench_placement import DEFAULT_SCENARIOS, PROGRESS, SCENARIOS
+from tests.vm.bench_placement import DEFAULT_SCENARIOS, PROGRESS, SCENARIOS, THP_MODES
+from tests.vm.bench_systems import SYSTEMS
 
 FAST_MEM, SLOW_MEM = "512M", "1536M"
 THRESHOLD = 0.90  # "the hot set is in the fast tier"
 STEADY_S = 30.0  # the steady share is the mean over this many last seconds
+SHARE_AT = (30, 60, 120)  # seconds at which the table reads the share
 PLOT_SIZE = (10.0, 5.6)  # inches
 PLOT_DPI = 100
 # Seconds a scenario may take beyond its duration: boot, Python start,
@@ -227,8 +245,88 @@ def migration(stats: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
     return {**moved, "attempted": attempted, "failed": failed, "failure_rate": rate}
 
 
+def share_at(points: Sequence[Mapping[str, Any]], t: float) -> float | None:
+    """The hot share of the last point at or before @t seconds (within a
+    second of it); None when the run did not get there."""
+    near = [p for p in points if t - 1.0 <= p["elapsed"] <= t + 0.5]
+    return near[-1].get("hot_fast_share") if near else None
+
+
+def workers_cpu(
+    kthreads: Sequence[Mapping[str, Any]], last: float | None = None
+) -> dict[str, Any] | None:
+    """CPU time in % of one CPU of the system's kernel threads (per thread and
+    their total) and of the workloads' system time, from the per-second
+    {"t", "cpu_ns": {comm: ns}, "workload_sys_ns"} samples; with @last over
+    the last @last seconds only."""
+    timed = _tail(list(kthreads), last) if last is not None else list(kthreads)
+    if len(timed) < 2 or timed[-1]["t"] <= timed[0]["t"]:
+        return None
+    a, b = timed[0], timed[-1]
+    span = (b["t"] - a["t"]) * 1e9
+    per = {
+        name: 100.0 * (ns - a["cpu_ns"][name]) / span
+        for name, ns in b["cpu_ns"].items()
+        if ns is not None and a["cpu_ns"].get(name) is not None
+    }
+    return {
+        "threads": per,
+        "total": sum(per.values()),
+        "workload_sys": 100.0 * (b["workload_sys_ns"] - a["workload_sys_ns"]) / span,
+    }
+
+
+def vm_moved(
+    vmstats: Sequence[Mapping[str, Any]], last: float | None = None
+) -> dict[str, int] | None:
+    """Base pages migrated and failed (pgmigrate_success / _fail) over the run,
+    or over its last @last seconds, from the per-second /proc/vmstat deltas."""
+    have = [v for v in vmstats if "pgmigrate_success" in v]
+    if last is not None:
+        have = _tail(have, last)
+        if len(have) < 2:
+            return None
+        first = have[0]
+    elif have:
+        first = {"pgmigrate_success": 0, "pgmigrate_fail": 0}
+    else:
+        return None
+    return {
+        k: int(have[-1].get(f"pgmigrate_{k}", 0) - first.get(f"pgmigrate_{k}", 0))
+        for k in ("success", "fail")
+    }
+
+
+def evidence(record: Mapping[str, Any]) -> str:
+    """The system's own account that it acted, in one short cell."""
+    vm = record.get("vmstat_delta") or (record.get("vmstat") or [{}])[-1]
+    system = record.get("system")
+    if system == "tpp":
+        demoted = sum(v for k, v in vm.items() if k.startswith("pgdemote_"))
+        return f"promote {vm.get('pgpromote_success', 0):,} demote {demoted:,} pages"
+    if system == "autonuma":
+        return f"numa_pages_migrated {vm.get('numa_pages_migrated', 0):,}"
+    if system == "damon":
+        c = record.get("system_counters") or {}
+        parts = [
+            f"{action.removeprefix('migrate_')} {c[action]['sz_applied'] / 2**20:,.0f} MiB"
+            for action in ("migrate_hot", "migrate_cold")
+            if action in c
+        ]
+        return "applied " + ", ".join(parts) if parts else "no DAMOS stats"
+    if system == "hagent":
+        totals: Mapping[str, int] = next(
+            (st["totals"] for st in reversed(record.get("stats", [])) if st.get("totals")), {}
+        )
+        if "promoted" in totals:
+            return f"promoted {totals['promoted']:,} demoted {totals.get('demoted', 0):,} folios"
+    return "-"
+
+
 def summarize(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The figures of one scenario's record (as tests/vm/bench_placement.py writes it)."""
+    """The figures of one run's record (as tests/vm/bench_placement.py writes it)."""
+    if record.get("unavailable"):
+        return {"unavailable": record["unavailable"], "samples": 0}
     workloads = record.get("workloads", [])
     move_at = record.get("config", {}).get("move_at")
     points = aggregate(workloads)
@@ -242,7 +340,13 @@ def summarize(record: Mapping[str, Any]) -> dict[str, Any]:
         "updates_per_s": _mean(p["updates_per_s"] for p in points),
         "updates_per_s_steady": steady(points, "updates_per_s"),
         "move_at": move_at,
+        **{f"hot_share_at_{t}": share_at(points, t) for t in SHARE_AT},
         **share_summary(points, move_at),
+        "workers_cpu": workers_cpu(record.get("kthreads", [])),
+        "workers_cpu_steady": workers_cpu(record.get("kthreads", []), last=STEADY_S),
+        "pages_migrated": vm_moved(record.get("vmstat", [])),
+        "pages_migrated_steady": vm_moved(record.get("vmstat", []), last=STEADY_S),
+        "evidence": evidence(record),
         "hagentd_cpu_pct": cpu,
         "hagentd_cpu_pct_steady": hagentd_cpu_pct(record.get("hagentd", []), last=STEADY_S),
         "hagentd_split_pct": split,
@@ -269,83 +373,101 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}%"
 
 
-def table(summaries: Mapping[str, Mapping[str, Any]]) -> str:
-    """The closing table, one row per scenario (a run without samples: one line)."""
-    rows = [
-        (
-            "scenario",
-            "updates/s",
-            "t(hot>=0.90)",
-            "steady hot",
-            "steady region",
-            "recovery",
-            "hagentd CPU",
-            "less migrate",
-            "steady CPU",
-            "steady moved",
-            "migr. fail",
-        )
-    ]
-    failed, per = [], []
-    for name, s in summaries.items():
-        if not s.get("samples"):
-            failed.append(f"{name}: failed: {s.get('error', 'no samples')}")
+COLUMNS = (
+    "system", "@30s", "@60s", "@120s", "t(0.90)", "steady", "recovery",
+    "migrated", "last 30s", "failed", "workers CPU", "workload sys", "updates/s", "evidence",
+)  # fmt: skip
+
+
+def table(scenario: str, summaries: Mapping[str, Mapping[str, Any]], header: str = "") -> str:
+    """One scenario's table, a row per system; a system that could not run
+    gets a line with the reason instead of figures."""
+    rows = [COLUMNS]
+    notes, per = [], []
+    for system, s in summaries.items():
+        if s.get("unavailable"):
+            notes.append(f"{system}: unavailable: {s['unavailable']}")
             continue
-        mig = s.get("migration")
+        if not s.get("samples"):
+            notes.append(f"{system}: failed: {s.get('error', 'no samples')}")
+            continue
+        moved, moved_last = s.get("pages_migrated") or {}, s.get("pages_migrated_steady") or {}
+        cpu = s.get("workers_cpu") or {}
         rows.append(
             (
-                name,
-                _cell(s.get("updates_per_s"), ",.0f"),
+                system,
+                *(_cell(s.get(f"hot_share_at_{t}"), ".2f") for t in SHARE_AT),
                 _cell(s.get("time_to_hot_090"), ".0f", "never"),
                 _cell(s.get("steady_hot_share"), ".3f"),
-                _cell(s.get("steady_region_share"), ".3f"),
                 "-" if s.get("move_at") is None else _cell(s.get("recovery_s"), ".0f", "never"),
-                _pct(s.get("hagentd_cpu_pct")),
-                _pct(s.get("policy_sampler_pct")),
-                _pct(s.get("hagentd_cpu_pct_steady")),
-                _cell(s.get("moved_steady"), ","),
-                "-" if mig is None else _cell(mig["failure_rate"], ".2%"),
+                _cell(moved.get("success"), ","),
+                _cell(moved_last.get("success"), ","),
+                _cell(moved.get("fail"), ","),
+                _pct(cpu.get("total")),
+                _pct(cpu.get("workload_sys")),
+                _cell(s.get("updates_per_s"), ",.0f"),
+                s.get("evidence", "-"),
             )
         )
+        if s.get("error"):
+            notes.append(f"{system}: run failed after {s['samples']} samples: {s['error']}")
+        if s.get("hagentd_cpu_pct") is not None or s.get("migration") is not None:
+            notes.append(hagent_line(system, s))
         if s.get("per_workload"):
             ws = s["per_workload"]
             per.append(
-                f"{name} per workload: t(hot>=0.90) "
+                f"{system} per workload: t(0.90) "
                 + "/".join(_cell(w["time_to_hot_090"], ".0f", "never") for w in ws)
-                + ", steady hot "
+                + ", steady "
                 + "/".join(_cell(w["steady_hot_share"], ".3f") for w in ws)
             )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
     lines = [
         "  ".join([r[0].ljust(widths[0]), *(c.rjust(widths[i]) for i, c in enumerate(r) if i)])
         for r in rows
     ]
-    notes = (
-        "times in s from the start of the updates; steady: mean of the last "
-        f"{STEADY_S:.0f} s; recovery: from the move back to {THRESHOLD:.2f}; "
-        "hagentd CPU: % of one CPU over the run, less migrate: outside migrate_pages(), "
-        f"steady CPU, steady moved: hagentd's CPU and the pages migrated over the last "
-        f"{STEADY_S:.0f} s (the summary's hagentd_split_pct splits hagentd's wall time by part)"
+    title = f"{scenario}: {SCENARIOS[scenario].about}" if scenario in SCENARIOS else scenario
+    return "\n".join([title + (f" [{header}]" if header else ""), *lines, *per, *notes])
+
+
+def hagent_line(system: str, s: Mapping[str, Any]) -> str:
+    """hagent's own cost and churn, from its counters: hagentd's CPU over the
+    run, outside migrate_pages() and over the last 30 s; the pages its
+    counters say moved over the last 30 s; its migration failure rate."""
+    mig = s.get("migration")
+    return (
+        f"{system}: hagentd {_pct(s.get('hagentd_cpu_pct'))} of a CPU "
+        f"(outside migrate_pages() {_pct(s.get('policy_sampler_pct'))}, "
+        f"last {STEADY_S:.0f} s {_pct(s.get('hagentd_cpu_pct_steady'))}); "
+        f"moved over the last {STEADY_S:.0f} s {_cell(s.get('moved_steady'), ',')}; "
+        f"migration failure rate {'-' if mig is None else _cell(mig['failure_rate'], '.2%')}"
     )
-    return "\n".join([*lines, *per, *failed, notes])
 
 
-def plot(records: Mapping[str, Mapping[str, Any]], path: Path, title: str) -> None:
-    """hotset.png: the hot set's fast share against time, one line per scenario
-    (the mean over its workloads, and each workload's thin), the move as a
-    dashed line of the same colour."""
+NOTES = (
+    "@Ns: the hot set's share on the fast node N s after the updates started; t(0.90): "
+    f"seconds until it first reached {THRESHOLD:.2f}; steady: mean over the last {STEADY_S:.0f} s; "
+    "migrated: base pages (pgmigrate_success) over the run and its last 30 s; "
+    "workers CPU: hagentd, kdamond.N and kswapdN in % of one CPU; workload sys: the "
+    "workloads' system time (hint faults, migrations on fault)"
+)
+
+
+def plot(scenario: str, records: Mapping[str, Mapping[str, Any]], path: Path, title: str) -> None:
+    """The hot set's fast share against time, one line per system (the mean
+    over its workloads, and each workload's thin), the move as a dashed line."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=PLOT_SIZE, dpi=PLOT_DPI)
-    for i, (name, rec) in enumerate(records.items()):
+    for name, rec in records.items():
         points = aggregate(rec.get("workloads", []))
         if not points:
             continue
-        # one colour per scenario name, the same in every plot
-        colour = f"C{list(SCENARIOS).index(name) if name in SCENARIOS else len(SCENARIOS) + i}"
+        # one colour per system, the same in every plot
+        colour = f"C{SYSTEMS.index(name) if name in SYSTEMS else len(SYSTEMS)}"
         n = len(rec.get("workloads", []))
         xs = [p["elapsed"] for p in points]
         ys = [p["hot_fast_share"] for p in points]
@@ -355,10 +477,10 @@ def plot(records: Mapping[str, Mapping[str, Any]], path: Path, title: str) -> No
             for w in rec["workloads"]:
                 ws = w.get("samples", [])
                 ax.plot(
-                    [s["elapsed"] for s in ws],
+                    [x["elapsed"] for x in ws],
                     [
-                        float("nan") if s.get("hot_fast_share") is None else s["hot_fast_share"]
-                        for s in ws
+                        float("nan") if x.get("hot_fast_share") is None else x["hot_fast_share"]
+                        for x in ws
                     ],
                     color=colour,
                     linewidth=0.6,
@@ -366,7 +488,7 @@ def plot(records: Mapping[str, Mapping[str, Any]], path: Path, title: str) -> No
                 )
         move_at = rec.get("config", {}).get("move_at")
         if move_at is not None:
-            ax.axvline(move_at, color=colour, linestyle="--", linewidth=0.8)
+            ax.axvline(move_at, color="grey", linestyle="--", linewidth=0.8)
     ax.axhline(THRESHOLD, color="grey", linestyle=":", linewidth=0.8)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlim(left=0)
@@ -380,7 +502,50 @@ def plot(records: Mapping[str, Mapping[str, Any]], path: Path, title: str) -> No
     plt.close(fig)
 
 
-# --- the driver: one VM per scenario -----------------------------------------
+# --- which systems a kernel can run, from its config ---------------------------
+
+
+def kernel_config(kernel: str) -> dict[str, str]:
+    """/boot/config-<kernel> as {CONFIG_X: value} (empty when missing)."""
+    path = Path(f"/boot/config-{kernel}")
+    if not path.exists():
+        return {}
+    out = {}
+    for line in path.read_text().splitlines():
+        if line.startswith("CONFIG_") and "=" in line:
+            k, _, v = line.partition("=")
+            out[k] = v
+    return out
+
+
+def kernel_version(kernel: str) -> tuple[int, int]:
+    m = re.match(r"(\d+)\.(\d+)", kernel)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+def unsupported(system: str, kernel: str, config: Mapping[str, str], module: bool) -> str | None:
+    """Why @system cannot run on @kernel (None when it can, as far as the
+    host can tell; the guest checks the rest)."""
+    version = kernel_version(kernel)
+    if system in ("autonuma", "tpp") and config.get("CONFIG_NUMA_BALANCING") != "y":
+        return "kernel built without CONFIG_NUMA_BALANCING"
+    if system == "tpp" and version < (6, 10):
+        return (
+            f"{version[0]}.{version[1]} gives a CPU-less node present at boot no lower memory "
+            "tier (HMAT places boot-time nodes since 6.10; before, only dax/kmem hot-added "
+            "memory gets one), so there is nothing to demote to"
+        )
+    if system == "damon":
+        if config.get("CONFIG_DAMON_PADDR") != "y" or config.get("CONFIG_DAMON_SYSFS") != "y":
+            return "kernel built without DAMON (CONFIG_DAMON_PADDR, CONFIG_DAMON_SYSFS)"
+        if version < (6, 11):
+            return "DAMOS migrate_hot/migrate_cold arrived in 6.11"
+    if system == "hagent" and not module:
+        return f"{runner.module_path(kernel)} is not built (make module)"
+    return None
+
+
+# --- the driver: one VM per scenario and system --------------------------------
 
 
 def say(text: str) -> None:
@@ -388,11 +553,11 @@ def say(text: str) -> None:
 
 
 def guest_command(
-    scenario: str, duration: float, params: list[str], threads: int, thp: bool
+    scenario: str, system: str, duration: float, params: list[str], threads: int, thp: str
 ) -> str:
     argv = ["python", "-m", "tests.vm.bench_placement", f"--scenario={scenario}"]
-    argv += [f"--duration={duration:g}", f"--threads={threads}"]
-    argv += [f"--param={p}" for p in params] + (["--thp"] if thp else [])
+    argv += [f"--system={system}", f"--duration={duration:g}", f"--threads={threads}"]
+    argv += [f"--param={p}" for p in params] + [f"--thp={thp}"]
     return " ".join(shlex.quote(a) for a in argv)
 
 
@@ -431,13 +596,13 @@ def _kill_own_vms() -> None:
                 os.killpg(int(stat.parent.name), signal.SIGKILL)
 
 
-def run_scenario(
-    scenario: str, args: argparse.Namespace, kernel: str, outdir: Path
+def run_one(
+    scenario: str, system: str, args: argparse.Namespace, kernel: str, outdir: Path
 ) -> dict[str, Any]:
-    name = f"bench-placement-{scenario}"
+    name = f"bench-placement-{scenario}-{system}"
     vmdir = runner.RESULTS / "vm" / kernel / name
     shutil.rmtree(vmdir, ignore_errors=True)  # so that follow() never reads an old log
-    command = guest_command(scenario, args.duration, args.param, args.threads, args.thp)
+    command = guest_command(scenario, system, args.duration, args.param, args.threads, args.thp)
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         fut = pool.submit(
             runner.run,
@@ -447,6 +612,7 @@ def run_scenario(
             fast_mem=FAST_MEM,
             slow_mem=SLOW_MEM,
             timeout=args.timeout or args.duration + OVERHEAD_S,
+            hmat=True,
         )
         try:
             follow(vmdir / "console.log", fut)
@@ -454,8 +620,10 @@ def run_scenario(
             _kill_own_vms()
             raise
         result = fut.result()
-    raw = vmdir / f"{scenario}.json"
+    raw = vmdir / f"{scenario}.{system}.json"
     record: dict[str, Any] = json.loads(raw.read_text()) if raw.exists() else {}
+    record.setdefault("scenario", scenario)
+    record.setdefault("system", system)
     if not result.ok:
         record.setdefault("error", f"VM: {result.verdict()}")
     record["vm"] = {
@@ -464,29 +632,60 @@ def run_scenario(
         "seconds": round(result.seconds, 1),
         "fast_mem": FAST_MEM,
         "slow_mem": SLOW_MEM,
+        "hmat": True,
     }
     record["summary"] = summarize(record)
-    (outdir / f"{scenario}.json").write_text(json.dumps(record, indent=1) + "\n")
+    (outdir / f"{scenario}.{system}.json").write_text(json.dumps(record, indent=1) + "\n")
     if (vmdir / "console.log").exists():
-        shutil.copyfile(vmdir / "console.log", outdir / f"{scenario}.console.log")
-    say(f"{scenario}: {result.verdict()} in {result.seconds:.0f}s")
+        shutil.copyfile(vmdir / "console.log", outdir / f"{scenario}.{system}.console.log")
+    say(
+        f"{scenario}/{system}: {record.get('unavailable') and 'unavailable' or result.verdict()} "
+        f"in {result.seconds:.0f}s"
+    )
     return record
 
 
-def report(records: Mapping[str, Mapping[str, Any]], outdir: Path) -> None:
+def unavailable_record(scenario: str, system: str, kernel: str, reason: str) -> dict[str, Any]:
+    return {"scenario": scenario, "system": system, "kernel": kernel, "unavailable": reason}
+
+
+def header_of(records: Mapping[str, Mapping[str, Any]]) -> str:
+    """Kernel, THP and duration of a scenario's runs, for its table's title."""
+    ran = [r for r in records.values() if r.get("config")]
     kernels = sorted(
         {r.get("kernel") or r.get("vm", {}).get("kernel", "?") for r in records.values()}
     )
-    png = outdir / "hotset.png"
-    plot(records, png, f"hot set on the fast node ({', '.join(kernels)}, {outdir.name})")
-    print(table({name: summarize(r) for name, r in records.items()}))
-    say(f"results in {outdir} (plot {png.name})")
+    parts = [", ".join(kernels)]
+    if ran:
+        cfg = ran[0]["config"]
+        thp = cfg.get("thp", "?")
+        enabled = ran[0].get("thp_enabled") or ""
+        m = re.search(r"\[(\w+)\]", enabled)
+        parts.append(f"THP {thp}" + (f" (kernel: {m.group(1)})" if thp == "system" and m else ""))
+        parts.append(f"{cfg.get('duration', 0):g} s")
+    return "; ".join(parts)
 
 
-def load_records(outdir: Path) -> dict[str, dict[str, Any]]:
-    order = {name: i for i, name in enumerate(SCENARIOS)}
-    found = [p for p in outdir.glob("*.json") if p.stem in SCENARIOS]
-    return {p.stem: json.loads(p.read_text()) for p in sorted(found, key=lambda p: order[p.stem])}
+def report(by_scenario: Mapping[str, Mapping[str, Mapping[str, Any]]], outdir: Path) -> None:
+    for scenario, records in by_scenario.items():
+        header = header_of(records)
+        png = outdir / f"{scenario}.png"
+        plot(scenario, records, png, f"{scenario}: hot set on the fast node ({header})")
+        print(table(scenario, {sys_: summarize(r) for sys_, r in records.items()}, header))
+        print()
+    print(NOTES)
+    say(f"results in {outdir} (plots: {', '.join(f'{s}.png' for s in by_scenario)})")
+
+
+def load_records(outdir: Path) -> dict[str, dict[str, dict[str, Any]]]:
+    """{scenario: {system: record}} from @outdir's <scenario>.<system>.json."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for scenario in SCENARIOS:
+        for system in SYSTEMS:
+            p = outdir / f"{scenario}.{system}.json"
+            if p.exists():
+                out.setdefault(scenario, {})[system] = json.loads(p.read_text())
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -501,49 +700,81 @@ def main(argv: list[str] | None = None) -> int:
         choices=[*SCENARIOS, "all"],
         help=f"repeatable (default: {' '.join(DEFAULT_SCENARIOS)}; all: every one)",
     )
+    p.add_argument(
+        "--system",
+        action="append",
+        choices=[*SYSTEMS, "all"],
+        help="repeatable (default: every one the kernel supports; all: every one, "
+        "the unsupported reported as such)",
+    )
     p.add_argument("--duration", type=float, default=180, help="seconds of updates (default 180)")
     p.add_argument(
         "--param", action="append", default=[], metavar="K=V", help="hagent module parameter"
     )
-    p.add_argument("--kernel", help="kernel release (default: the first installed)")
+    p.add_argument("--kernel", help="kernel release (default: the newest installed)")
     p.add_argument("--threads", type=int, default=1, help="update threads per workload")
-    p.add_argument("--thp", action="store_true", help="THP-backed regions (default: 4K pages)")
+    p.add_argument(
+        "--thp",
+        choices=THP_MODES,
+        default="system",
+        help="THP for the workloads: system = as the kernel is configured (default), "
+        "madvise = MADV_HUGEPAGE, never = MADV_NOHUGEPAGE",
+    )
+    p.add_argument(
+        "--no-thp", dest="thp", action="store_const", const="never", help="= --thp never"
+    )
     p.add_argument("--out", type=Path, help="results directory (default: a new timestamped one)")
     p.add_argument("--timeout", type=float, help="seconds per VM (default: duration + 1200)")
-    p.add_argument("--report", type=Path, metavar="DIR", help="only redo DIR's table and plot")
+    p.add_argument("--report", type=Path, metavar="DIR", help="only redo DIR's tables and plots")
     args = p.parse_args(argv)
 
     if args.report:
         done = load_records(args.report)
         if not done:
-            p.error(f"no scenario results in {args.report}")
+            p.error(f"no results in {args.report}")
         report(done, args.report)
         return 0
 
     chosen = args.scenario or list(DEFAULT_SCENARIOS)
     scenarios = list(SCENARIOS) if "all" in chosen else list(dict.fromkeys(chosen))
-    kernels = [args.kernel] if args.kernel else runner.installed_kernels()[:1]
+    kernels = [args.kernel] if args.kernel else runner.installed_kernels()[-1:]
     if not kernels:
         p.error("no kernel with headers installed; run scripts/setup")
     kernel = kernels[0]
-    if any(SCENARIOS[s].managed for s in scenarios) and not runner.module_path(kernel).exists():
-        p.error(f"{runner.module_path(kernel)} is not built (make module)")
+    if not Path(f"/boot/vmlinuz-{kernel}").exists():
+        p.error(f"no kernel image /boot/vmlinuz-{kernel}")
+    config = kernel_config(kernel)
+    module = runner.module_path(kernel).exists()
+    why = {s: unsupported(s, kernel, config, module) for s in SYSTEMS}
+    if args.system and "all" not in args.system:
+        systems = list(dict.fromkeys(args.system))
+    else:
+        systems = [s for s in SYSTEMS if args.system or why[s] is None]
     subprocess.run(["make", "-s", "-C", str(runner.TOP), "progs"], check=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     outdir = args.out or runner.RESULTS / "bench-placement" / stamp
     outdir.mkdir(parents=True, exist_ok=True)
 
-    records: dict[str, dict[str, Any]] = {}
-    for i, scenario in enumerate(scenarios, 1):
+    runs = [(sc, sy) for sc in scenarios for sy in systems]
+    by_scenario: dict[str, dict[str, dict[str, Any]]] = {}
+    for i, (scenario, system) in enumerate(runs, 1):
         sc = SCENARIOS[scenario]
-        say(
-            f"[{i}/{len(scenarios)}] {scenario}: {sc.about}; {sc.workloads} x "
-            f"{sc.region_mib} MiB, hot {sc.hot_mib} MiB, {args.duration:g} s on {kernel} "
-            f"(booting; a few minutes beyond the duration under TCG)"
-        )
-        records[scenario] = run_scenario(scenario, args, kernel, outdir)
-    report(records, outdir)
-    return 0 if all(not r.get("error") for r in records.values()) else 1
+        shapes = ", ".join(f"{w.region_mib}/{w.hot_mib}" for w in sc.workloads)
+        reason = why[system]
+        if reason:
+            say(f"[{i}/{len(runs)}] {scenario}/{system}: unavailable on {kernel}: {reason}")
+            rec = unavailable_record(scenario, system, kernel, reason)
+            (outdir / f"{scenario}.{system}.json").write_text(json.dumps(rec, indent=1) + "\n")
+        else:
+            say(
+                f"[{i}/{len(runs)}] {scenario}/{system}: {sc.about}; region/hot MiB {shapes}, "
+                f"THP {args.thp}, {args.duration:g} s on {kernel} "
+                f"(booting; a few minutes beyond the duration under TCG)"
+            )
+            rec = run_one(scenario, system, args, kernel, outdir)
+        by_scenario.setdefault(scenario, {})[system] = rec
+    report(by_scenario, outdir)
+    return 0 if all(not r.get("error") for rs in by_scenario.values() for r in rs.values()) else 1
 
 
 if __name__ == "__main__":

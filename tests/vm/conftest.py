@@ -26,6 +26,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "tcg_single: patches kernel text while another vCPU runs it; tests/vm/run.py "
         "runs these in a guest of their own under single-threaded TCG",
     )
+    config.addinivalue_line(
+        "markers",
+        "peers: scripts/bench-placement's peers (TPP, DAMON); tests/vm/run.py runs these in "
+        "a guest of their own, booted with the benchmark's HMAT recipe",
+    )
 
 
 def module_loaded() -> bool:

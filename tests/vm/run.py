@@ -1,13 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
-"""The VM half of `make test` (and `make demo`): two guests per kernel.
+"""The VM half of `make test` (and `make demo`): three guests per kernel.
 
-Each installed kernel boots twice and runs the guest suite (pytest over
+Each installed kernel boots three times and runs the guest suite (pytest over
 tests/vm/) inside; the host then reads the guest's junit report, exit status
 and console log.  The closing line counts tests over all kernels:
 "vm: N passed, N failed" -- a guest that returned no status counts as a
 failure even when no test reported one.
 
-The first guest runs every test but those marked tcg_single, under QEMU's
+The first guest runs every test but those marked tcg_single or peers, under QEMU's
 multi-threaded TCG (one host thread per vCPU: real parallelism, so races in
 hagent show up).  The second runs only the tcg_single ones, under
 single-threaded TCG.  Those patch kernel text while another vCPU executes
@@ -16,7 +16,10 @@ it (unloading with the probes on while two threads fault), and this QEMU
 jumped to address 0 out of the kretprobe trampoline within one or two
 unloads on both 6.1 and 6.12, and with the kretprobe left out a CPU hung on
 a jump label being patched -- while 40 unloads in a row passed with the
-same module under single-threaded TCG (KERNEL_NOTES.md).
+same module under single-threaded TCG (KERNEL_NOTES.md).  The third runs
+the peers tests (tests/vm/test_peers.py) in the placement benchmark's
+guest: 512 MiB fast, 1536 MiB slow, with ACPI HMAT, so that the kernel's
+own tiering has a lower tier to demote to where the kernel supports it.
 """
 
 from __future__ import annotations
@@ -42,11 +45,15 @@ class Guest:
     name: str  # results/vm/<kernel>/<name>
     marks: str  # pytest -m expression
     qemu_opts: str
+    hmat: bool = False
+    fast_mem: str = "1G"
+    slow_mem: str = "1G"
 
 
 GUESTS = (
-    Guest("tests", "'not tcg_single'", ""),
+    Guest("tests", "'not tcg_single and not peers'", ""),
     Guest("tests-tcg-single", "tcg_single", "-accel tcg,thread=single"),
+    Guest("tests-peers", "peers", "", hmat=True, fast_mem="512M", slow_mem="1536M"),
 )
 
 
@@ -105,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
                 timeout=args.timeout,
                 stream=False,
                 qemu_opts=g.qemu_opts,
+                hmat=g.hmat,
+                fast_mem=g.fast_mem,
+                slow_mem=g.slow_mem,
             )
             passed, failed, skipped = junit_counts(r.outdir / "junit.xml")
             if not r.ok and failed == 0:
