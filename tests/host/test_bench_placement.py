@@ -279,6 +279,9 @@ def test_report_redoes_table_and_plot(tmp_path: Path, capsys: pytest.CaptureFixt
     rows = [ln.split()[0] for ln in out.splitlines()[2:4]]
     assert rows == ["baseline", "hagent"]  # in the systems' order
     assert png_size((tmp_path / "one.png").read_bytes())[0] > 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert list(summary["one"]["systems"]) == ["baseline", "hagent"]
+    assert summary["one"]["systems"]["hagent"]["time_to_hot_090"] == 10.0
 
 
 def test_guest_command_and_workload_argv() -> None:

@@ -268,7 +268,7 @@ def test_evidence_that_each_system_acted() -> None:
     hagent = run_record(
         "hagent", [0.1], stats=[{"t": 1.0, "totals": {"promoted": 5, "demoted": 2}}]
     )
-    assert bp.evidence(hagent) == "promoted 5 demoted 2 folios"
+    assert bp.evidence(hagent) == "promoted 5 demoted 2 pages"
     auto = run_record("autonuma", [0.1], vmstat_delta={"numa_pages_migrated": 7})
     assert bp.evidence(auto) == "numa_pages_migrated 7"
     assert bp.evidence(run_record("baseline", [0.0])) == "-"

@@ -319,7 +319,7 @@ def evidence(record: Mapping[str, Any]) -> str:
             (st["totals"] for st in reversed(record.get("stats", [])) if st.get("totals")), {}
         )
         if "promoted" in totals:
-            return f"promoted {totals['promoted']:,} demoted {totals.get('demoted', 0):,} folios"
+            return f"promoted {totals['promoted']:,} demoted {totals.get('demoted', 0):,} pages"
     return "-"
 
 
@@ -667,12 +667,18 @@ def header_of(records: Mapping[str, Mapping[str, Any]]) -> str:
 
 
 def report(by_scenario: Mapping[str, Mapping[str, Mapping[str, Any]]], outdir: Path) -> None:
+    """Prints a table per scenario, draws <scenario>.png and writes
+    summary.json ({scenario: {"header", "systems": {system: summary}}})."""
+    out: dict[str, Any] = {}
     for scenario, records in by_scenario.items():
         header = header_of(records)
         png = outdir / f"{scenario}.png"
         plot(scenario, records, png, f"{scenario}: hot set on the fast node ({header})")
-        print(table(scenario, {sys_: summarize(r) for sys_, r in records.items()}, header))
+        summaries = {sys_: summarize(r) for sys_, r in records.items()}
+        out[scenario] = {"header": header, "systems": summaries}
+        print(table(scenario, summaries, header))
         print()
+    (outdir / "summary.json").write_text(json.dumps(out, indent=1) + "\n")
     print(NOTES)
     say(f"results in {outdir} (plots: {', '.join(f'{s}.png' for s in by_scenario)})")
 
