@@ -17,13 +17,14 @@ from hagent.commands import (
     inject,
     load,
     replay,
+    state,
     stats,
     status,
     top,
     triage,
     unload,
 )
-from hagent.errors import HagentError
+from hagent.errors import EXIT_CODES_HELP, ExitCode, HagentError
 
 
 class _Group(TyperGroup):
@@ -45,10 +46,33 @@ app = typer.Typer(
     cls=_Group,
     name="hagentctl",
     help=f"Control plane for the hagent memory-tiering kernel module ({__version__}).",
+    epilog=EXIT_CODES_HELP + ".",
+    context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
+
+
+def version_lines(ctx: typer.Context) -> list[str]:
+    """hagentctl's version, then the loaded module's (or why there is none)."""
+    lines = [f"hagentctl {__version__}"]
+    try:
+        lines.append(f"hagent module {state(ctx).kernel.status()['version']}")
+    except HagentError as err:
+        if err.exit_code == ExitCode.NOT_LOADED:
+            lines.append("hagent module: not loaded")
+        else:
+            lines.append(f"hagent module: unknown ({err.message})")
+    return lines
+
+
+def _print_version(ctx: typer.Context, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    for line in version_lines(ctx):
+        typer.echo(line)
+    raise typer.Exit()
 
 
 @app.callback()
@@ -56,6 +80,15 @@ def _global_options(
     ctx: typer.Context,
     debug: Annotated[
         bool, typer.Option("--debug", help="Show Python tracebacks for errors.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print hagentctl's version and the loaded module's, then exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
     ] = False,
 ) -> None:
     if not isinstance(ctx.obj, State):

@@ -54,9 +54,10 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from hagent.errors import ExitCode
+
 __all__ = [
     "EXIT_CLEAN",
-    "EXIT_FINDINGS",
     "EXIT_PANIC",
     "Finding",
     "Line",
@@ -70,10 +71,11 @@ __all__ = [
 # harness's command line (panic_on_warn=1 oops=panic softlockup_panic=1).
 SEVERITIES = ("panic", "error", "warning")
 
-# Exit statuses of `hagentctl triage` (2 is click's usage error).
-EXIT_CLEAN = 0  # nothing relevant
-EXIT_FINDINGS = 1  # only non-panic findings (migration failures, OOM kills, hung tasks)
-EXIT_PANIC = 3  # at least one panic-relevant finding
+# Exit statuses of `hagentctl triage` (hagent.errors.ExitCode): findings of
+# severity "error" or "warning" alone (OOM kills, hung tasks, migration
+# failures) are reported but exit 0, like a clean log.
+EXIT_CLEAN = ExitCode.OK
+EXIT_PANIC = ExitCode.FINDINGS  # at least one panic-relevant finding
 
 FIRST_FRAMES = 4  # reliable frames kept from the top of every trace
 
@@ -472,11 +474,8 @@ def parse(text: str) -> list[Finding]:
 
 
 def exit_status(findings: Iterable[Finding]) -> int:
-    """EXIT_PANIC, EXIT_FINDINGS or EXIT_CLEAN (see the module docstring)."""
-    severities = {f.severity for f in findings}
-    if "panic" in severities:
-        return EXIT_PANIC
-    return EXIT_FINDINGS if severities else EXIT_CLEAN
+    """EXIT_PANIC when a finding is panic-relevant, else EXIT_CLEAN."""
+    return int(EXIT_PANIC if any(f.severity == "panic" for f in findings) else EXIT_CLEAN)
 
 
 def summary(findings: list[Finding]) -> dict[str, object]:

@@ -40,7 +40,7 @@ from hagent.cli import app
 from hagent.commands import State
 from hagent.commands.load import param_string
 from hagent.commands.stats import PAGE_SIZE
-from hagent.errors import HagentError
+from hagent.errors import ExitCode, HagentError
 from hagent.kernel import Kernel, RealKernel, Stats, Target, debugfs, genl, kmodlib
 from hagent.uapi import NODELIST_MAX, Attr, Cmd, CounterAttr, Event
 
@@ -80,9 +80,11 @@ def sock(monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeGenlSocket]:
     return install
 
 
-def one_error(result: Result, message: str, hint: str | None = None) -> None:
-    """Exit non-zero with exactly one error line (plus the hint) on stderr."""
-    assert result.exit_code != 0
+def one_error(
+    result: Result, message: str, hint: str | None = None, code: int = ExitCode.FAILED
+) -> None:
+    """Exit ``code`` with exactly one error line (plus the hint) on stderr."""
+    assert result.exit_code == code, (result.exit_code, result.output)
     expected = f"hagentctl: error: {message}\n"
     if hint is not None:
         expected += f"hagentctl: hint: {hint}\n"
@@ -130,8 +132,9 @@ def test_status_json(invoke: Invoke) -> None:
     result = invoke(FakeKernel(), "status", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data == STATUS
-    assert list(data) == ["version", "kernel", "features", "nr_targets", "samplers", "nodes"]
+    assert data == {"loaded": True, **STATUS}
+    keys = ["loaded", "version", "kernel", "features", "nr_targets", "samplers", "nodes"]
+    assert list(data) == keys
     assert list(data["samplers"][0]) == ["name", "available", "reason"]
     assert list(data["nodes"][0]) == ["id", "tier", "nr_cpus", "mem_total", "mem_free"]
 
@@ -140,7 +143,7 @@ def test_status_through_netlink(invoke: Invoke, sock: Callable[..., FakeGenlSock
     s = sock(replies=(status_reply(),))
     result = invoke(RealKernel(), "status", "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == STATUS
+    assert json.loads(result.stdout) == {"loaded": True, **STATUS}
     ((request, msg_type, flags),) = s.requests
     assert (request["cmd"], request["version"], request["attrs"]) == (Cmd.STATUS, 1, [])
     assert msg_type == FAMILY_ID
@@ -155,6 +158,7 @@ def test_status_family_missing(invoke: Invoke, sock: Callable[..., FakeGenlSocke
         result,
         "hagent module is not loaded (netlink family 'hagent' not found)",
         hint="run: hagentctl load",
+        code=ExitCode.NOT_LOADED,
     )
     assert s.closed
 
@@ -202,8 +206,8 @@ def test_status_on_this_host() -> None:
         text=True,
         timeout=60,
     )
-    assert proc.returncode == 1
-    assert proc.stdout == ""
+    assert proc.returncode == ExitCode.NOT_LOADED
+    assert proc.stdout == '{"loaded": false}\n'
     assert proc.stderr == (
         "hagentctl: error: hagent module is not loaded (netlink family 'hagent' not found)\n"
         "hagentctl: hint: run: hagentctl load\n"
@@ -317,7 +321,7 @@ def test_load_ko_option(invoke: Invoke) -> None:
 def test_load_bad_param_syntax(invoke: Invoke, arg: str, message: str) -> None:
     k = FakeKernel(loaded=False)
     result = invoke(k, "load", "selftest=1", arg)
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.USAGE
     assert result.stderr.splitlines()[0] == f"hagentctl: error: {message}"
     assert not [c for c in k.calls if c[0] == "load"]
 
@@ -421,7 +425,11 @@ def test_real_load_errors(
 
 def test_real_load_missing_file(invoke: Invoke, libkmod: Callable[..., FakeLibkmod]) -> None:
     libkmod()
-    one_error(invoke(RealKernel(), "load", "--ko", KO), f"module file not found: {KO}")
+    one_error(
+        invoke(RealKernel(), "load", "--ko", KO),
+        f"module file not found: {KO}",
+        code=ExitCode.USAGE,
+    )
 
 
 def test_real_load_nothing_installed(invoke: Invoke, libkmod: Callable[..., FakeLibkmod]) -> None:
@@ -464,7 +472,8 @@ def test_real_unload_errors(
 ) -> None:
     monkeypatch.setattr(os, "geteuid", lambda: euid)
     lib = libkmod(**lib_kwargs)
-    one_error(invoke(RealKernel(), "unload"), message, hint)
+    code = ExitCode.NOT_LOADED if "not loaded" in message else ExitCode.FAILED
+    one_error(invoke(RealKernel(), "unload"), message, hint, code)
     assert lib.live_refs == 0
 
 
@@ -497,10 +506,9 @@ def test_error_is_one_line(invoke: Invoke, command: list[str]) -> None:
 
 
 def test_error_exit_code_and_hint(invoke: Invoke) -> None:
-    k = FakeKernel(fail={"unload": HagentError("nope", hint="try this", exit_code=3)})
+    k = FakeKernel(fail={"unload": HagentError("nope", hint="try this", exit_code=4)})
     result = invoke(k, "unload")
-    one_error(result, "nope", hint="try this")
-    assert result.exit_code == 3
+    one_error(result, "nope", hint="try this", code=4)
 
 
 def test_debug_shows_traceback(invoke: Invoke) -> None:
@@ -576,6 +584,7 @@ def test_real_load_refuses_unknown_parameter_before_inserting(
         invoke(RealKernel(), "load", "--ko", KO, "no_such_param=1"),
         "unknown module parameter 'no_such_param' (hagent takes: selftest)",
         None,
+        ExitCode.USAGE,
     )
     assert lib.inserted == []
 
@@ -755,7 +764,7 @@ def test_bad_pid(command: str, pid: str, message: str) -> None:
         raise AssertionError("a bad pid must not reach the kernel")
 
     result = CliRunner().invoke(app, [command, "--pid", pid], obj=State(kernel_factory=factory))
-    one_error(result, message)
+    one_error(result, message, code=ExitCode.USAGE)
 
 
 def test_largest_pid_is_accepted(invoke: Invoke) -> None:
@@ -783,7 +792,7 @@ BAD_NODELISTS = [
 def test_bad_nodelist(invoke: Invoke, option: str, nodes: str, why: str) -> None:
     k = FakeKernel()
     result = invoke(k, "enable", "--pid", "1", option, nodes)
-    one_error(result, f"bad {option} node list '{nodes}': {why}")
+    one_error(result, f"bad {option} node list '{nodes}': {why}", code=ExitCode.USAGE)
     assert not [c for c in k.calls if c[0] == "enable"]
 
 
@@ -796,6 +805,7 @@ def test_nodelist_length(invoke: Invoke) -> None:
         result,
         f"--slow node list is too long: {NODELIST_MAX + 1} characters, "
         f"the module takes at most {NODELIST_MAX - 1}",
+        code=ExitCode.USAGE,
     )
     assert len([c for c in k.calls if c[0] == "enable"]) == 1
 
@@ -964,6 +974,7 @@ def test_module_not_loaded(
         invoke(RealKernel(), *args),
         "hagent module is not loaded (netlink family 'hagent' not found)",
         hint="run: hagentctl load",
+        code=ExitCode.NOT_LOADED,
     )
 
 

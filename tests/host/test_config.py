@@ -30,7 +30,7 @@ from typer.testing import CliRunner, Result
 from hagent.cli import app
 from hagent.commands import State
 from hagent.commands.config import SWITCHES, parse_settings
-from hagent.errors import HagentError
+from hagent.errors import ExitCode, HagentError
 from hagent.kernel import Kernel, RealKernel, genl
 from hagent.uapi import Attr, Cmd, CounterAttr, Event
 
@@ -173,7 +173,7 @@ def test_bad_syntax_never_reaches_the_kernel(args: list[str], message: str, json
 
     argv = ["config", *args] + (["--json"] if json_out else [])
     result = CliRunner().invoke(app, argv, obj=State(kernel_factory=factory))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.splitlines()[0] == f"hagentctl: error: {message}"
     assert "Traceback" not in result.output
@@ -210,10 +210,10 @@ def test_out_of_range_changes_nothing(invoke: Invoke) -> None:
 
 @pytest.mark.parametrize("args", [[], ["--json"], ["hysteresis=2"], ["hysteresis=2", "--json"]])
 def test_module_not_loaded(invoke: Invoke, args: list[str]) -> None:
-    err = HagentError(NOT_LOADED, hint="run: hagentctl load")
+    err = HagentError(NOT_LOADED, "run: hagentctl load", ExitCode.NOT_LOADED)
     k = FakeKernel(loaded=False, fail={"get_config": err, "set_config": err})
     result = invoke(k, "config", *args)
-    one_error(result, NOT_LOADED, hint="run: hagentctl load")
+    one_error(result, NOT_LOADED, hint="run: hagentctl load", code=ExitCode.NOT_LOADED)
     assert result.stdout == ""
 
 
@@ -349,7 +349,12 @@ def test_netlink_module_not_loaded(
     invoke: Invoke, sock: Callable[..., FakeGenlSocket], args: list[str]
 ) -> None:
     sock(family=False)
-    one_error(invoke(RealKernel(), *args), NOT_LOADED, hint="run: hagentctl load")
+    one_error(
+        invoke(RealKernel(), *args),
+        NOT_LOADED,
+        hint="run: hagentctl load",
+        code=ExitCode.NOT_LOADED,
+    )
 
 
 def test_fake_and_real_kernel_agree_on_errors(

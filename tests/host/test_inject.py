@@ -19,7 +19,7 @@ from typer.testing import CliRunner, Result
 from hagent.cli import app
 from hagent.commands import State
 from hagent.commands.inject import parse_sample
-from hagent.errors import HagentError
+from hagent.errors import ExitCode, HagentError
 from hagent.kernel import Kernel, RealKernel, genl
 from hagent.uapi import INJECT_SAMPLE_FORMAT, SAMPLE_F_STORE, Attr, Cmd
 
@@ -137,14 +137,14 @@ def test_bad_sample(text: str, message: str) -> None:
     result = CliRunner().invoke(
         app, ["inject", "--pid", "1", "0x1000", text], obj=State(kernel_factory=factory)
     )
-    one_error(result, message)
+    one_error(result, message, code=ExitCode.USAGE)
 
 
 @pytest.mark.parametrize("repeat", ["0", "1001", "-1"])
 def test_bad_repeat(invoke: Invoke, repeat: str) -> None:
     k = FakeKernel()
     result = invoke(k, "inject", "--pid", "1", "0x1000", "--repeat", repeat)
-    one_error(result, f"bad --repeat {repeat}: must be 1..1000")
+    one_error(result, f"bad --repeat {repeat}: must be 1..1000", code=ExitCode.USAGE)
     assert not [c for c in k.calls if c[0] == "inject"]
 
 
@@ -156,6 +156,7 @@ def test_usage_errors(invoke: Invoke) -> None:
     one_error(
         invoke(k, "inject", "--pid", "0", "0x1000"),
         "bad pid '0': expected a process id (a positive integer)",
+        code=ExitCode.USAGE,
     )
     assert k.calls == []
 
@@ -299,4 +300,5 @@ def test_inject_module_not_loaded(invoke: Invoke, sock: Callable[..., FakeGenlSo
         invoke(RealKernel(), "inject", "--pid", "1", "0x1000"),
         "hagent module is not loaded (netlink family 'hagent' not found)",
         hint="run: hagentctl load",
+        code=ExitCode.NOT_LOADED,
     )

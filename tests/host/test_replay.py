@@ -14,7 +14,7 @@ from typer.testing import CliRunner, Result
 from hagent import trace
 from hagent.cli import app
 from hagent.commands import State, replay
-from hagent.errors import HagentError
+from hagent.errors import ExitCode, HagentError
 from hagent.kernel import Kernel
 
 Invoke = Callable[..., Result]
@@ -336,7 +336,7 @@ def test_replay_bad_options(
 ) -> None:
     k = FakeKernel()
     result = invoke(k, "replay", str(trace_file), "--pid", "1", *args)
-    one_error(result, message)
+    one_error(result, message, code=ExitCode.USAGE)
     assert k.calls == []
 
 

@@ -386,7 +386,7 @@ def test_live_until_ctrl_c(monkeypatch: pytest.MonkeyPatch, fake_time: list[floa
 
 def test_json_needs_once(fake_time: list[float]) -> None:
     result = invoke(FakeKernel(), "--json")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert (
         result.stderr
         == "hagentctl: error: --json needs --once: the live dashboard has no JSON form\n"
@@ -395,9 +395,9 @@ def test_json_needs_once(fake_time: list[float]) -> None:
 
 @pytest.mark.parametrize("args", [["--once"], ["--once", "--json"], []])
 def test_not_loaded_is_one_line(fake_time: list[float], args: list[str]) -> None:
-    err = HagentError("hagent module is not loaded (netlink family 'hagent' not found)")
+    err = HagentError("hagent module is not loaded (netlink family 'hagent' not found)", None, 3)
     result = invoke(FakeKernel(loaded=False, fail={"stats": err}), *args)
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert result.stdout == ""
     assert result.stderr == f"hagentctl: error: {err.message}\n"
 
@@ -410,7 +410,7 @@ def test_help_has_an_example() -> None:
 
 def test_bad_arguments(fake_time: list[float]) -> None:
     assert invoke(FakeKernel(), "--once", "--interval", "0").exit_code == 2
-    assert invoke(FakeKernel(), "--once", "--pid", "x").exit_code == 1
+    assert invoke(FakeKernel(), "--once", "--pid", "x").exit_code == 2
 
 
 def test_overhead_panel_when_the_module_reports_overhead() -> None:

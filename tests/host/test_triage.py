@@ -19,7 +19,7 @@ from typer.testing import CliRunner, Result
 from hagent import triage
 from hagent.cli import app
 from hagent.commands import State
-from hagent.errors import HagentError
+from hagent.errors import ExitCode, HagentError
 from hagent.kernel import RealKernel, kmsg
 
 FIXTURES = Path(__file__).parent / "fixtures" / "triage"
@@ -240,12 +240,12 @@ def invoke() -> Invoke:
 @pytest.mark.parametrize(
     "name, status",
     [
-        ("sysrq-6.1.log", 3),
-        ("oops-null-6.1.log", 3),
-        ("soft-lockup-6.1.log", 3),
-        ("hagent-warn-6.1.log", 3),
-        ("oom-6.1.log", 1),
-        ("hung-task-6.1.log", 1),
+        ("sysrq-6.1.log", ExitCode.FINDINGS),
+        ("oops-null-6.1.log", ExitCode.FINDINGS),
+        ("soft-lockup-6.1.log", ExitCode.FINDINGS),
+        ("hagent-warn-6.1.log", ExitCode.FINDINGS),
+        ("oom-6.1.log", ExitCode.OK),  # reported, not panic-relevant
+        ("hung-task-6.1.log", ExitCode.OK),
     ],
 )
 def test_exit_status(invoke: Invoke, name: str, status: int) -> None:
@@ -257,7 +257,8 @@ def test_exit_status(invoke: Invoke, name: str, status: int) -> None:
 def test_exit_status_only_migration_failures(invoke: Invoke) -> None:
     text = "[ 5.000000] hagent: migrate: 4 failures in 10s: busy=4\n"
     result = invoke("-", input=text)
-    assert result.exit_code == triage.EXIT_FINDINGS, result.output
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "kernel problems in stdin" in result.output
 
 
 def test_clean_log(invoke: Invoke, tmp_path: Path) -> None:
@@ -270,7 +271,7 @@ def test_clean_log(invoke: Invoke, tmp_path: Path) -> None:
 
 def test_json_shape(invoke: Invoke) -> None:
     result = invoke("--json", str(FIXTURES / "hagent-warn-6.1.log"))
-    assert result.exit_code == 3
+    assert result.exit_code == ExitCode.FINDINGS
     doc = json.loads(result.output)
     assert set(doc) == {"source", "findings", "summary"}
     keys = {"kind", "site", "count", "first", "last", "severity", "examples", "frames"}
@@ -285,7 +286,7 @@ def test_json_shape(invoke: Invoke) -> None:
         "by_severity": {"panic": 5, "error": 0, "warning": 2},
         "hagent": 4,
         "panic": True,
-        "exit_status": 3,
+        "exit_status": 4,
     }
 
 
@@ -299,7 +300,7 @@ def test_table_shows_hagent_frames_verbatim(invoke: Invoke) -> None:
 
 def test_stdin(invoke: Invoke) -> None:
     result = invoke("--json", "-", input=fixture("warn-panic-6.1.log"))
-    assert result.exit_code == 3
+    assert result.exit_code == ExitCode.FINDINGS
     doc = json.loads(result.output)
     assert doc["source"] == "stdin"
     assert [f["kind"] for f in doc["findings"]] == ["warning", "panic"]
@@ -309,7 +310,7 @@ def test_dmesg_through_the_kernel_layer(invoke: Invoke) -> None:
     fake = FakeKernel()
     fake.log = fixture("sysrq-6.1.log")
     result = invoke("--dmesg", "--json", kernel=fake)
-    assert result.exit_code == 3
+    assert result.exit_code == ExitCode.FINDINGS
     assert json.loads(result.output)["source"] == "dmesg"
     assert ("dmesg",) in fake.calls
 
@@ -323,7 +324,7 @@ def test_dmesg_error_is_one_line(invoke: Invoke) -> None:
 
 def test_missing_file(invoke: Invoke, tmp_path: Path) -> None:
     result = invoke(str(tmp_path / "nope.log"))
-    assert result.exit_code == 4
+    assert result.exit_code == ExitCode.FAILED  # not the findings code
     assert result.output == (
         f"hagentctl: error: cannot read {tmp_path / 'nope.log'}: No such file or directory\n"
     )
@@ -332,7 +333,7 @@ def test_missing_file(invoke: Invoke, tmp_path: Path) -> None:
 @pytest.mark.parametrize("args", [(), ("--dmesg", "x.log")])
 def test_source_usage(invoke: Invoke, args: tuple[str, ...]) -> None:
     result = invoke(*args)
-    assert result.exit_code == 2
+    assert result.exit_code == ExitCode.USAGE
     assert result.output.startswith("hagentctl: error: ")
     assert result.output.count("\n") == 1
 
@@ -341,7 +342,9 @@ def test_help_documents_exit_statuses(invoke: Invoke) -> None:
     result = invoke("--help")
     assert result.exit_code == 0
     text = " ".join(result.output.split())
-    assert "3 panic-relevant findings" in text and "1 only non-panic findings" in text
+    assert "4 when a finding is panic-relevant" in text
+    assert "0 when none is, even with other findings" in text
+    assert "1 the log cannot be read" in text
 
 
 # --- /dev/kmsg ----------------------------------------------------------------------

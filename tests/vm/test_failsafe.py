@@ -8,6 +8,7 @@ import subprocess
 import threading
 import time
 
+from hagent.errors import ExitCode
 from tests.vm.conftest import KO, ctl_json, module_loaded, run_ctl, stats, vmstat
 from tests.vm.memhog import Memhog
 
@@ -52,7 +53,7 @@ def test_failed_check_shuts_the_target_down_and_is_reported() -> None:
         line = [ln for ln in log.splitlines() if "CHECK failed" in ln]
         assert len(line) == 1 and f"pid={hog.pid} debug_fail=1" in line[0], line
         found = run_ctl("triage", "--dmesg", "--json", check=False)
-        assert found.returncode == 3, found.stdout
+        assert found.returncode == ExitCode.FINDINGS, found.stdout
         assert '"kind": "check"' in found.stdout
     finally:
         hog.exit()

@@ -10,6 +10,7 @@ import subprocess
 import tomllib
 from pathlib import Path
 
+from hagent.errors import ExitCode
 from tests.vm.conftest import KO, ctl_json, meminfo, module_loaded, run_ctl
 
 TOP = Path(__file__).resolve().parents[2]
@@ -59,7 +60,7 @@ def test_status_as_unprivileged_user(loaded: None) -> None:
     st = run_ctl("status", "--json", user=NOBODY)
     assert st.returncode == 0, st.stderr
     load = run_ctl("load", "--ko", str(KO), check=False, user=NOBODY)
-    assert load.returncode != 0
+    assert load.returncode == ExitCode.FAILED
     assert "root" in load.stderr
     assert load.stderr.count("\n") <= 2, load.stderr
 
@@ -67,23 +68,30 @@ def test_status_as_unprivileged_user(loaded: None) -> None:
 def test_not_loaded_gives_one_clear_line() -> None:
     assert not module_loaded()
     st = run_ctl("status", check=False)
-    assert st.returncode != 0
+    assert st.returncode == ExitCode.NOT_LOADED
     assert "not loaded" in st.stderr
     assert "Traceback" not in st.stderr
+    js = run_ctl("status", "--json", check=False)
+    assert js.returncode == ExitCode.NOT_LOADED and js.stdout == '{"loaded": false}\n', js
     un = run_ctl("unload", check=False)
-    assert un.returncode != 0 and "not loaded" in un.stderr
+    assert un.returncode == ExitCode.NOT_LOADED and "not loaded" in un.stderr
 
 
 def test_load_twice_is_refused(loaded: None) -> None:
     again = run_ctl("load", "--ko", str(KO), check=False)
-    assert again.returncode != 0
+    assert again.returncode == ExitCode.FAILED
     assert "already loaded" in again.stderr
 
 
 def test_bad_module_parameters_are_refused_cleanly() -> None:
-    for bad in ("selftest=maybe", "no_such_param=1", "selftest"):
+    # The kernel refuses a bad value (FAILED); hagentctl refuses the rest itself (USAGE).
+    for bad, code in (
+        ("selftest=maybe", ExitCode.FAILED),
+        ("no_such_param=1", ExitCode.USAGE),
+        ("selftest", ExitCode.USAGE),
+    ):
         r = run_ctl("load", "--ko", str(KO), bad, check=False)
-        assert r.returncode != 0, f"{bad} was accepted"
+        assert r.returncode == code, f"{bad}: exit {r.returncode}, {r.stderr}"
         assert "Traceback" not in r.stderr
         assert r.stderr.strip(), f"{bad}: no message"
         assert not module_loaded(), f"{bad} left the module loaded"

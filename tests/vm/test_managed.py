@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import pytest
 
+from hagent.errors import ExitCode
 from tests.vm.conftest import (
     KO,
     counters,
@@ -227,7 +228,7 @@ BAD_ENABLES = [
 @pytest.mark.parametrize(("args", "message"), BAD_ENABLES)
 def test_bad_enable_is_refused_with_a_reason(managing: None, args: list[str], message: str) -> None:
     r = run_ctl("enable", *args, check=False)
-    assert r.returncode != 0
+    assert r.returncode == ExitCode.FAILED  # the module's refusal, not a usage error
     assert message in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) <= 2
     assert stats()["targets"] == []
@@ -238,9 +239,9 @@ def test_enable_twice_and_disable_unmanaged(managing: None) -> None:
     try:
         enable(hog.pid)
         r = run_ctl("enable", "--pid", str(hog.pid), check=False)
-        assert r.returncode != 0 and "already managed" in r.stderr
+        assert r.returncode == ExitCode.FAILED and "already managed" in r.stderr
         r = run_ctl("disable", "--pid", str(hog.pid + 100000), check=False)
-        assert r.returncode != 0 and "not managed" in r.stderr
+        assert r.returncode == ExitCode.FAILED and "not managed" in r.stderr
     finally:
         hog.exit()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from hagent.errors import ExitCode
 from tests.vm.conftest import counters, ctl_json, run_ctl, stats
 from tests.vm.memhog import Memhog, anon_pages, entries, move_pages, pages_on_node
 
@@ -290,9 +291,9 @@ def test_config_is_all_or_nothing(managing: None) -> None:
     cfg = ctl_json("config")
     assert cfg["migrate_mbps"] == 256 and cfg["placement"] == 1, cfg
     r = run_ctl("config", "migrate_mbps=64", "no_such_setting=1", check=False)
-    assert r.returncode != 0 and "no_such_setting" in (r.stdout + r.stderr), r
+    assert r.returncode == ExitCode.FAILED and "no_such_setting" in (r.stdout + r.stderr), r
     r = run_ctl("config", "migrate_mbps=64", "migrate_batch=1", check=False)
-    assert r.returncode != 0 and "migrate_batch" in (r.stdout + r.stderr), r
+    assert r.returncode == ExitCode.FAILED and "migrate_batch" in (r.stdout + r.stderr), r
     assert ctl_json("config")["migrate_mbps"] == 256  # nothing applied
     cfg = ctl_json("config", "migrate_mbps=64", "hysteresis=3")
     assert cfg["migrate_mbps"] == 64 and cfg["hysteresis"] == 3

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from hagent.errors import ExitCode
 from tests.vm.conftest import counters, ctl_json, run_ctl, stats
 from tests.vm.memhog import MEMHOG, Memhog, entries
 
@@ -169,7 +170,7 @@ def test_bad_inject_input_is_refused(managing: None, bad: str) -> None:
     try:
         ctl_json("enable", "--pid", str(hog.pid))
         r = run_ctl("inject", "--pid", str(hog.pid), bad, check=False)
-        assert r.returncode != 0 and r.stderr.strip()
+        assert r.returncode == ExitCode.USAGE and r.stderr.strip()
     finally:
         hog.exit()
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import typer
 
-from hagent.errors import HagentError
+from hagent.errors import usage_error
 from hagent.kernel import Kernel, RealKernel
 from hagent.uapi import NODELIST_MAX
 
@@ -55,10 +55,10 @@ _NODELIST = re.compile(r"[0-9]+(?:-[0-9]+)?(?:,[0-9]+(?:-[0-9]+)?)*")
 def parse_pid(text: str) -> int:
     """--pid's value -> a pid, or a HagentError naming what is wrong with it."""
     if not _PID.fullmatch(text) or int(text) == 0:
-        raise HagentError(f"bad pid '{text}': expected a process id (a positive integer)")
+        raise usage_error(f"bad pid '{text}': expected a process id (a positive integer)")
     pid = int(text)
     if pid > PID_MAX:
-        raise HagentError(f"bad pid '{text}': larger than any process id")
+        raise usage_error(f"bad pid '{text}': larger than any process id")
     return pid
 
 
@@ -71,16 +71,16 @@ def check_nodelist(option: str, text: str | None) -> str | None:
     if text is None:
         return None
     if not _NODELIST.fullmatch(text):
-        raise HagentError(
+        raise usage_error(
             f"bad {option} node list '{text}': expected N or N-M joined by commas, e.g. 0 or 0-1,4"
         )
     for part in text.split(","):
         first, _, last = part.partition("-")
         if last and int(last) < int(first):
-            raise HagentError(f"bad {option} node list '{text}': range {part} runs backwards")
+            raise usage_error(f"bad {option} node list '{text}': range {part} runs backwards")
     size = len(text.encode()) + 1  # the kernel counts the NUL
     if size > NODELIST_MAX:
-        raise HagentError(
+        raise usage_error(
             f"{option} node list is too long: {size - 1} characters, "
             f"the module takes at most {NODELIST_MAX - 1}"
         )

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hagent.commands import kernel
-from hagent.errors import HagentError
+from hagent.errors import usage_error
 from hagent.kernel.genl import SETTING_NAME_MAX
 
 EPILOG = (
@@ -46,10 +46,10 @@ def parse_value(name: str, text: str) -> int:
         return _WORDS[text.lower()]
     expected = "0 or 1, on or off" if name in SWITCHES else "a non-negative integer"
     if not _VALUE.fullmatch(text):
-        raise HagentError(f"bad value '{text}' for {name}: expected {expected}")
+        raise usage_error(f"bad value '{text}' for {name}: expected {expected}")
     value = int(text, 16) if text[:2].lower() == "0x" else int(text, 10)
     if value > U64_MAX:
-        raise HagentError(f"bad value '{text}' for {name}: larger than 2^64 - 1")
+        raise usage_error(f"bad value '{text}' for {name}: larger than 2^64 - 1")
     return value
 
 
@@ -63,14 +63,14 @@ def parse_settings(args: Sequence[str]) -> dict[str, int]:
     for arg in args:
         name, eq, text = arg.partition("=")
         if not eq:
-            raise HagentError(
+            raise usage_error(
                 f"bad setting '{arg}': expected NAME=VALUE",
                 hint="see the settings: hagentctl config",
             )
         if not _NAME.fullmatch(name) or len(name) > SETTING_NAME_MAX:
-            raise HagentError(f"bad setting name '{name}' in '{arg}'")
+            raise usage_error(f"bad setting name '{name}' in '{arg}'")
         if name in settings:
-            raise HagentError(f"setting {name} given twice")
+            raise usage_error(f"setting {name} given twice")
         settings[name] = parse_value(name, text)
     return settings
 

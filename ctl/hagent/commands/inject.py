@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from hagent.commands import kernel, parse_address, parse_pid
-from hagent.errors import HagentError
+from hagent.errors import usage_error
 from hagent.uapi import REPEAT_MAX, SAMPLE_COUNT_MAX
 
 EPILOG = (
@@ -27,17 +27,17 @@ def parse_sample(text: str) -> tuple[int, int, bool]:
     if len(parts) == 2 and parts[1] in ("s", "S"):
         parts = [parts[0], "1", "s"]
     if not 1 <= len(parts) <= 3 or (len(parts) == 3 and parts[2] not in ("s", "S")):
-        raise HagentError(f"bad sample '{text}': {_FORMAT}")
+        raise usage_error(f"bad sample '{text}': {_FORMAT}")
     addr = parse_address(parts[0])
     if addr is None:
-        raise HagentError(
+        raise usage_error(
             f"bad sample '{text}': address '{parts[0]}' is not hex (0x...) or decimal, "
             "or is larger than 64 bits"
         )
     count = 1
     if len(parts) >= 2:
         if not parts[1].isdecimal() or not 1 <= int(parts[1]) <= SAMPLE_COUNT_MAX:
-            raise HagentError(
+            raise usage_error(
                 f"bad sample '{text}': count '{parts[1]}' must be 1..{SAMPLE_COUNT_MAX}"
             )
         count = int(parts[1])
@@ -46,7 +46,7 @@ def parse_sample(text: str) -> tuple[int, int, bool]:
 
 def check_repeat(repeat: int) -> int:
     if not 1 <= repeat <= REPEAT_MAX:
-        raise HagentError(f"bad --repeat {repeat}: must be 1..{REPEAT_MAX}")
+        raise usage_error(f"bad --repeat {repeat}: must be 1..{REPEAT_MAX}")
     return repeat
 
 

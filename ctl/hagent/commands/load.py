@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from hagent.commands import kernel
-from hagent.errors import HagentError
+from hagent.errors import usage_error
 
 EPILOG = (
     "Examples:\n\n"
@@ -25,14 +25,14 @@ def param_string(params: Sequence[str]) -> str:
     for arg in params:
         name, eq, value = arg.partition("=")
         if not eq:
-            raise HagentError(
+            raise usage_error(
                 f"bad module parameter '{arg}': expected PARAM=VALUE",
                 hint="example: hagentctl load selftest=1",
             )
         if not _NAME.fullmatch(name):
-            raise HagentError(f"bad module parameter name '{name}' in '{arg}'")
+            raise usage_error(f"bad module parameter name '{name}' in '{arg}'")
         if '"' in value:
-            raise HagentError(f"bad module parameter '{arg}': the kernel cannot take '\"'")
+            raise usage_error(f"bad module parameter '{arg}': the kernel cannot take '\"'")
         out.append(f'{name}="{value}"' if any(c.isspace() for c in value) else arg)
     return " ".join(out)
 

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from hagent import trace
 from hagent.commands import kernel, parse_address, parse_pid
-from hagent.errors import HagentError
+from hagent.errors import HagentError, usage_error
 
 EPILOG = (
     "The trace is text: a first line '# hagent-trace v1', then one sample per line, "
@@ -68,7 +68,7 @@ def parse_rebase(text: str) -> int:
     old, sep, new = text.partition(":")
     a, b = parse_address(old), parse_address(new)
     if not sep or a is None or b is None:
-        raise HagentError(
+        raise usage_error(
             f"bad --rebase '{text}': expected OLD:NEW, two addresses in hex (0x...) or decimal"
         )
     return b - a
@@ -126,9 +126,9 @@ def replay(
 ) -> None:
     n = parse_pid(pid)
     if speed is not None and no_timing:
-        raise HagentError("--speed and --no-timing exclude each other")
+        raise usage_error("--speed and --no-timing exclude each other")
     if speed is not None and not (math.isfinite(speed) and speed > 0):
-        raise HagentError(f"bad --speed {speed}: must be a positive number")
+        raise usage_error(f"bad --speed {speed}: must be a positive number")
     shift = parse_rebase(rebase) if rebase is not None else 0
     tr = read_trace(file, shift)
     window = None if no_timing else max(1, round(WINDOW_S * (speed or 1.0) * 1e9))

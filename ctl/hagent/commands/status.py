@@ -9,9 +9,16 @@ from rich.table import Table
 from rich.text import Text
 
 from hagent.commands import kernel
+from hagent.errors import ExitCode, HagentError
 from hagent.kernel import Status
 
-EPILOG = "Examples:\n\nhagentctl status\n\nhagentctl status --json | jq .nodes"
+EPILOG = (
+    '--json prints the status with "loaded": true first; with the module not loaded '
+    'it prints {"loaded": false} (and exits 3, as without --json).\n\n'
+    "Examples:\n\n"
+    "hagentctl status\n\n"
+    "hagentctl status --json | jq .nodes"
+)
 
 MiB = 1 << 20
 
@@ -60,8 +67,13 @@ def status(
         bool, typer.Option("--json", help="Print JSON (stable keys) for scripts.")
     ] = False,
 ) -> None:
-    st = kernel(ctx).status()
+    try:
+        st = kernel(ctx).status()
+    except HagentError as err:
+        if as_json and err.exit_code == ExitCode.NOT_LOADED:
+            typer.echo(json.dumps({"loaded": False}))
+        raise
     if as_json:
-        typer.echo(json.dumps(st, indent=2))
+        typer.echo(json.dumps({"loaded": True, **st}, indent=2))
     else:
         render(st, Console(highlight=False))

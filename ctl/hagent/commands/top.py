@@ -11,7 +11,7 @@ from rich.live import Live
 
 from hagent.commands import kernel, parse_pid
 from hagent.dashboard import Dashboard
-from hagent.errors import HagentError
+from hagent.errors import usage_error
 from hagent.kernel import Kernel
 
 EPILOG = (
@@ -68,7 +68,7 @@ def top(
 ) -> None:
     n = parse_pid(pid) if pid is not None else None
     if json_out and not once:
-        raise HagentError("--json needs --once: the live dashboard has no JSON form")
+        raise usage_error("--json needs --once: the live dashboard has no JSON form")
     k = kernel(ctx)
     dash = Dashboard()
     snapshot(k, dash, n)

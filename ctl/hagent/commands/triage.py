@@ -11,7 +11,7 @@ from rich.text import Text
 
 from hagent import triage as parser
 from hagent.commands import kernel
-from hagent.errors import HagentError
+from hagent.errors import HagentError, usage_error
 
 EPILOG = (
     "Examples:\n\n"
@@ -23,14 +23,11 @@ EPILOG = (
     "hung tasks and OOM kills, once per site, with the hagent frames of their "
     "call traces. Pager gutters (1732 │ ...), journal and syslog prefixes are "
     "accepted.\n\n"
-    "Exit status: 0 nothing found; 1 only non-panic findings (migration "
-    "failures, OOM kills, hung tasks); 2 usage error; 3 panic-relevant findings "
-    "(WARNING, BUG, Oops, panic, CHECK failed, bad page, lockup); 4 the log "
-    "cannot be read."
+    "Exit status: 4 when a finding is panic-relevant (WARNING, BUG, Oops, panic, "
+    "CHECK failed, bad page, lockup); 0 when none is, even with other findings "
+    "(migration failures, OOM kills, hung tasks); 1 the log cannot be read; "
+    "2 usage error."
 )
-
-EXIT_USAGE = 2  # as for a bad option
-EXIT_UNREADABLE = 4
 
 _SEVERITY_STYLE = {"panic": "bold red", "error": "red", "warning": "yellow"}
 
@@ -38,23 +35,18 @@ _SEVERITY_STYLE = {"panic": "bold red", "error": "red", "warning": "yellow"}
 def read_source(ctx: typer.Context, source: str | None, dmesg: bool) -> tuple[str, str]:
     """(name, text) of the log to triage."""
     if dmesg and source is not None:
-        raise HagentError("give either a FILE (or -) or --dmesg, not both", exit_code=EXIT_USAGE)
+        raise usage_error("give either a FILE (or -) or --dmesg, not both")
     if dmesg:
         return "dmesg", kernel(ctx).dmesg()
     if source is None:
-        raise HagentError(
-            "nothing to read: give a log FILE, - for standard input, or --dmesg",
-            exit_code=EXIT_USAGE,
-        )
+        raise usage_error("nothing to read: give a log FILE, - for standard input, or --dmesg")
     if source == "-":
         data = typer.get_binary_stream("stdin").read()
         return "stdin", data.decode(errors="replace")
     try:
         data = Path(source).read_bytes()
     except OSError as err:
-        raise HagentError(
-            f"cannot read {source}: {err.strerror or err}", exit_code=EXIT_UNREADABLE
-        ) from err
+        raise HagentError(f"cannot read {source}: {err.strerror or err}") from err
     return source, data.decode(errors="replace")
 
 

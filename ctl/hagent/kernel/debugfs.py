@@ -8,7 +8,8 @@ are ints when they parse as one (decimal or 0x hex), else the raw string.
 import os
 from pathlib import Path
 
-from hagent.errors import HagentError
+from hagent.errors import ExitCode, HagentError
+from hagent.kernel.kmodlib import sysfs_state
 
 DEBUGFS_MOUNT = Path("/sys/kernel/debug")
 DEBUGFS_DIR = DEBUGFS_MOUNT / "hagent"
@@ -41,9 +42,12 @@ def read_counters(root: Path = DEBUGFS_DIR) -> Counters:
                     f"debugfs is not mounted at {DEBUGFS_MOUNT}",
                     hint=f"run: mount -t debugfs none {DEBUGFS_MOUNT}",
                 )
+            if root == DEBUGFS_DIR and sysfs_state() is not None:
+                raise HagentError(f"{root} not found: hagent is loaded but built without debugfs")
             raise HagentError(
                 f"{root} not found: hagent is not loaded, or built without debugfs",
                 hint="run: hagentctl load",
+                exit_code=ExitCode.NOT_LOADED,
             )
         counters: Counters = {}
         for path in sorted(p for p in root.rglob("*") if p.is_file()):

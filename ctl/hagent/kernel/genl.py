@@ -17,7 +17,8 @@ from pyroute2.netlink import NLM_F_ACK, NLM_F_REQUEST, genlmsg, nla
 from pyroute2.netlink.exceptions import NetlinkError
 from pyroute2.netlink.generic import AsyncGenericNetlinkSocket, GenericNetlinkSocket
 
-from hagent.errors import HagentError
+from hagent.errors import ExitCode, HagentError
+from hagent.kernel.kmodlib import sysfs_state
 from hagent.uapi import (
     GENL_NAME,
     GENL_VERSION,
@@ -415,15 +416,38 @@ def open_socket() -> Any:
     except NetlinkError as err:
         sock.close()
         if abs(int(err.code)) == errno.ENOENT:
-            raise HagentError(
-                f"hagent module is not loaded (netlink family '{GENL_NAME}' not found)",
-                hint="run: hagentctl load",
-            ) from err
+            raise family_missing() from err
         raise HagentError(f"cannot resolve netlink family '{GENL_NAME}': {err}") from err
     except BaseException:
         sock.close()
         raise
     return sock
+
+
+def family_missing() -> HagentError:
+    """No hagent family: the module is not loaded, still loading, or in another netns."""
+    state = sysfs_state()
+    if state is None:
+        return HagentError(
+            f"hagent module is not loaded (netlink family '{GENL_NAME}' not found)",
+            hint="run: hagentctl load",
+            exit_code=ExitCode.NOT_LOADED,
+        )
+    if state in ("coming", "going"):
+        doing = "still loading" if state == "coming" else "being unloaded"
+        return HagentError(
+            f"hagent module is {doing}: netlink family '{GENL_NAME}' not found",
+            hint="retry in a moment",
+            exit_code=ExitCode.NOT_LOADED,
+        )
+    # The family is registered with netnsok = false (kmod/hagent/netlink.c).
+    return HagentError(
+        f"hagent module is loaded (/sys/module/hagent exists) but netlink family "
+        f"'{GENL_NAME}' is not visible from this network namespace: the module "
+        "answers only in the initial one",
+        hint="run hagentctl in the initial network namespace (e.g. nsenter -t 1 -n hagentctl ...)",
+        exit_code=ExitCode.NOT_LOADED,
+    )
 
 
 def request(

@@ -14,9 +14,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from hagent.errors import HagentError
+from hagent.errors import ExitCode, HagentError, usage_error
 
 MODULE_NAME = "hagent"
+SYS_MODULE = Path("/sys/module") / MODULE_NAME  # exists while the module is loaded
 
 # enum kmod_module_initstate
 _INITSTATES = {0: "builtin", 1: "live", 2: "coming", 3: "going"}
@@ -59,6 +60,25 @@ def _libkmod() -> ctypes.CDLL:
     return lib
 
 
+def sysfs_state() -> str | None:
+    """The module's init state as /sys/module/hagent shows it, without libkmod.
+
+    None when the directory is missing (not loaded); "" when it has no
+    initstate file.  For messages that tell "not loaded" from "loaded but
+    not visible" (a network namespace).
+    """
+    if not SYS_MODULE.is_dir():
+        return None
+    try:
+        return (SYS_MODULE / "initstate").read_text().strip()
+    except OSError:
+        return ""
+
+
+def not_loaded(name: str = MODULE_NAME) -> HagentError:
+    return HagentError(f"{name} is not loaded", exit_code=ExitCode.NOT_LOADED)
+
+
 def _must_be_root(what: str) -> HagentError | None:
     if os.geteuid() != 0:
         return HagentError(f"must be root to {what}", hint="run it with sudo")
@@ -85,7 +105,7 @@ def _module(ctx: int, name: str, path: Path | None = None) -> Iterator[int]:
     if path is not None:
         rc = lib.kmod_module_new_from_path(ctx, os.fsencode(path), ctypes.byref(mod))
         if rc == -errno.ENOENT:
-            raise HagentError(f"module file not found: {path}")
+            raise usage_error(f"module file not found: {path}")
     else:
         rc = lib.kmod_module_new_from_name(ctx, name.encode(), ctypes.byref(mod))
     if rc < 0 or not mod.value:
@@ -144,7 +164,7 @@ def check_params(declared: dict[str, str], params: str) -> None:
         name = word.partition("=")[0]
         if name not in declared:
             known = ", ".join(sorted(declared)) or "none"
-            raise HagentError(f"unknown module parameter '{name}' (hagent takes: {known})")
+            raise usage_error(f"unknown module parameter '{name}' (hagent takes: {known})")
 
 
 def insert(path: Path | None, params: str) -> str:
@@ -176,13 +196,13 @@ def remove(name: str = MODULE_NAME) -> None:
     lib = _libkmod()
     with _context() as ctx, _module(ctx, name) as mod:
         if lib.kmod_module_get_initstate(mod) < 0:
-            raise HagentError(f"{name} is not loaded")
+            raise not_loaded(name)
         rc = lib.kmod_module_remove_module(mod, 0)
         if rc >= 0:
             return
         code = -rc
         if code == errno.ENOENT:
-            raise HagentError(f"{name} is not loaded")
+            raise not_loaded(name)
         if code in (errno.EPERM, errno.EACCES):
             raise _must_be_root("unload a kernel module") or HagentError(
                 f"the kernel refused to unload {name}: operation not permitted"
