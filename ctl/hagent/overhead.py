@@ -14,36 +14,30 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-PREFIX = "overhead."
-HIST = "fault.hist."  # + lower bound of the bucket in ns
+from hagent import counters
+
+PREFIX = counters.OVERHEAD_PREFIX
+HIST = counters.FAULT_HIST.removeprefix(PREFIX)  # + lower bound of the bucket in ns
 PARAM = "/sys/module/hagent/parameters/probes"
-# reason as the module names it (enum tlb_flush_reason), short label, long label
-TLB_REASONS = (
-    ("task_switch", "switch", "task switch"),
-    ("remote_shootdown", "remote", "remote shootdown"),
-    ("local_shootdown", "local", "local shootdown"),
-    ("local_mm_shootdown", "mm", "local mm shootdown"),
-    ("remote_send_ipi", "ipi", "IPI sent"),
-)
+# short and long label of each reason the module counts (enum tlb_flush_reason)
+_TLB_LABELS = {
+    "task_switch": ("switch", "task switch"),
+    "remote_shootdown": ("remote", "remote shootdown"),
+    "local_shootdown": ("local", "local shootdown"),
+    "local_mm_shootdown": ("mm", "local mm shootdown"),
+    "remote_send_ipi": ("ipi", "IPI sent"),
+}
+# reason, short label, long label, in the module's order (a reason without
+# labels fails at import)
+TLB_REASONS = tuple((r, *_TLB_LABELS[r]) for r in counters.TLB_FLUSH_REASONS)
 TLB = tuple(f"tlb_flush.{r}" for r, _, _ in TLB_REASONS)
 MMAP = ("mmap_lock.read", "mmap_lock.read_fail", "mmap_lock.write", "mmap_lock.write_fail")
 # what the probes count: these move only while overhead.probes is 1
 PROBED = (*TLB, "tlb_flush.pages", "tlb_flush.full", *MMAP, "fault.count", "fault.ns")
-# shown by name in the stats table; the rest goes under "other"
-KNOWN = (
-    "probes",
-    *TLB,
-    "tlb_flush.pages",
-    "tlb_flush.full",
-    *MMAP,
-    "fault.count",
-    "fault.ns",
-    "fault.retry",
-    "fault.missed",
-    "policy_cpu_ns",
-    "trylock_fail",
-    "migrate_ns",
-    "migrate_pages",
+# shown by name in the stats table (every name but the histogram's); the rest
+# goes under "other"
+KNOWN = tuple(
+    n.removeprefix(PREFIX) for n in counters.OVERHEAD if not n.startswith(counters.FAULT_HIST)
 )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from pyroute2.netlink import NLM_F_ACK, NLMSG_ERROR, nlmsgerr
 from pyroute2.netlink.exceptions import NetlinkError
 
+from hagent import counters as model
 from hagent.errors import HagentError
 from hagent.kernel import Counters, EventInfo, Stats, Status, Target, genl
 from hagent.uapi import (
@@ -50,23 +51,27 @@ STATUS: Status = {
 }
 
 
+# The placement counters (placement() below), in the module's order.
+PLACEMENT_COUNTERS = ("promoted", "demoted", "exchanges", "migrate.attempted") + tuple(
+    f"migrate_failed.{r}" for r in model.MIGRATE_FAIL_REASONS
+)
+# The per-target counters counters() gives: all the module's (hagent.counters)
+# but the accessed-bit sampler's and the placement ones.
+BASE_COUNTERS = tuple(
+    n for n in model.TARGET if not n.startswith("abit.") and n not in PLACEMENT_COUNTERS
+)
+
+
 def counters(**values: int) -> dict[str, int]:
-    """Every per-target counter the module sends (0 unless given; ``__`` is ``.``)."""
-    names = [
-        "managed_pages.fast", "managed_pages.slow", "managed_folios", "adopted",
-        "released.disable", "released.exit", "released.unmap", "released.fork",
-        "released.orphan", "released.shrinker", "released.unload",
-        "skipped.locked", "skipped.hugetlb", "skipped.ksm", "skipped.shared",
-        "skipped.large_pte", "skipped.not_lru", "skipped.node", "skipped.cap",
-        "orphans", "scans",
-    ]  # fmt: skip
+    """The BASE_COUNTERS of a target (0 unless given; ``__`` is ``.``)."""
+    names = BASE_COUNTERS
     given = {k.replace("__", "."): v for k, v in values.items()}
     unknown = set(given) - set(names)
     assert not unknown, unknown
     return {name: given.get(name, 0) for name in names}
 
 
-MIGRATE_FAIL_REASONS = ("isolation", "alloc", "eagain", "ebusy", "enomem", "other")
+MIGRATE_FAIL_REASONS = model.MIGRATE_FAIL_REASONS
 
 
 def placement(
@@ -83,6 +88,7 @@ def placement(
         "migrate.attempted": attempted,
     }
     out.update({f"migrate_failed.{r}": failed.get(r, 0) for r in MIGRATE_FAIL_REASONS})
+    assert tuple(out) == PLACEMENT_COUNTERS
     return out
 
 
