@@ -424,8 +424,8 @@ def _nla(kind: int, payload: bytes, nested: bool = False) -> bytes:
     return header + payload + b"\0" * (-len(payload) % 4)
 
 
-def _str(kind: int, s: str) -> bytes:  # nla_put_string: with the NUL
-    return _nla(kind, s.encode() + b"\0")
+def _str(kind: int, s: str | bytes) -> bytes:  # nla_put_string: with the NUL
+    return _nla(kind, (s if isinstance(s, bytes) else s.encode()) + b"\0")
 
 
 def _msg(cmd: int, attrs: bytes, version: int = GENL_VERSION) -> bytes:
@@ -549,7 +549,7 @@ def ack(seq: int = 1) -> Any:
     return msg
 
 
-def event_message(kind: int, pid: int, text: str) -> bytes:
+def event_message(kind: int, pid: int, text: str | bytes) -> bytes:
     attrs = (
         _nla(Attr.EVENT_TYPE, struct.pack("=I", kind))
         + _nla(Attr.EVENT_PID, struct.pack("=I", pid))

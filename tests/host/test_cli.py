@@ -1046,8 +1046,47 @@ def test_decode_stats_pyroute2_roundtrip() -> None:
 
 
 def test_decode_comm_not_utf8() -> None:
-    assert genl._text(b"ab\xffc") == "ab\ufffdc"
+    assert genl._text(b"ab\xffc") == "ab\\xffc"
+    assert genl._text("caf\u00e9".encode()) == "caf\u00e9"
     assert genl._text("plain") == "plain"
+
+
+# A process may name itself with any bytes but NUL (prctl PR_SET_NAME).
+BAD_COMM = b"caf\xe9\xff"
+SHOWN_COMM = "caf\\xe9\\xff"  # as the kernel's log escapes it
+
+
+def test_events_with_a_comm_that_is_not_utf8(
+    invoke: Invoke, sock: Callable[..., FakeGenlSocket]
+) -> None:
+    msg = b"pid 7 (" + BAD_COMM + b") exited; 12 pages given back"
+    sock(events=(event_message(Event.TARGET_EXITED, 7, msg),))
+    result = invoke(RealKernel(), "events")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.endswith(
+        f"target_exited pid 7: pid 7 ({SHOWN_COMM}) exited; 12 pages given back\n"
+    )
+    assert "b'" not in result.stdout
+    sock(events=(event_message(Event.TARGET_EXITED, 7, msg),))
+    result = invoke(RealKernel(), "events", "--json")
+    assert json.loads(result.stdout)["msg"] == f"pid 7 ({SHOWN_COMM}) exited; 12 pages given back"
+
+
+def test_stats_and_enable_with_a_comm_that_is_not_utf8(
+    invoke: Invoke, sock: Callable[..., FakeGenlSocket]
+) -> None:
+    target = dict(REDIS, comm=BAD_COMM)
+    sock(replies=(stats_reply({"totals": {}, "targets": [target]}),))  # type: ignore[list-item]
+    result = invoke(RealKernel(), "stats")
+    assert result.exit_code == 0, result.output
+    assert f"pid 1234 ({SHOWN_COMM})" in result.stdout
+    sock(replies=(stats_reply({"totals": {}, "targets": [target]}),))  # type: ignore[list-item]
+    result = invoke(RealKernel(), "stats", "--json")
+    assert json.loads(result.stdout)["targets"][0]["comm"] == SHOWN_COMM
+    sock(replies=(enable_reply(target),))  # type: ignore[arg-type]
+    result = invoke(RealKernel(), "enable", "--pid", "1234")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"managing pid 1234 ({SHOWN_COMM}) ")
 
 
 def test_decode_stats_malformed(sock: Callable[..., FakeGenlSocket]) -> None:

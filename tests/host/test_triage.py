@@ -355,6 +355,11 @@ def test_kmsg_record_format() -> None:
     assert kmsg.format_record(rec) == ("<4>[   97.318296] hagent: CHECK failed: x at a.c:1 k=v\n")
     assert kmsg.format_record(b"6,1,5,-;a\\x0ab\n") == "<6>[    0.000005] a\n<6>[    0.000005] b\n"
     assert kmsg.format_record(b"garbage") == ""
+    # a comm that is not UTF-8 reads as the kernel escaped it, not as U+FFFD
+    oom = b"3,9,7,-;Out of memory: Killed process 42 (caf\\xe9\\xff) total-vm:1kB\n"
+    assert kmsg.format_record(oom) == (
+        "<3>[    0.000007] Out of memory: Killed process 42 (caf\\xe9\\xff) total-vm:1kB\n"
+    )
 
 
 def test_kmsg_read_until_eagain(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -392,3 +397,15 @@ def test_kmsg_permission(monkeypatch: pytest.MonkeyPatch) -> None:
         kmsg.read()
     assert err.value.message == "cannot read the kernel log /dev/kmsg: Operation not permitted"
     assert err.value.hint is not None and "root" in err.value.hint
+
+
+def test_comm_that_is_not_utf8(invoke: Invoke, tmp_path: Path) -> None:
+    log = tmp_path / "oom.log"
+    log.write_bytes(
+        b"[   12.000000] Out of memory: Killed process 42 (caf\xe9\xff) total-vm:1024kB, "
+        b"anon-rss:512kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:40kB oom_score_adj:0\n"
+    )
+    result = invoke("--json", str(log))
+    assert result.exit_code == ExitCode.OK, result.output
+    (finding,) = json.loads(result.stdout)["findings"]
+    assert finding["kind"] == "oom_kill" and finding["site"] == "caf\\xe9\\xff"

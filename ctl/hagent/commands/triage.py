@@ -42,12 +42,12 @@ def read_source(ctx: typer.Context, source: str | None, dmesg: bool) -> tuple[st
         raise usage_error("nothing to read: give a log FILE, - for standard input, or --dmesg")
     if source == "-":
         data = typer.get_binary_stream("stdin").read()
-        return "stdin", data.decode(errors="replace")
+        return "stdin", data.decode(errors="backslashreplace")
     try:
         data = Path(source).read_bytes()
     except OSError as err:
         raise HagentError(f"cannot read {source}: {err.strerror or err}") from err
-    return source, data.decode(errors="replace")
+    return source, data.decode(errors="backslashreplace")
 
 
 def _frames(frames: list[str]) -> Text:

@@ -222,9 +222,9 @@ def status_from_msg(msg: Any) -> Status:
         reason = s.get_attr(ATTR_PREFIX + SamplerAttr.SAMPLER_REASON.name)
         samplers.append(
             {
-                "name": str(_required(s, SamplerAttr.SAMPLER_NAME.name, what)),
+                "name": _text(_required(s, SamplerAttr.SAMPLER_NAME.name, what)),
                 "available": bool(_required(s, SamplerAttr.SAMPLER_AVAILABLE.name, what)),
-                "reason": str(reason) if reason else None,
+                "reason": _text(reason) if reason else None,
             }
         )
     nodes: list[NodeInfo] = []
@@ -239,8 +239,8 @@ def status_from_msg(msg: Any) -> Status:
             }
         )
     return {
-        "version": str(_required(msg, Attr.VERSION.name, what)),
-        "kernel": str(_required(msg, Attr.KERNEL.name, what)),
+        "version": _text(_required(msg, Attr.VERSION.name, what)),
+        "kernel": _text(_required(msg, Attr.KERNEL.name, what)),
         "features": feature_names(int(_required(msg, Attr.FEATURES.name, what))),
         "nr_targets": int(_required(msg, Attr.NR_TARGETS.name, what)),
         "samplers": samplers,
@@ -249,9 +249,14 @@ def status_from_msg(msg: Any) -> Status:
 
 
 def _text(value: Any) -> str:
-    """An asciiz value as str: pyroute2 leaves bytes that are not UTF-8 (a comm can be)."""
+    """An asciiz value as str.
+
+    pyroute2 leaves bytes that are not UTF-8 (a comm can be, and the event
+    messages that name one): those bytes read ``\\xNN``, as the kernel's log
+    escapes them, so no byte is lost and nothing prints as ``b'...'``.
+    """
     if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
+        return value.decode("utf-8", errors="backslashreplace")
     return str(value)
 
 
@@ -319,7 +324,7 @@ def event_from_msg(msg: Any) -> EventInfo:
     return {
         "type": event_name(int(_required(msg, Attr.EVENT_TYPE.name, what))),
         "pid": int(msg.get_attr(ATTR_PREFIX + Attr.EVENT_PID.name) or 0),
-        "msg": str(msg.get_attr(ATTR_PREFIX + Attr.EVENT_MSG.name) or ""),
+        "msg": _text(msg.get_attr(ATTR_PREFIX + Attr.EVENT_MSG.name) or ""),
     }
 
 

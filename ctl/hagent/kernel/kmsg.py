@@ -32,7 +32,9 @@ def format_record(record: bytes) -> str:
     text = body.split(b"\n", 1)[0]  # the rest are " KEY=value" lines
     text = _ESCAPE.sub(lambda m: bytes([int(m[1], 16)]), text)
     stamp = f"<{level}>[{usec // 1_000_000:5d}.{usec % 1_000_000:06d}] "
-    return "".join(f"{stamp}{line}\n" for line in text.decode(errors="replace").splitlines())
+    # Bytes that are not UTF-8 (a comm can hold any) read \xNN again, as in the record.
+    lines = text.decode(errors="backslashreplace").splitlines()
+    return "".join(f"{stamp}{line}\n" for line in lines)
 
 
 def read(path: str = KMSG) -> str:
