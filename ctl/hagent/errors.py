@@ -19,7 +19,7 @@ EXIT_CODES_MEANING: dict[ExitCode, str] = {
     ExitCode.FAILED: "the operation failed (refused by the kernel or the module, "
     "a file that cannot be read)",
     ExitCode.USAGE: "usage error: a bad option or argument (pid, node list, sample, "
-    "PARAM=VALUE, ...), checked before anything is done",
+    "PARAM=VALUE, a --ko that is not hagent, ...), checked before anything is done",
     ExitCode.NOT_LOADED: "the hagent module is not loaded, or not visible from this "
     "network namespace",
     ExitCode.FINDINGS: "triage found panic-relevant problems (WARNING, BUG, Oops, panic, "

@@ -312,7 +312,9 @@ class FakeLibkmod:
 
     ``files`` are the .ko paths that exist; ``installed`` is what a lookup by
     name finds in /lib/modules (None: nothing); ``insert_rc``/``remove_rc``
-    force the kernel's answer (a negative errno).
+    force the kernel's answer (a negative errno).  ``name`` is the modinfo
+    name of every file (None: it has none); ``info_rc`` makes reading the
+    modinfo fail (a negative errno: not a module file).
     """
 
     def __init__(
@@ -324,8 +326,12 @@ class FakeLibkmod:
         remove_rc: int = 0,
         refcnt: int = 0,
         params: dict[str, str] | None = None,
+        name: str | None = "hagent",
+        info_rc: int = 0,
     ) -> None:
         self.loaded = loaded
+        self.name = name
+        self.info_rc = info_rc
         # modinfo "parmtype" of the module file: name -> type
         self.params = {"selftest": "bool"} if params is None else params
         self.files = set(files)
@@ -365,8 +371,12 @@ class FakeLibkmod:
 
     # modinfo as libkmod's list: node handles 1000.. hold (key, value)
     def kmod_module_get_info(self, mod: int, ref: Any) -> int:
+        if self.info_rc:
+            return self.info_rc
         self._info = [(b"parmtype", f"{n}:{t}".encode()) for n, t in self.params.items()]
         self._info.insert(0, (b"license", b"GPL"))
+        if self.name is not None:
+            self._info.append((b"name", self.name.encode()))
         ref._obj.value = 1000 if self._info else None
         return len(self._info)
 

@@ -51,8 +51,9 @@ def load(
         Path | None,
         typer.Option(
             "--ko",
-            help="The hagent.ko to load. Default: build/<uname -r>/kmod/hagent/hagent.ko "
-            "in this repository if built, else hagent from /lib/modules.",
+            help="The hagent.ko to load (refused unless its modinfo name is hagent). Default: "
+            "build/<uname -r>/kmod/hagent/hagent.ko in this repository if built, else hagent "
+            "from /lib/modules.",
             dir_okay=False,
             show_default=False,
         ),

@@ -136,25 +136,67 @@ def _insert_error(rc: int, path: str, params: str) -> HagentError:
         )
     if code == errno.ENOEXEC:
         return HagentError(f"invalid module format: {path} (built for another kernel?); see dmesg")
+    if code == errno.ENOSYS:
+        return HagentError(
+            f"cannot load {path}: this kernel cannot load modules (init_module: function not "
+            "implemented; built without CONFIG_MODULES)"
+        )
     return HagentError(f"cannot load {path}: {os.strerror(code)}; see dmesg")
 
 
-def _declared_params(mod: int) -> dict[str, str]:
-    """The parameters the module file declares (modinfo "parmtype"): name -> type."""
+def _modinfo(mod: int, where: str) -> list[tuple[str, str]]:
+    """The module file's modinfo, (key, value) in file order (libkmod reads .ko.xz too)."""
     lib = _libkmod()
     head = ctypes.c_void_p()
-    if lib.kmod_module_get_info(mod, ctypes.byref(head)) < 0:
-        return {}
-    out: dict[str, str] = {}
+    rc = lib.kmod_module_get_info(mod, ctypes.byref(head))
+    if rc in (-errno.EACCES, -errno.EPERM):
+        raise _must_be_root("load a kernel module") or HagentError(
+            f"cannot read {where}: {os.strerror(-rc)}"
+        )
+    if rc < 0:
+        raise usage_error(
+            f"{where} is not a kernel module: cannot read its modinfo ({os.strerror(-rc)})"
+        )
+    out: list[tuple[str, str]] = []
     try:
         node = head.value
         while node:
-            if lib.kmod_module_info_get_key(node) == b"parmtype":
-                name, _, kind = os.fsdecode(lib.kmod_module_info_get_value(node)).partition(":")
-                out[name] = kind
+            key = os.fsdecode(lib.kmod_module_info_get_key(node) or b"")
+            out.append((key, os.fsdecode(lib.kmod_module_info_get_value(node) or b"")))
             node = lib.kmod_list_next(head.value, node)
     finally:
         lib.kmod_module_info_free_list(head.value)
+    return out
+
+
+def read_modinfo(path: Path) -> list[tuple[str, str]]:
+    """The modinfo of the module file ``path`` (reads it; never loads anything)."""
+    with _context() as ctx, _module(ctx, MODULE_NAME, path) as mod:
+        return _modinfo(mod, str(path))
+
+
+def check_name(info: list[tuple[str, str]], where: str, name: str = MODULE_NAME) -> None:
+    """Refuse a module file whose modinfo names another module (or none)."""
+    names = [v for k, v in info if k == "name"]
+    if not names:
+        raise usage_error(
+            f"{where} is not the {name} module: its modinfo has no name",
+            hint="pass the hagent.ko built from kmod/hagent",
+        )
+    if names[0] != name:
+        raise usage_error(
+            f"{where} is not the {name} module: its modinfo name is '{names[0]}'",
+            hint="pass the hagent.ko built from kmod/hagent",
+        )
+
+
+def declared_params(info: list[tuple[str, str]]) -> dict[str, str]:
+    """The parameters the module file declares (modinfo "parmtype"): name -> type."""
+    out: dict[str, str] = {}
+    for key, value in info:
+        if key == "parmtype":
+            pname, _, kind = value.partition(":")
+            out[pname] = kind
     return out
 
 
@@ -184,7 +226,9 @@ def insert(path: Path | None, params: str) -> str:
                 hint="build it, or pass --ko PATH",
             )
         where = os.fsdecode(raw)
-        check_params(_declared_params(mod), params)
+        info = _modinfo(mod, where)
+        check_name(info, where)
+        check_params(declared_params(info), params)
         rc = lib.kmod_module_insert_module(mod, 0, params.encode())
         if rc < 0:
             raise _insert_error(rc, where, params)
