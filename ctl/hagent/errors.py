@@ -23,7 +23,7 @@ EXIT_CODES_MEANING: dict[ExitCode, str] = {
     ExitCode.NOT_LOADED: "the hagent module is not loaded, or not visible from this "
     "network namespace",
     ExitCode.FINDINGS: "triage found panic-relevant problems (WARNING, BUG, Oops, panic, "
-    "CHECK failed, bad page, lockup)",
+    "CHECK failed, assertion, bad page, lockup)",
 }
 
 EXIT_CODES_HELP = "Exit status: " + "; ".join(

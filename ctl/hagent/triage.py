@@ -13,6 +13,15 @@ What it looks for (``Finding.kind``, severity in brackets):
 
   e.g. ``hagent: CHECK failed: nr_isolated >= 0 at kmod/hagent/migrate.c:212
   pid=1234 nr_isolated=-1``.  The site is ``<expr> at <file>:<line>``.
+- ``assert`` [panic]: any other assertion line, the kind a BUG() follows:
+  ``<NAME>_CHECK failed at <file>:<line>`` (cwisstable's CWISS_CHECK in the
+  in-kernel prototype; also ``_ASSERT`` names and ``failed: <expr> at``),
+  and the BUG_ON wrappers' ``assertion failed: <expr>, in <file>:<line>``
+  (btrfs) and ``Assertion failed: <expr>, file: <file>, line: <line>``
+  (XFS), after an optional ``subsystem: `` prefix.  The site is ``<NAME> at
+  <file>:<line>`` or ``<expr> at <file>:<line>``; the lines printed right
+  after it (CWISS_CHECK's message) are its ``detail``, and a BUG at the same
+  file:line names it as its ``assertion``.
 - ``migrate`` [warning]: the migrator's periodic summary of failed
   migrations, one line, reasons in any order, counts that add up to N::
 
@@ -191,6 +200,16 @@ _HUNG = re.compile(
     r"^INFO: task (?P<comm>.*):(?P<pid>\d+) blocked for more than (?P<secs>\d+) seconds"
 )
 _AT_WHERE = re.compile(r" at (\S+:\d+)")
+_NAMED_ASSERT = re.compile(
+    r"^(?:[\w-]+: )?(?P<name>[A-Z][A-Z0-9]*_[A-Z0-9_]*(?:CHECK|ASSERT)[A-Z0-9_]*) failed"
+    r"(?:: (?P<expr>.+?))? at (?P<where>\S+:\d+)(?P<rest>.*)$"
+)
+_ASSERTION = re.compile(
+    r"^(?:[\w-]+: )?[Aa]ssertion failed: (?P<expr>.+?),? "
+    r"(?:in (?P<where>\S+:\d+)|file: (?P<file>\S+), line: (?P<line>\d+))\s*$"
+)
+_DETAIL_MAX = 2  # lines after an assertion kept as its detail
+_DETAIL_SECONDS = 1.0  # ... printed within this much of it
 
 # Lines that end whatever report is open without starting a finding: the
 # call traces after them belong to something harmless.
@@ -253,6 +272,7 @@ class _Report:
 
 _SEVERITY = {
     "check": "panic",
+    "assert": "panic",
     "warning": "panic",
     "bug": "panic",
     "oops": "panic",
@@ -287,10 +307,42 @@ def _frame_module(frame: str) -> str | None:
     return m[1] if m else None
 
 
+_HAGENT_PATH = re.compile(r"(?:^|[\s/])hagent/\S*:\d+")
+
+
+def _in_hagent(site: str) -> bool:
+    """A site in hagent's sources (kmod/hagent/, or mm/hagent/ of the in-kernel prototype)."""
+    return bool(_HAGENT_PATH.search(site))
+
+
+def _assertion(s: str) -> tuple[str, str, dict[str, Example]] | None:
+    """(site, file:line, examples) of an assertion line other than hagent's CHECK."""
+    if m := _NAMED_ASSERT.match(s):
+        ex: dict[str, Example] = {"assertion": m["name"]}
+        if m["expr"]:
+            ex["expr"] = m["expr"]
+        ex.update(_KV.findall(m["rest"]))
+        what = f"{m['name']}: {m['expr']}" if m["expr"] else m["name"]
+        return f"{what} at {m['where']}", m["where"], ex
+    if m := _ASSERTION.match(s):
+        where = m["where"] or f"{m['file']}:{m['line']}"
+        return f"{m['expr']} at {where}", where, {"expr": m["expr"]}
+    return None
+
+
+def _near(a: str | None, b: str | None) -> bool:
+    """Whether two timestamps are within _DETAIL_SECONDS (true when either is not a number)."""
+    try:
+        return a is None or b is None or abs(float(a) - float(b)) <= _DETAIL_SECONDS
+    except ValueError:
+        return True
+
+
 class _Collector:
     def __init__(self) -> None:
         self.findings: dict[tuple[str, str], Finding] = {}
         self.migrate_reasons: dict[str, int] = {}
+        self.last_assert: tuple[str, str] | None = None  # (file:line, site)
 
     def add(
         self,
@@ -324,7 +376,10 @@ class _Collector:
             site = _head(r.title) or r.kind
         if r.rip:
             r.examples["rip"] = r.rip
+        if r.kind == "bug" and self.last_assert and self.last_assert[0] == site:
+            r.examples["assertion"] = self.last_assert[1]
         hagent = any(_frame_module(f) == "hagent" for f in [*r.frames, r.rip or ""])
+        hagent = hagent or _in_hagent(site)
         keep = [f for i, f in enumerate(r.frames) if i < FIRST_FRAMES or _frame_module(f)]
         self.add(r.kind, site, r.start, r.examples, keep, hagent)
 
@@ -427,10 +482,26 @@ def parse(text: str) -> list[Finding]:
     c = _Collector()
     report: _Report | None = None
     cut: list[str] | None = None  # WARN's message, between "cut here" and "WARNING:"
+    detail: tuple[Line, dict[str, Example]] | None = None  # an assertion's, being read
     for line in lines(text):
         s = line.text
+        if detail is not None:
+            at, examples = detail
+            if s and _near(at.ts, line.ts) and not _starts_anything(line):
+                kept = [*str(examples.get("detail", "")).splitlines(), s]
+                examples["detail"] = "\n".join(kept)
+                if len(kept) >= _DETAIL_MAX:
+                    detail = None
+                continue
+            detail = None
         if _CUT_HERE.match(s):
             cut = []
+            continue
+        if a := _assertion(s):
+            site, where, found = a
+            f = c.add("assert", site, line, found, hagent=_in_hagent(site))
+            c.last_assert = (where, site)
+            detail = (line, f.examples) if f.count == 1 else None
             continue
         if m := _CHECK.match(s):
             ex: dict[str, Example] = dict(_KV.findall(m["kv"]))
@@ -471,6 +542,19 @@ def parse(text: str) -> list[Finding]:
     if report is not None:
         c.report(report)
     return sorted(c.findings.values(), key=lambda f: f.line)
+
+
+def _starts_anything(line: Line) -> bool:
+    """Whether ``line`` is one parse() reads as the start of something."""
+    s = line.text
+    return bool(
+        _CUT_HERE.match(s)
+        or _CHECK.match(s)
+        or _MIGRATE.match(s)
+        or _OOM.match(s)
+        or _assertion(s)
+        or _start(line)
+    )
 
 
 def exit_status(findings: Iterable[Finding]) -> int:

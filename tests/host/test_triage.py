@@ -6,6 +6,7 @@ priority) must give the same findings as the clean log.
 """
 
 import errno
+import io
 import json
 import re
 from collections.abc import Callable
@@ -14,11 +15,13 @@ from typing import Any
 
 import pytest
 from fake_kernel import FakeKernel
+from rich.console import Console
 from typer.testing import CliRunner, Result
 
 from hagent import triage
 from hagent.cli import app
 from hagent.commands import State
+from hagent.commands.triage import render as render_findings
 from hagent.errors import ExitCode, HagentError
 from hagent.kernel import RealKernel, kmsg
 
@@ -58,6 +61,11 @@ EXPECTED = {
         ("check", "folio_test_locked(folio) at kmod/hagent/table.c:88", 1),
         ("warning", f"{MOD}/hagent.c:8", 1),
         ("panic", "kernel: panic_on_warn set ...", 1),
+    ],
+    "cwiss-check-prototype.log": [
+        ("assert", "CWISS_CHECK at mm/hagent/indexable_heap.h:149", 1),
+        ("bug", "mm/hagent/indexable_heap.h:149", 1),
+        ("panic", "Fatal exception", 1),
     ],
 }
 CLEAN = sorted(EXPECTED)
@@ -292,10 +300,133 @@ def test_json_shape(invoke: Invoke) -> None:
 
 def test_table_shows_hagent_frames_verbatim(invoke: Invoke) -> None:
     result = invoke(str(FIXTURES / "hagent-warn-6.1.log"), input=None)
-    assert "hagent_init+0xa/0x1000 [hagent]" in result.output.replace("\n", " ") or (
-        "[hagent]" in result.output  # rich wraps narrow tables; the tag is not markup
-    )
+    assert "hagent_init+0xa/0x1000 [hagent]" in result.output  # not markup, not cut
     assert "4 involve hagent" in result.output
+
+
+def render_80(name: str) -> tuple[list[triage.Finding], str]:
+    findings = triage.parse(fixture(name))
+    console = Console(width=80, file=io.StringIO(), highlight=False, color_system=None)
+    render_findings(name, findings, console)
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    return findings, out
+
+
+def cells(out: str) -> list[list[str]]:
+    """The table's rows at 80 columns: each column's lines joined by spaces."""
+    rows: list[list[str]] = []
+    current: list[list[str]] | None = None
+    for line in out.splitlines():
+        if line.startswith(("├", "└")) and current is not None:
+            rows.append([" ".join(" ".join(c).split()) for c in current])
+            current = None
+        elif line.startswith("│"):
+            parts = [p.strip() for p in line.split("│")[1:-1]]
+            if current is None:
+                current = [[] for _ in parts]
+            for column, part in zip(current, parts, strict=True):
+                column.append(part)
+    return rows
+
+
+@pytest.mark.parametrize("name", CLEAN)
+def test_table_reads_at_80_columns(name: str) -> None:
+    findings, out = render_80(name)
+    assert max(len(line) for line in out.splitlines()) <= 80
+    assert "…" not in out  # folded, never cut
+    rows = cells(out)
+    assert len(rows) == len(findings)
+    for f, (kind, when, details) in zip(findings, rows, strict=True):
+        assert kind == f"{f.kind} ×{f.count}"
+        assert when.startswith(f.first or "-")
+        assert details.startswith(" ".join(f.site.split()))
+        for frame in f.frames:
+            assert frame in details
+
+
+def test_cwiss_check_of_the_prototype() -> None:
+    check, bug, panic = triage.parse(fixture("cwiss-check-prototype.log"))
+    assert check.severity == "panic" and check.hagent and check.first == "97.318296"
+    assert check.examples == {
+        "assertion": "CWISS_CHECK",
+        "detail": "getting a non-existant entry via keyy from the map "
+        "keyx=0x7f18273cb valx=8505 keyy=0x7f184d737",
+    }
+    assert bug.hagent  # mm/hagent/: the in-kernel prototype has no [hagent] frames
+    assert bug.examples["assertion"] == check.site
+    assert bug.examples["rip"] == "iheap_swap+0x1d6/0x1e0"
+    assert bug.frames[0] == "hagent_exchange+0x2b1/0x430"
+    assert not panic.hagent
+    _, out = render_80("cwiss-check-prototype.log")
+    (_, _, details), _, _ = cells(out)
+    assert details == (
+        "CWISS_CHECK at mm/hagent/indexable_heap.h:149 assertion=CWISS_CHECK getting a "
+        "non-existant entry via keyy from the map keyx=0x7f18273cb valx=8505 keyy=0x7f184d737"
+    )
+
+
+ASSERTIONS = [
+    (
+        "[ 5.000000] CWISS_CHECK failed at mm/hagent/indexable_heap.h:149",
+        "CWISS_CHECK at mm/hagent/indexable_heap.h:149",
+        {"assertion": "CWISS_CHECK"},
+    ),
+    (
+        "[ 5.000000] hagent: HEAP_CHECK failed: i < n at kmod/hagent/heap.c:40 i=9 n=8",
+        "HEAP_CHECK: i < n at kmod/hagent/heap.c:40",
+        {"assertion": "HEAP_CHECK", "expr": "i < n", "i": "9", "n": "8"},
+    ),
+    (
+        "[ 5.000000] FOO_DEBUG_ASSERT failed at drivers/foo/bar.c:7",
+        "FOO_DEBUG_ASSERT at drivers/foo/bar.c:7",
+        {"assertion": "FOO_DEBUG_ASSERT"},
+    ),
+    (
+        "[ 5.000000] BTRFS: assertion failed: refcount_read(&eb->refs) == 1, "
+        "in fs/btrfs/extent_io.c:5234",
+        "refcount_read(&eb->refs) == 1 at fs/btrfs/extent_io.c:5234",
+        {"expr": "refcount_read(&eb->refs) == 1"},
+    ),
+    (
+        "[ 5.000000] XFS: Assertion failed: ip->i_nblocks == 0, file: fs/xfs/xfs_inode.c, "
+        "line: 2611",
+        "ip->i_nblocks == 0 at fs/xfs/xfs_inode.c:2611",
+        {"expr": "ip->i_nblocks == 0"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("line", "site", "examples"), ASSERTIONS)
+def test_assertion_lines(line: str, site: str, examples: dict[str, str]) -> None:
+    (f,) = triage.parse(line + "\n")
+    assert (f.kind, f.site, f.severity, f.examples) == ("assert", site, "panic", examples)
+    assert f.hagent == ("hagent/" in site)
+    assert triage.exit_status([f]) == ExitCode.FINDINGS
+
+
+def test_not_assertions() -> None:
+    text = (
+        "[ 1.0] CHECK failed at a.c:1\n"  # no NAME_ prefix: not hagent's format either
+        "[ 1.0] Foo_check failed at a.c:1\n"  # not upper case
+        "[ 1.0] FOO_CHECK failed somewhere\n"  # no file:line
+    )
+    assert triage.parse(text) == []
+
+
+def test_assertion_detail_lines() -> None:
+    head = "[ 5.000000] CWISS_CHECK failed at a.h:1\n"
+    # at most two lines, printed within a second, that start nothing else
+    (f,) = triage.parse(head + "[ 5.1] one\n[ 5.2] two\n[ 5.3] three\n")
+    assert f.examples["detail"] == "one\ntwo"
+    (f,) = triage.parse(head + "[ 7.0] much later\n")
+    assert "detail" not in f.examples
+    f, bug = triage.parse(
+        head + "[ 5.1] ------------[ cut here ]------------\n[ 5.1] kernel BUG at a.h:1!\n"
+    )
+    assert "detail" not in f.examples and bug.examples["assertion"] == f.site
+    # the second occurrence's detail does not replace the first's
+    (f,) = triage.parse(head + "[ 5.1] first\n" + head + "[ 5.2] second\n")
+    assert f.count == 2 and f.examples["detail"] == "first"
 
 
 def test_stdin(invoke: Invoke) -> None:

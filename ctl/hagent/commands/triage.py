@@ -18,13 +18,15 @@ EPILOG = (
     "hagentctl triage results/vm/6.1.0-56-amd64/tests/console.log\n\n"
     "journalctl -k -b -1 | hagentctl triage -\n\n"
     "sudo hagentctl triage --dmesg --json | jq '.findings[] | select(.hagent)'\n\n"
-    "Finds hagent CHECK failures and migration-failure summaries, WARNING, BUG, "
-    "Oops, general protection faults, panics, bad page state, soft lockups, "
+    "Finds hagent CHECK failures and migration-failure summaries, other assertions "
+    "(NAME_CHECK failed at FILE:LINE with the lines after it, BUG_ON-style 'assertion "
+    "failed'), WARNING, BUG, Oops, general protection faults, panics, bad page state, "
+    "soft lockups, "
     "hung tasks and OOM kills, once per site, with the hagent frames of their "
     "call traces. Pager gutters (1732 │ ...), journal and syslog prefixes are "
     "accepted.\n\n"
     "Exit status: 4 when a finding is panic-relevant (WARNING, BUG, Oops, panic, "
-    "CHECK failed, bad page, lockup); 0 when none is, even with other findings "
+    "CHECK failed, assertion, bad page, lockup); 0 when none is, even with other findings "
     "(migration failures, OOM kills, hung tasks); 1 the log cannot be read; "
     "2 usage error."
 )
@@ -50,44 +52,45 @@ def read_source(ctx: typer.Context, source: str | None, dmesg: bool) -> tuple[st
     return source, data.decode(errors="backslashreplace")
 
 
-def _frames(frames: list[str]) -> Text:
-    text = Text()
-    for i, frame in enumerate(frames):
-        if i:
-            text.append("\n")
-        text.append(frame, style="bold magenta" if frame.endswith(" [hagent]") else "")
+def details(f: parser.Finding) -> Text:
+    """The site, then the examples (an assertion's detail on lines of its own), then frames."""
+    text = Text(f.site, style="bold magenta" if f.hagent else "bold")
+    pairs = [f"{k}={v}" for k, v in f.examples.items() if k != "detail"]
+    if pairs:
+        text.append("\n" + "  ".join(pairs))
+    if "detail" in f.examples:
+        text.append("\n" + str(f.examples["detail"]), style="italic")
+    for frame in f.frames:
+        text.append("\n")
+        text.append(frame, style="magenta" if frame.endswith(" [hagent]") else "dim")
     return text
 
 
-def _examples(f: parser.Finding) -> Text:
-    return Text("\n".join(f"{k}={v}" for k, v in f.examples.items()))
+def seen(f: parser.Finding) -> Text:
+    """When: the first occurrence and, if later, the last."""
+    if f.last and f.last != f.first:
+        return Text(f"{f.first or '-'}\n{f.last}")
+    return Text(f.first or "-")
 
 
 def render(name: str, findings: list[parser.Finding], console: Console) -> None:
-    """The people's view: one row per finding, then a one-line summary."""
+    """The people's view: one row per finding, then a one-line summary.
+
+    Three columns, so that it reads at 80 columns: kind and count, when, and
+    a wide one with the site, the examples and the frames, folded rather
+    than cut.
+    """
     if not findings:
         console.print(Text(f"no kernel problems found in {name}"))
         return
     table = Table(title=Text(f"kernel problems in {name}"), title_justify="left", show_lines=True)
-    table.add_column("kind")
-    table.add_column("site")
-    table.add_column("count", justify="right")
-    table.add_column("first", justify="right")
-    table.add_column("last", justify="right")
-    table.add_column("examples")
-    table.add_column("frames")
+    table.add_column("kind", no_wrap=True)
+    table.add_column("seen", no_wrap=True)
+    table.add_column("site, examples, frames", overflow="fold", ratio=1)
     for f in findings:
         kind = Text(f.kind, style=_SEVERITY_STYLE.get(f.severity, ""))
-        site = Text(f.site, style="bold magenta" if f.hagent else "")
-        table.add_row(
-            kind,
-            site,
-            str(f.count),
-            Text(f.first or "-"),
-            Text(f.last or "-"),
-            _examples(f),
-            _frames(f.frames),
-        )
+        kind.append(f"\n×{f.count}", style="")
+        table.add_row(kind, seen(f), details(f))
     console.print(table)
     s = parser.summary(findings)
     sev = s["by_severity"]
