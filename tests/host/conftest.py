@@ -1,11 +1,25 @@
-"""Host tests never look at the real /sys/module/hagent (it may exist here or not)."""
+"""Fixtures every host test shares: the CLI run against a given kernel layer,
+and a /sys/module/hagent of their own (the real one may exist here or not)."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner, Result
 
-from hagent.kernel import kmodlib
+from hagent.cli import State, app
+from hagent.kernel import Kernel, kmodlib
+
+
+@pytest.fixture
+def invoke() -> Callable[..., Result]:
+    """invoke(kernel, *args): hagentctl ARGS against the kernel layer @kernel."""
+    runner = CliRunner()
+
+    def run(kernel: Kernel, *args: str) -> Result:
+        return runner.invoke(app, list(args), obj=State(kernel_factory=lambda: kernel))
+
+    return run
 
 
 @pytest.fixture(autouse=True)

@@ -51,16 +51,6 @@ Invoke = Callable[..., Result]
 
 
 @pytest.fixture
-def invoke() -> Invoke:
-    runner = CliRunner()
-
-    def run(kernel: Kernel, *args: str) -> Result:
-        return runner.invoke(app, list(args), obj=State(kernel_factory=lambda: kernel))
-
-    return run
-
-
-@pytest.fixture
 def libkmod(monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeLibkmod]:
     def install(**kwargs: object) -> FakeLibkmod:
         lib = FakeLibkmod(**kwargs)  # type: ignore[arg-type]

@@ -25,7 +25,7 @@ from fake_kernel import (
 from pyroute2.netlink import NLM_F_REQUEST
 from test_cli import Invoke, one_error, rows, sent_attrs
 from test_uapi import _eval
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
 from hagent.cli import app
 from hagent.commands import State
@@ -38,16 +38,6 @@ KMOD = Path(__file__).resolve().parents[2] / "kmod" / "hagent"
 NLA_F_NESTED = 1 << 15
 ROOT_HINT = "run it with sudo"
 NOT_LOADED = "hagent module is not loaded (netlink family 'hagent' not found)"
-
-
-@pytest.fixture
-def invoke() -> Invoke:
-    runner = CliRunner()
-
-    def run(kernel: Kernel, *args: str) -> Result:
-        return runner.invoke(app, list(args), obj=State(kernel_factory=lambda: kernel))
-
-    return run
 
 
 # --- the source of truth: kmod/hagent/config.c ----------------------------------------

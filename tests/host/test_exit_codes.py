@@ -17,14 +17,6 @@ from hagent.kernel import Kernel, RealKernel, debugfs, genl
 
 
 @pytest.fixture
-def invoke() -> Invoke:
-    runner = CliRunner()
-    return lambda kernel, *args: runner.invoke(
-        app, list(args), obj=State(kernel_factory=lambda: kernel)
-    )
-
-
-@pytest.fixture
 def sock(monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeGenlSocket]:
     def install(**kwargs: object) -> FakeGenlSocket:
         s = FakeGenlSocket(**kwargs)  # type: ignore[arg-type]

@@ -27,14 +27,6 @@ Invoke = Callable[..., Result]
 
 
 @pytest.fixture
-def invoke() -> Invoke:
-    def run(kernel: Kernel, *args: str) -> Result:
-        return CliRunner().invoke(app, list(args), obj=State(kernel_factory=lambda: kernel))
-
-    return run
-
-
-@pytest.fixture
 def sock(monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeGenlSocket]:
     def install(**kwargs: object) -> FakeGenlSocket:
         s = FakeGenlSocket(**kwargs)  # type: ignore[arg-type]

@@ -13,22 +13,11 @@ from pathlib import Path
 import pytest
 from fake_kernel import FakeLibkmod
 from test_cli import Invoke, one_error
-from typer.testing import CliRunner
 
-from hagent.cli import app
-from hagent.commands import State
 from hagent.errors import ExitCode
 from hagent.kernel import RealKernel, kmodlib
 
 HINT = "pass the hagent.ko built from kmod/hagent"
-
-
-@pytest.fixture
-def invoke() -> Invoke:
-    runner = CliRunner()
-    return lambda kernel, *args: runner.invoke(
-        app, list(args), obj=State(kernel_factory=lambda: kernel)
-    )
 
 
 @pytest.fixture
