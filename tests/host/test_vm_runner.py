@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
 from tests.vm import run as vmrun
 from tests.vm import runner
 
@@ -91,3 +92,67 @@ def test_a_guest_left_without_tests_passes_other_statuses_stay(tmp_path: Path) -
         )
         got = subprocess.run(["sh", "-c", cmd], env={"HAGENT_RESULTS": str(tmp_path)}).returncode
         assert got == want, (status, got)
+
+
+def fake_vng(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str) -> str:
+    """A venv whose vng runs @script (sh; $last is the guest script) instead
+    of a VM, with mount and dmesg stubbed; returns a kernel with an image."""
+    bin_ = tmp_path / "venv" / "bin"
+    bin_.mkdir(parents=True)
+    for name, body in (("vng", script), ("mount", "exit 0"), ("dmesg", "echo fake dmesg")):
+        (bin_ / name).write_text(f"#!/bin/sh\n{body}\n")
+        (bin_ / name).chmod(0o755)
+    monkeypatch.setattr(runner, "VENV", bin_.parent)
+    monkeypatch.setattr(runner, "RESULTS", tmp_path / "results")
+    images = sorted(Path("/boot").glob("vmlinuz-*"))
+    assert images, "scripts/setup installs the kernels the VM tests boot"
+    return images[0].name.removeprefix("vmlinuz-")
+
+
+OOPS = "[    2.029921] Oops: int3: 0000 [#1] PREEMPT SMP NOPTI"
+
+
+def test_a_kernel_that_crashes_before_the_command_boots_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    once = tmp_path / "crashed-once"
+    kernel = fake_vng(
+        tmp_path,
+        monkeypatch,
+        f"for a; do last=$a; done\n"
+        f'if [ ! -e {once} ]; then touch {once}; echo "{OOPS}"; exit 0; fi\n'
+        f'exec sh -c "$last"',
+    )
+    r = runner.run(kernel, "echo the command ran", name="retry", timeout=60)
+    assert r.ok and r.status == 0 and r.boot_failures == 1, r.verdict()
+    assert OOPS in (r.outdir / "console.boot-failed-1.log").read_text()
+    log = (r.outdir / "console.log").read_text()
+    assert runner.GUEST_STARTED in log and "the command ran" in log
+
+
+def test_a_crash_once_the_command_runs_is_a_failure_not_a_retry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kernel = fake_vng(tmp_path, monkeypatch, f'echo {runner.GUEST_STARTED}; echo "{OOPS}"; exit 0')
+    r = runner.run(kernel, "true", name="crash", timeout=60)
+    assert not r.ok and r.boot_failures == 0 and r.status is None
+    assert r.verdict() == "VM did not return status" and "Oops" in r.bad_lines[0]
+    assert not list(r.outdir.glob("console.boot-failed-*"))
+
+
+def test_a_kernel_that_never_gets_to_the_command_fails_after_the_retry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kernel = fake_vng(tmp_path, monkeypatch, f'echo "{OOPS}"; exit 0')
+    r = runner.run(kernel, "true", name="crash", timeout=60)
+    assert not r.ok and r.boot_failures == runner.BOOT_RETRIES and r.status is None
+    assert len(list(r.outdir.glob("console.boot-failed-*"))) == runner.BOOT_RETRIES
+
+
+def test_only_a_crash_before_the_command_counts_as_a_failed_boot(tmp_path: Path) -> None:
+    assert runner.crashed_before_command(OOPS, tmp_path, "")
+    assert not runner.crashed_before_command("booting fine", tmp_path, "")  # no crash line
+    assert not runner.crashed_before_command(f"{runner.GUEST_STARTED}\n{OOPS}", tmp_path, "")
+    assert not runner.crashed_before_command(OOPS, tmp_path, "timeout")
+    (tmp_path / "status").write_text("0\n")
+    assert not runner.crashed_before_command(OOPS, tmp_path, "")

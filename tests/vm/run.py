@@ -123,6 +123,12 @@ def main(argv: list[str] | None = None) -> int:
             total_fail += failed
             total_skip += skipped
             _print_guest_output(r.outdir / "console.log")
+            if r.boot_failures:
+                print(
+                    f"vm {kernel} ({g.name}): the kernel crashed before the tests started "
+                    f"{r.boot_failures}x and was booted again (console.boot-failed-*.log)",
+                    flush=True,
+                )
             print(
                 f"vm {kernel} ({g.name}): {r.verdict()}: {passed} passed, {failed} failed, "
                 f"{skipped} skipped in {r.seconds:.0f}s (results in {r.outdir})",
