@@ -41,33 +41,13 @@ from hagent.commands import State
 from hagent.commands.load import param_string
 from hagent.commands.stats import PAGE_SIZE
 from hagent.errors import ExitCode, HagentError
-from hagent.kernel import Kernel, RealKernel, Stats, Target, debugfs, genl, kmodlib
+from hagent.kernel import Kernel, RealKernel, Stats, Target, debugfs, genl
 from hagent.uapi import NODELIST_MAX, Attr, Cmd, CounterAttr, Event
 
 KO = "/src/build/6.1.0-28-amd64/kmod/hagent/hagent.ko"
 INSTALLED = "/lib/modules/6.1.0-28-amd64/extra/hagent.ko"
 
 Invoke = Callable[..., Result]
-
-
-@pytest.fixture
-def libkmod(monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeLibkmod]:
-    def install(**kwargs: object) -> FakeLibkmod:
-        lib = FakeLibkmod(**kwargs)  # type: ignore[arg-type]
-        monkeypatch.setattr(kmodlib, "_lib", lib)
-        return lib
-
-    return install
-
-
-@pytest.fixture
-def sock(monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeGenlSocket]:
-    def install(**kwargs: object) -> FakeGenlSocket:
-        s = FakeGenlSocket(**kwargs)  # type: ignore[arg-type]
-        monkeypatch.setattr(genl, "_Socket", s)
-        return s
-
-    return install
 
 
 def one_error(

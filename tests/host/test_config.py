@@ -225,16 +225,6 @@ def test_help_has_examples(invoke: Invoke) -> None:
 # --- through netlink ---------------------------------------------------------------------
 
 
-@pytest.fixture
-def sock(monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeGenlSocket]:
-    def install(**kwargs: object) -> FakeGenlSocket:
-        s = FakeGenlSocket(**kwargs)  # type: ignore[arg-type]
-        monkeypatch.setattr(genl, "_Socket", s)
-        return s
-
-    return install
-
-
 def test_get_through_netlink(invoke: Invoke, sock: Callable[..., FakeGenlSocket]) -> None:
     s = sock(replies=(config_reply(),))
     result = invoke(RealKernel(), "config", "--json")

@@ -13,18 +13,7 @@ from typer.testing import CliRunner
 from hagent.cli import app
 from hagent.commands import State
 from hagent.errors import EXIT_CODES_MEANING, ExitCode, HagentError
-from hagent.kernel import Kernel, RealKernel, debugfs, genl
-
-
-@pytest.fixture
-def sock(monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeGenlSocket]:
-    def install(**kwargs: object) -> FakeGenlSocket:
-        s = FakeGenlSocket(**kwargs)  # type: ignore[arg-type]
-        monkeypatch.setattr(genl, "_Socket", s)
-        return s
-
-    return install
-
+from hagent.kernel import Kernel, RealKernel, debugfs
 
 NOT_LOADED = HagentError(
     "hagent module is not loaded (netlink family 'hagent' not found)",

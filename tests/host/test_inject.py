@@ -26,16 +26,6 @@ from hagent.uapi import INJECT_SAMPLE_FORMAT, SAMPLE_F_STORE, Attr, Cmd
 Invoke = Callable[..., Result]
 
 
-@pytest.fixture
-def sock(monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeGenlSocket]:
-    def install(**kwargs: object) -> FakeGenlSocket:
-        s = FakeGenlSocket(**kwargs)  # type: ignore[arg-type]
-        monkeypatch.setattr(genl, "_Socket", s)
-        return s
-
-    return install
-
-
 def wire(data: bytes) -> tuple[int, list[tuple[int, bytes]]]:
     """A raw generic netlink request -> (cmd, [(attribute type, payload)])."""
     (length,) = struct.unpack_from("=I", data)

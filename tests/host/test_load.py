@@ -20,16 +20,6 @@ from hagent.kernel import RealKernel, kmodlib
 HINT = "pass the hagent.ko built from kmod/hagent"
 
 
-@pytest.fixture
-def libkmod(monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeLibkmod]:
-    def install(**kwargs: object) -> FakeLibkmod:
-        lib = FakeLibkmod(**kwargs)  # type: ignore[arg-type]
-        monkeypatch.setattr(kmodlib, "_lib", lib)
-        return lib
-
-    return install
-
-
 def test_another_module_is_refused(
     invoke: Invoke, libkmod: Callable[..., FakeLibkmod], tmp_path: Path
 ) -> None:
