@@ -58,6 +58,23 @@ def test_junit_counts(tmp_path: Path) -> None:
     assert vmrun.junit_counts(tmp_path / "missing.xml") == (0, 0, 0)
 
 
+def test_junit_failures_name_the_test_and_its_message(tmp_path: Path) -> None:
+    p = tmp_path / "junit.xml"
+    p.write_text(
+        "<testsuites><testsuite>"
+        '<testcase classname="tests.vm.test_a" name="test_ok"/>'
+        '<testcase classname="tests.vm.test_a" name="test_bad">'
+        '<failure message="AssertionError: 0.5 &lt; 0.9&#10;more">trace</failure></testcase>'
+        '<testcase classname="tests.vm.test_b" name="test_err"><error>boom</error></testcase>'
+        "</testsuite></testsuites>"
+    )
+    assert vmrun.junit_failures(p) == [
+        "tests/vm/test_a.py::test_bad: AssertionError: 0.5 < 0.9",
+        "tests/vm/test_b.py::test_err: boom",
+    ]
+    assert vmrun.junit_failures(tmp_path / "missing.xml") == []
+
+
 def test_three_guests_split_the_suite_by_marker() -> None:
     assert [g.marks for g in vmrun.GUESTS] == [
         "'not tcg_single and not peers'",

@@ -71,6 +71,20 @@ def junit_counts(path: Path) -> tuple[int, int, int]:
     return tests - failed - skipped, failed, skipped
 
 
+def junit_failures(path: Path) -> list[str]:
+    """One line per failed or erroring test of a junit report: its id and the
+    first line of its message."""
+    if not path.exists():
+        return []
+    out = []
+    for case in ET.parse(path).getroot().iter("testcase"):
+        for bad in (*case.findall("failure"), *case.findall("error")):
+            msg = (bad.get("message") or bad.text or "").strip().splitlines()
+            cls = (case.get("classname") or "").replace(".", "/")
+            out.append(f"{cls}.py::{case.get('name')}: {msg[0][:200] if msg else '?'}")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="tests.vm.run")
     p.add_argument("--kernels", default="", help="space-separated releases (default: all)")
@@ -98,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
 
     extra = f"-k '{args.select}'" if args.select else ""
     total_pass = total_fail = total_skip = 0
+    failures: list[str] = []
     for kernel in kernels:
         if not runner.module_path(kernel).exists():
             print(f"vm {kernel}: hagent.ko not built (make module)", file=sys.stderr)
@@ -117,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
                 slow_mem=g.slow_mem,
             )
             passed, failed, skipped = junit_counts(r.outdir / "junit.xml")
+            failures += [
+                f"{kernel} ({g.name}): {f}" for f in junit_failures(r.outdir / "junit.xml")
+            ]
             if not r.ok and failed == 0:
                 failed = 1  # the run failed outside any test: a missing status, a warning
             total_pass += passed
@@ -135,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
     print(f"vm: {total_pass} passed, {total_fail} failed, {total_skip} skipped")
+    # Last, so that a log cut to its tail (CI's) still names them.
+    for f in failures:
+        print(f"vm: FAILED {f}")
     return 0 if total_fail == 0 else 1
 
 
