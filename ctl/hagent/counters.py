@@ -48,6 +48,9 @@ TARGET: dict[str, str] = {
     "migrate_failed.ebusy": "C",
     "migrate_failed.enomem": "C",
     "migrate_failed.other": "C",
+    "abit.huge_windows": "C",
+    "abit.huge_window_us": "C",
+    "abit.huge_primed": "C",
 }
 
 # HAGENT_GLOBAL_COUNTERS (counters.h): module-wide, totals only.

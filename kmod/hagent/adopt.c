@@ -56,6 +56,8 @@ struct hagent_walk {
 	struct hagent_abit_tally tally;	/* managed folios primed, or found touched */
 	bool cleared;		/* an accessed bit was cleared: flush the TLB */
 	bool measure;		/* read the bits of a primed window, adopt nothing */
+	bool huge;		/* PMD-mapped folios only: the huge window */
+	unsigned long huge_seen, huge_seen_slow;	/* a measure left them to it */
 };
 
 static void hagent_skip(struct hagent_target *t, enum hagent_ctr why, unsigned long pages)
@@ -234,6 +236,25 @@ static int hagent_walk_ptes(struct hagent_walk *w, struct mm_walk *walk, pmd_t *
 	return stop;
 }
 
+/*
+ * A managed PMD-mapped folio in the huge window (under the PMD lock): primed
+ * (its bit cleared), or measured.
+ */
+static void hagent_walk_huge(struct hagent_walk *w, pmd_t *pmd, pmd_t val, unsigned long addr)
+{
+	struct folio *folio = page_folio(pmd_page(val));
+
+	if (!hagent_folio_is_managed(folio))
+		return;
+	if (w->measure) {
+		if (pmd_young(val))
+			hagent_measure(w, folio, (addr & HPAGE_PMD_MASK) >> PAGE_SHIFT);
+		return;
+	}
+	hagent_walk_young(w, NULL, pmd);
+	hagent_walk_primed(w, folio_nid(folio));
+}
+
 static int hagent_walk_pmd(pmd_t *pmd, unsigned long addr, unsigned long next,
 			   struct mm_walk *walk)
 {
@@ -245,17 +266,26 @@ static int hagent_walk_pmd(pmd_t *pmd, unsigned long addr, unsigned long next,
 
 	walk->action = ACTION_CONTINUE;	/* never let the walker split a THP */
 	if (!pmd_trans_huge(READ_ONCE(*pmd)))
-		return hagent_walk_ptes(w, walk, pmd, addr, next);
+		return w->huge ? 0 : hagent_walk_ptes(w, walk, pmd, addr, next);
 	ptl = pmd_lock(walk->mm, pmd);
 	val = *pmd;
 	if (!pmd_trans_huge(val)) {
 		spin_unlock(ptl);	/* split meanwhile: walk its PTEs */
-		return hagent_walk_ptes(w, walk, pmd, addr, next);
+		return w->huge ? 0 : hagent_walk_ptes(w, walk, pmd, addr, next);
+	}
+	if (w->huge) {
+		if (pmd_present(val))
+			hagent_walk_huge(w, pmd, val, addr);
+		spin_unlock(ptl);
+		return 0;
 	}
 	if (w->measure) {
-		if (pmd_present(val) && pmd_young(val))
-			hagent_measure(w, page_folio(pmd_page(val)),
-				       (addr & HPAGE_PMD_MASK) >> PAGE_SHIFT);
+		/* Not measured here: the huge window that follows does. */
+		if (pmd_present(val) && hagent_folio_is_managed(page_folio(pmd_page(val)))) {
+			w->huge_seen++;
+			if (!node_isset(folio_nid(page_folio(pmd_page(val))), w->t->fast))
+				w->huge_seen_slow++;
+		}
 		spin_unlock(ptl);
 		return 0;
 	}
@@ -323,21 +353,114 @@ void hagent_target_measure(struct hagent_target *t, struct hagent_abit_tally *su
 		return;
 	}
 	mutex_lock(&t->lock);
+	t->huge_start = t->huge_end = 0;
 	if (!t->dead && t->window_end > t->window_start) {
+		unsigned long primed, primed_slow;
+		u64 us;
+
 		hagent_sym.walk_page_range(mm, t->window_start, t->window_end,
 					   &hagent_adopt_ops, &w);
+		us = div_u64(ktime_get_ns() - t->primed_ns, NSEC_PER_USEC);
+		/* The PMD-mapped folios are the huge window's to count. */
+		primed = t->window_primed - min(t->window_primed, w.huge_seen);
+		primed_slow = t->window_primed_slow - min(t->window_primed_slow, w.huge_seen_slow);
 		hagent_target_count(t, HAGENT_CTR_ABIT_WINDOWS, 1);
-		hagent_target_count(t, HAGENT_CTR_ABIT_WINDOW_US,
-				    div_u64(ktime_get_ns() - t->primed_ns, NSEC_PER_USEC));
-		hagent_target_count(t, HAGENT_CTR_ABIT_PRIMED, t->window_primed);
+		hagent_target_count(t, HAGENT_CTR_ABIT_WINDOW_US, us);
+		hagent_target_count(t, HAGENT_CTR_ABIT_PRIMED, primed);
 		hagent_sample_account(t, HAGENT_SRC_ABIT, w.tally.touched - w.tally.touched_slow,
 				      w.tally.touched_slow);
-		sum->primed += t->window_primed;
-		sum->primed_slow += t->window_primed_slow;
+		sum->primed += primed;
+		sum->primed_slow += primed_slow;
+		sum->touched += w.tally.touched;
+		sum->touched_slow += w.tally.touched_slow;
+		if (primed) {
+			sum->windows++;
+			sum->window_us += us;
+		}
+		if (w.huge_seen) {
+			t->huge_start = t->window_start;
+			t->huge_end = t->window_end;
+		}
+	}
+	t->window_start = t->window_end = 0;
+	mutex_unlock(&t->lock);
+	mmap_read_unlock(mm);
+	mmput(mm);
+}
+
+/*
+ * The huge window.  A PMD-mapped THP is one accessed bit for 512 pages: in
+ * a window long enough to tell a base page touched a few times a second
+ * from one touched hundreds of times, nearly every THP of a busy process is
+ * touched, the hot and the cold alike (measured: every THP in every window,
+ * so no THP ranked above another and nothing moved).  So the THPs of a
+ * measured range get a second, short window of their own, and only it
+ * counts for them.  policy.c makes it HPAGE_PMD_NR times shorter than the
+ * base pages' window: a THP is then counted touched at the same access rate
+ * per base page as a base page is, and their counts share one scale.
+ */
+bool hagent_target_huge_prime(struct hagent_target *t)
+{
+	struct hagent_walk w = { .t = t, .budget = ULONG_MAX, .huge = true };
+	struct mm_struct *mm = t->mm;
+	bool primed = false;
+
+	if (t->huge_end <= t->huge_start || !mmget_not_zero(mm))
+		return false;
+	if (!mmap_read_trylock(mm)) {
+		hagent_overhead_count_trylock_fail();
+		t->huge_start = t->huge_end = 0;
+		mmput(mm);
+		return false;
+	}
+	mutex_lock(&t->lock);
+	if (!t->dead) {
+		hagent_sym.walk_page_range(mm, t->huge_start, t->huge_end, &hagent_adopt_ops, &w);
+		if (w.cleared) {
+			hagent_sym.flush_tlb_mm_range(mm, t->huge_start, t->huge_end, PMD_SHIFT, false);
+			hagent_target_count(t, HAGENT_CTR_ABIT_FLUSHES, 1);
+		}
+		primed = w.tally.primed;
+	}
+	t->huge_primed = w.tally.primed;
+	t->huge_primed_slow = w.tally.primed_slow;
+	t->huge_primed_ns = ktime_get_ns();
+	if (!primed)
+		t->huge_start = t->huge_end = 0;
+	mutex_unlock(&t->lock);
+	mmap_read_unlock(mm);
+	mmput(mm);
+	return primed;
+}
+
+void hagent_target_huge_measure(struct hagent_target *t, struct hagent_abit_tally *sum)
+{
+	struct hagent_walk w = { .t = t, .budget = ULONG_MAX, .huge = true, .measure = true };
+	struct mm_struct *mm = t->mm;
+
+	if (t->huge_end <= t->huge_start || !mmget_not_zero(mm))
+		return;
+	if (!mmap_read_trylock(mm)) {
+		hagent_overhead_count_trylock_fail();
+		t->huge_start = t->huge_end = 0;
+		mmput(mm);
+		return;
+	}
+	mutex_lock(&t->lock);
+	if (!t->dead) {
+		hagent_sym.walk_page_range(mm, t->huge_start, t->huge_end, &hagent_adopt_ops, &w);
+		hagent_target_count(t, HAGENT_CTR_ABIT_HUGE_WINDOWS, 1);
+		hagent_target_count(t, HAGENT_CTR_ABIT_HUGE_WINDOW_US,
+				    div_u64(ktime_get_ns() - t->huge_primed_ns, NSEC_PER_USEC));
+		hagent_target_count(t, HAGENT_CTR_ABIT_HUGE_PRIMED, t->huge_primed);
+		hagent_sample_account(t, HAGENT_SRC_ABIT, w.tally.touched - w.tally.touched_slow,
+				      w.tally.touched_slow);
+		sum->primed += t->huge_primed;
+		sum->primed_slow += t->huge_primed_slow;
 		sum->touched += w.tally.touched;
 		sum->touched_slow += w.tally.touched_slow;
 	}
-	t->window_start = t->window_end = 0;
+	t->huge_start = t->huge_end = 0;
 	mutex_unlock(&t->lock);
 	mmap_read_unlock(mm);
 	mmput(mm);

@@ -10,6 +10,8 @@
 #include <linux/string.h>
 #include "compat.h"
 #include "config.h"
+#include "pace.h"
+#include "place.h"
 #include "policy.h"
 #include "target.h"
 

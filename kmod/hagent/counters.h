@@ -68,7 +68,10 @@
 	X(MIG_FAIL_EAGAIN,	C, "migrate_failed.eagain")		\
 	X(MIG_FAIL_EBUSY,	C, "migrate_failed.ebusy")		\
 	X(MIG_FAIL_ENOMEM,	C, "migrate_failed.enomem")		\
-	X(MIG_FAIL_OTHER,	C, "migrate_failed.other")
+	X(MIG_FAIL_OTHER,	C, "migrate_failed.other")		\
+	X(ABIT_HUGE_WINDOWS,	C, "abit.huge_windows")			\
+	X(ABIT_HUGE_WINDOW_US,	C, "abit.huge_window_us")		\
+	X(ABIT_HUGE_PRIMED,	C, "abit.huge_primed")
 
 #define HAGENT_CTR_ENUM(id, kind, name) HAGENT_CTR_##id,
 enum hagent_ctr {

@@ -72,6 +72,18 @@ static inline u8 hagent_heap_key(const struct hagent_heap *h,
 	return e->hot ^ h->key_mask;
 }
 
+/* The histogram's share of @e: @sign pages of it at @hot. */
+static inline void hagent_heap_count_pages(struct hagent_heap *h,
+					   const struct hagent_entry *e, u8 hot, int sign)
+{
+	unsigned long pages = 1UL << e->order;
+
+	if (sign > 0)
+		h->pages_at[hot] += pages;
+	else
+		h->pages_at[hot] -= pages;
+}
+
 static int hagent_heap_alloc(struct hagent_heap *h, u32 capacity)
 {
 	u32 *ids = kvmalloc_array(capacity, sizeof(*ids), GFP_KERNEL);
@@ -135,11 +147,13 @@ void hagent_heap_decay(struct hagent_heap *h)
 {
 	u32 i;
 
+	memset(h->pages_at, 0, sizeof(h->pages_at));
 	for (i = 0; i < h->nr; i++) {
 		struct hagent_entry *e = hagent_table_entry(h->table, h->ids[i]);
 
 		e->hot >>= 1;
 		h->keys[i] = hagent_heap_key(h, e);
+		hagent_heap_count_pages(h, e, e->hot, 1);
 	}
 }
 
@@ -178,6 +192,7 @@ int hagent_heap_insert(struct hagent_heap *h, struct hagent_entry *e)
 			return err;
 	}
 	e->tier = h->tier;
+	hagent_heap_count_pages(h, e, e->hot, 1);
 	h->nr++;
 	hagent_heap_sift_up(h, h->nr - 1, id, hagent_heap_key(h, e));
 	return 0;
@@ -191,6 +206,7 @@ int hagent_heap_delete(struct hagent_heap *h, struct hagent_entry *e)
 	if (!hagent_heap_contains(h, e))
 		return -ENOENT;
 	e->heap_pos = HAGENT_HEAP_NONE;
+	hagent_heap_count_pages(h, e, e->hot, -1);
 	if (pos != --h->nr)
 		hagent_heap_fix(h, pos, h->ids[h->nr], h->keys[h->nr]);
 	return 0;
@@ -209,7 +225,9 @@ int hagent_heap_update(struct hagent_heap *h, struct hagent_entry *e, u8 hot)
 
 	if (!hagent_heap_contains(h, e))
 		return -ENOENT;
+	hagent_heap_count_pages(h, e, e->hot, -1);
 	e->hot = hot;
+	hagent_heap_count_pages(h, e, hot, 1);
 	if (key < h->keys[pos])
 		hagent_heap_sift_up(h, pos, h->ids[pos], key);
 	else if (key > h->keys[pos])
@@ -259,6 +277,10 @@ int hagent_heap_exchange(struct hagent_heap *fast, struct hagent_heap *slow,
 	sid = slow->ids[0];
 	ents[fid].tier = HAGENT_TIER_SLOW;
 	ents[sid].tier = HAGENT_TIER_FAST;
+	hagent_heap_count_pages(fast, &ents[fid], ents[fid].hot, -1);
+	hagent_heap_count_pages(fast, &ents[sid], ents[sid].hot, 1);
+	hagent_heap_count_pages(slow, &ents[sid], ents[sid].hot, -1);
+	hagent_heap_count_pages(slow, &ents[fid], ents[fid].hot, 1);
 	hagent_heap_sift_down(fast, 0, sid, hagent_heap_key(fast, &ents[sid]));
 	hagent_heap_sift_down(slow, 0, fid, hagent_heap_key(slow, &ents[fid]));
 	if (promoted)
@@ -270,7 +292,7 @@ int hagent_heap_exchange(struct hagent_heap *fast, struct hagent_heap *slow,
 
 size_t hagent_heap_bytes(const struct hagent_heap *h)
 {
-	return (size_t)h->capacity * (sizeof(*h->ids) + sizeof(*h->keys));
+	return (size_t)h->capacity * (sizeof(*h->ids) + sizeof(*h->keys)) + sizeof(h->pages_at);
 }
 
 /*
@@ -278,9 +300,10 @@ size_t hagent_heap_bytes(const struct hagent_heap *h)
  * order, heap_pos == index, the key copy, tier, and membership of a live
  * table entry.
  */
-int hagent_heap_check(const struct hagent_heap *h)
+int hagent_heap_check(struct hagent_heap *h)
 {
 	const struct hagent_entry *ents = h->table->entries;
+	unsigned long pages = 0;
 	const struct hagent_entry *e;
 	u32 i, id;
 
@@ -297,5 +320,24 @@ int hagent_heap_check(const struct hagent_heap *h)
 		if (i && h->keys[(i - 1) / 2] > h->keys[i])
 			return -EINVAL;
 	}
-	return 0;
+	/*
+	 * The histogram holds exactly the members' pages, each at its hot:
+	 * taken out member by member (never below zero), it must be empty;
+	 * then put back.  No copy: this runs in the kernel, on a small stack.
+	 */
+	for (i = 0; i < h->nr; i++) {
+		e = &ents[h->ids[i]];
+		if (h->pages_at[e->hot] < (1UL << e->order)) {
+			pages = 1;	/* more members at this hot than counted */
+			break;
+		}
+		h->pages_at[e->hot] -= 1UL << e->order;
+	}
+	for (id = 0; id <= HAGENT_HOT_MAX; id++)
+		pages |= h->pages_at[id];
+	while (i--) {
+		e = &ents[h->ids[i]];
+		h->pages_at[e->hot] += 1UL << e->order;
+	}
+	return pages ? -EINVAL : 0;
 }

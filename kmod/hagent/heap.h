@@ -20,6 +20,12 @@ struct hagent_heap {
 	u32 capacity;
 	u8 key_mask;			/* 0: min-heap; 0xff: max-heap */
 	u8 tier;			/* enum hagent_tier of every member */
+	/*
+	 * Pages (not entries: a THP counts 512) at each hot value.  Kept
+	 * exact by every operation, so the policy reads the tier's hotness
+	 * distribution without a walk (policy: the promotion bar).
+	 */
+	unsigned long pages_at[HAGENT_HOT_MAX + 1];
 };
 
 int hagent_heap_init(struct hagent_heap *h, struct hagent_table *t,
@@ -37,7 +43,7 @@ int hagent_heap_exchange(struct hagent_heap *fast, struct hagent_heap *slow,
 			 struct hagent_entry **demoted);
 bool hagent_heap_contains(const struct hagent_heap *h, const struct hagent_entry *e);
 size_t hagent_heap_bytes(const struct hagent_heap *h);
-int hagent_heap_check(const struct hagent_heap *h);
+int hagent_heap_check(struct hagent_heap *h);
 
 /* Start the misses of a later sample's update (see hagent_table_prefetch()). */
 static inline void hagent_heap_prefetch(const struct hagent_heap *h,
@@ -58,6 +64,12 @@ static inline struct hagent_entry *hagent_heap_at(const struct hagent_heap *h, u
 static inline u32 hagent_heap_count(const struct hagent_heap *h)
 {
 	return h->nr;
+}
+
+/* Pages of this heap's members whose hot is @hot. */
+static inline unsigned long hagent_heap_pages_at(const struct hagent_heap *h, u8 hot)
+{
+	return h->pages_at[hot];
 }
 
 #endif /* _HAGENT_HEAP_H */

@@ -339,6 +339,13 @@ static void hagent_settle_one(struct hagent_target *t, struct hagent_move *m, bo
 	}
 	nid = folio_nid(s.found);
 	now = node_isset(nid, t->fast) ? HAGENT_TIER_FAST : HAGENT_TIER_SLOW;
+	/*
+	 * A failed move backs off: at half its count the folio falls behind
+	 * the others at the top of its heap, instead of being planned again
+	 * next round (and having room made for it again) before anything changed.
+	 */
+	if (m->failed && s.found == s.src)
+		e->hot >>= 1;
 	e->folio = s.found;
 	hagent_folio_mark_managed(s.found);
 	if (now != was) {

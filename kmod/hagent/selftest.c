@@ -128,7 +128,7 @@ static void hagent_st_random_op(struct hagent_st *st, u32 op)
 		}
 		break;
 	case 1:	/* update */
-		ret = hagent_table_update(&st->table, vpfn, folio, 0);
+		ret = hagent_table_update(&st->table, vpfn, folio, e ? e->order : 0);
 		hagent_st_expect(st, ret == (st->model[k].present ? 0 : -ENOENT),
 				 "op %u: update gave %d", op, ret);
 		if (!ret)

@@ -244,7 +244,8 @@ int hagent_table_insert(struct hagent_table *t, u64 vpfn, void *folio,
 
 /*
  * Replace the folio and order of an existing key (after a migration the
- * cookie changes); its hotness, tier and heap position are kept.
+ * cookie changes); its hotness, tier and heap position are kept.  The order
+ * of an entry in a heap stays (-EBUSY): the heap counts its pages.
  */
 int hagent_table_update(struct hagent_table *t, u64 vpfn, void *folio,
 			unsigned int order)
@@ -256,6 +257,8 @@ int hagent_table_update(struct hagent_table *t, u64 vpfn, void *folio,
 	e = hagent_table_lookup(t, vpfn);
 	if (!e)
 		return -ENOENT;
+	if (e->heap_pos != HAGENT_HEAP_NONE && e->order != order)
+		return -EBUSY;
 	e->folio = folio;
 	e->order = order;
 	return 0;

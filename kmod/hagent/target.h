@@ -53,6 +53,13 @@ struct hagent_target {
 	unsigned long window_primed;	/* managed folios primed in it */
 	unsigned long window_primed_slow;	/* of which in the slow tier */
 	u64 primed_ns;			/* when priming started */
+	/*
+	 * PMD-mapped folios of the last measured window get a window of their
+	 * own (adopt.c: hagent_target_huge_prime()); this is its range.
+	 */
+	unsigned long huge_start, huge_end;
+	unsigned long huge_primed, huge_primed_slow;
+	u64 huge_primed_ns;
 	/* Migration failures as of the last summary (policy.c); [0]: attempted. */
 	u64 fail_snap[1 + HAGENT_CTR_MIG_FAIL_END - HAGENT_CTR_MIG_FAIL_FIRST];
 	unsigned long fail_report_at;	/* jiffies of the last summary */
@@ -100,9 +107,18 @@ void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full
 /* Managed folios primed and found touched, in all and in the slow tier. */
 struct hagent_abit_tally {
 	unsigned long primed, touched, primed_slow, touched_slow;
+	unsigned long windows;		/* base-page windows measured */
+	u64 window_us;			/* their lengths, summed */
 };
 /* One sample per managed folio of the primed window touched since; adds to @sum. */
 void hagent_target_measure(struct hagent_target *t, struct hagent_abit_tally *sum);
+/*
+ * The huge window: the PMD-mapped folios the last measure found in its range
+ * are primed again (returns whether any was), and measured a short window
+ * later (adds to @sum).
+ */
+bool hagent_target_huge_prime(struct hagent_target *t);
+void hagent_target_huge_measure(struct hagent_target *t, struct hagent_abit_tally *sum);
 /* Give back folios nobody maps any more (a missed or raced unmap). */
 void hagent_target_revalidate(struct hagent_target *t);
 

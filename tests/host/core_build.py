@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-"""Build the core structures (kmod/hagent table, sketch, heap, selftest) as a
+"""Build the core structures (kmod/hagent table, sketch, heap, planner, selftest) as a
 host library and load it with cffi.
 
 The module's own C files are compiled unchanged, with core.h mapping the
@@ -29,11 +29,12 @@ KMOD = TOP / "kmod" / "hagent"
 HOST = Path(__file__).resolve().parent
 OUT = TOP / "build" / "host"
 
-SOURCES = [KMOD / n for n in ("table.c", "sketch.c", "heap.c", "selftest.c")] + [
+SOURCES = [KMOD / n for n in ("table.c", "sketch.c", "heap.c", "plan.c", "selftest.c")] + [
     HOST / "core_helper.c"
 ]
 HEADERS = [
-    KMOD / n for n in ("core.h", "table.h", "sketch.h", "heap.h", "selftest.h", "uapi/hagent.h")
+    KMOD / n
+    for n in ("core.h", "table.h", "sketch.h", "heap.h", "plan.h", "selftest.h", "uapi/hagent.h")
 ] + [HOST / "core_helper.h"]
 # Kernel-like code generation: the module relies on these semantics too.
 CFLAGS = [

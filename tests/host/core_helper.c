@@ -11,6 +11,7 @@
 
 #include "table.h"
 #include "heap.h"
+#include "plan.h"
 #include "sketch.h"
 #include "selftest.h"
 #include "core_helper.h"
@@ -102,6 +103,79 @@ u32 hagent_test_heap_count(const struct hagent_heap *h)
 u32 hagent_test_heap_id(const struct hagent_heap *h, u32 i)
 {
 	return h->ids[i];
+}
+
+unsigned long hagent_test_heap_pages_at(const struct hagent_heap *h, u8 hot)
+{
+	return hagent_heap_pages_at(h, hot);
+}
+
+unsigned int hagent_test_plan_bar(struct hagent_heap **heaps, unsigned int n,
+				  unsigned long capacity)
+{
+	struct hagent_hist all;
+	unsigned int i;
+
+	memset(&all, 0, sizeof(all));
+	for (i = 0; i < n; i++)
+		hagent_hist_add(&all, heaps[i]);
+	return hagent_plan_bar(&all, capacity);
+}
+
+/* The planner's add(): record the move and take the entry out of its heap. */
+static void hagent_test_plan_add(struct hagent_plan *p, struct hagent_heap *h,
+				 struct hagent_entry *e, enum hagent_tier to)
+{
+	struct hagent_test_plan *tp = p->ctx;
+
+	if (tp->nr < sizeof(tp->vpfn) / sizeof(tp->vpfn[0])) {
+		tp->vpfn[tp->nr] = e->vpfn;
+		tp->hot[tp->nr] = e->hot;
+		tp->order[tp->nr] = e->order;
+		tp->to[tp->nr] = to;
+		tp->nr++;
+	}
+	hagent_heap_delete(h, e);
+}
+
+static void hagent_test_plan_in(struct hagent_plan *p, struct hagent_test_plan *tp)
+{
+	*p = (struct hagent_plan){
+		.bar = tp->bar, .min_hot = tp->min_hot, .hyst = tp->hyst, .limit = tp->limit,
+		.room = tp->room, .planned = tp->planned, .slots = tp->slots,
+		.add = hagent_test_plan_add, .ctx = tp,
+	};
+}
+
+static void hagent_test_plan_out(const struct hagent_plan *p, struct hagent_test_plan *tp)
+{
+	tp->room = p->room;
+	tp->planned = p->planned;
+	tp->slots = p->slots;
+}
+
+unsigned long hagent_test_plan_exchange(struct hagent_test_plan *tp, struct hagent_heap *fast,
+					struct hagent_heap *slow)
+{
+	struct hagent_plan p;
+	unsigned long ret;
+
+	hagent_test_plan_in(&p, tp);
+	ret = hagent_plan_exchange(&p, fast, slow);
+	hagent_test_plan_out(&p, tp);
+	return ret;
+}
+
+unsigned long hagent_test_plan_demote(struct hagent_test_plan *tp, struct hagent_heap *fast,
+				      unsigned int hot, unsigned long want)
+{
+	struct hagent_plan p;
+	unsigned long ret;
+
+	hagent_test_plan_in(&p, tp);
+	ret = hagent_plan_demote(&p, fast, hot, want);
+	hagent_test_plan_out(&p, tp);
+	return ret;
 }
 
 size_t hagent_test_sizeof_entry(void)

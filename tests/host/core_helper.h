@@ -73,7 +73,7 @@ int hagent_heap_exchange(struct hagent_heap *fast, struct hagent_heap *slow,
 			 struct hagent_entry **promoted, struct hagent_entry **demoted);
 _Bool hagent_heap_contains(const struct hagent_heap *h, const struct hagent_entry *e);
 size_t hagent_heap_bytes(const struct hagent_heap *h);
-int hagent_heap_check(const struct hagent_heap *h);
+int hagent_heap_check(struct hagent_heap *h);
 int hagent_sketch_resize(struct hagent_sketch *sk, uint32_t capacity);
 uint32_t hagent_sketch_add(struct hagent_sketch *sk, uint64_t key, uint32_t n);
 uint32_t hagent_sketch_estimate(const struct hagent_sketch *sk, uint64_t key);
@@ -97,6 +97,31 @@ uint32_t hagent_test_table_count(const struct hagent_table *t);
 struct hagent_entry *hagent_test_table_entry(const struct hagent_table *t, uint32_t id);
 uint32_t hagent_test_heap_count(const struct hagent_heap *h);
 uint32_t hagent_test_heap_id(const struct hagent_heap *h, uint32_t i);
+unsigned long hagent_test_heap_pages_at(const struct hagent_heap *h, uint8_t hot);
+
+/* the planner (plan.h), flattened */
+#define HAGENT_TEST_BAR_NONE 256
+unsigned int hagent_test_plan_bar(struct hagent_heap **heaps, unsigned int n,
+				  unsigned long capacity);
+struct hagent_test_plan {
+	unsigned int bar, min_hot, hyst;
+	unsigned long limit;
+	long room;
+	unsigned long planned;
+	uint32_t slots;
+	/* the moves, in the order the planner chose them */
+	uint32_t nr;
+	uint64_t vpfn[8192];
+	uint32_t hot[8192];
+	uint32_t order[8192];
+	uint32_t to[8192];
+};
+unsigned long hagent_test_plan_exchange(struct hagent_test_plan *tp, struct hagent_heap *fast,
+					struct hagent_heap *slow);
+unsigned long hagent_test_plan_demote(struct hagent_test_plan *tp, struct hagent_heap *fast,
+				      unsigned int hot, unsigned long want);
+unsigned long hagent_plan_pages_above(const struct hagent_heap *slow, unsigned int bar,
+				      unsigned long cap);
 size_t hagent_test_sizeof_entry(void);
 unsigned long hagent_test_warnings(void);
 int hagent_test_zipf_stream(uint32_t pages, double s, uint64_t seed, uint64_t base,

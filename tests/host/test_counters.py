@@ -127,8 +127,8 @@ def test_drift_kind() -> None:
 
 
 def test_drift_new_counter() -> None:
-    new = '\tX(MIG_FAIL_OTHER,\tC, "migrate_failed.other")\t\t\\\n\tX(NEW,\tC, "new")\n'
-    assert _drift('\tX(MIG_FAIL_OTHER,\tC, "migrate_failed.other")\n', new)
+    new = '\tX(ABIT_HUGE_PRIMED,\tC, "abit.huge_primed")\t\t\\\n\tX(NEW,\tC, "new")\n'
+    assert _drift('\tX(ABIT_HUGE_PRIMED,\tC, "abit.huge_primed")\n', new)
 
 
 def test_drift_removed_global() -> None:

@@ -55,6 +55,12 @@ def check_all(
             if i:
                 assert sign * ents[(i - 1) // 2].hot <= sign * e.hot, "heap order"
         assert len(ents) == sum(m["heap"] == tier for m in model.values())
+        want = [0] * 256
+        for m in model.values():
+            if m["heap"] == tier:
+                want[m["hot"]] += 1 << m["order"]
+        got = [lib.hagent_test_heap_pages_at(heap, h) for h in range(256)]
+        assert got == want, "pages per hot value"
         assert lib.hagent_heap_check(heap) == 0
     assert lib.hagent_test_table_count(table) == len(model)
     assert lib.hagent_table_check(table) == 0
@@ -125,8 +131,12 @@ def make_machine(variant: str = "") -> type[RuleBasedStateMachine]:
             if k not in self.model:
                 assert rc == -cb.ENOENT
                 return
+            m = self.model[k]
+            if m["heap"] is not None and m["order"] != order:
+                assert rc == -cb.EBUSY  # the heap counts the entry's pages
+                return
             assert rc == 0
-            self.model[k].update(folio=folio, order=order)
+            m.update(folio=folio, order=order)
 
         @rule(k=KEYS)
         def delete(self, k: int) -> None:

@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Placement, across all targets at once (one fast tier is shared).
+ *
+ * Each step first computes the bar (plan.h) from every target's histograms:
+ * the least access count whose pages, with every hotter one, fit in the
+ * fast tier -- the managed fast pages plus the free room of the fast nodes.
+ * Then, in rounds:
+ *   - the hottest slow folio of any target, if it is at or above the bar
+ *     (and promote_min, and the hysteresis), is promoted into free fast
+ *     memory above the high watermarks plus fast_reserve_mb, with the rest
+ *     of its target's folios above the bar in the same batch;
+ *   - without room, the coldest fast folio of any target whose fast nodes
+ *     overlap makes room if it is below the bar and colder by more than the
+ *     hysteresis: its own target's in the same batch, another target's in a
+ *     batch of their own first, as many pages as the promoting target has
+ *     above the bar.
+ * A batch holds at most migrate_batch folios and is run by migrate.c
+ * (demotions first).  A token bucket limits all targets together to
+ * migrate_mbps MB/s, and a step ends at its deadline, batch sizes following
+ * what a page has lately cost to move: slow migration (6.1 unmaps page by
+ * page, one TLB shootdown each) never starves sampling.
+ */
+#include <linux/mm.h>
+#include <linux/moduleparam.h>
+#include <linux/sched.h>
+#include <linux/timekeeping.h>
+#include "check.h"
+#include "migrate.h"
+#include "netlink.h"
+#include "place.h"
+#include "plan.h"
+#include "target.h"
+#include "tier.h"
+
+bool hagent_placement = true;
+module_param_named(placement, hagent_placement, bool, 0644);
+MODULE_PARM_DESC(placement, "Move folios between tiers; off: rank only (default on)");
+
+unsigned int hagent_migrate_mbps = 256;
+module_param_named(migrate_mbps, hagent_migrate_mbps, uint, 0644);
+MODULE_PARM_DESC(migrate_mbps, "Most MB/s migrated, all processes together (default 256)");
+
+unsigned int hagent_migrate_batch = 1024;
+module_param_named(migrate_batch, hagent_migrate_batch, uint, 0644);
+MODULE_PARM_DESC(migrate_batch, "Most folios in one batch of migrations, 16..65536 (default 1024)");
+
+unsigned int hagent_hysteresis = 3;
+module_param_named(hysteresis, hagent_hysteresis, uint, 0644);
+MODULE_PARM_DESC(hysteresis, "A fast folio makes room only for one hotter by more than this (default 3)");
+
+unsigned int hagent_promote_min = 1;
+module_param_named(promote_min, hagent_promote_min, uint, 0644);
+MODULE_PARM_DESC(promote_min, "Least access count a folio needs to be promoted, never below hysteresis + 1 (default 1)");
+
+unsigned int hagent_fast_reserve_mb = 64;
+module_param_named(fast_reserve_mb, hagent_fast_reserve_mb, uint, 0644);
+MODULE_PARM_DESC(fast_reserve_mb, "MiB kept free above a fast node's high watermarks (default 64)");
+
+/* How often, at most, one target's migration failures are summarised. */
+#define HAGENT_FAIL_REPORT	(10 * HZ)
+
+static struct hagent_place {
+	unsigned long tokens;		/* pages the rate limit lets move now */
+	unsigned long last_refill;	/* jiffies */
+	struct hagent_batch batch;
+	unsigned int rotor;		/* which target wins a tie */
+	unsigned long moved;		/* pages moved since load */
+	u64 page_ns;			/* what moving one page cost lately */
+	unsigned int bar;		/* of this step */
+	bool pending;			/* a folio above the bar waited */
+	struct hagent_hist hist;	/* scratch: every target's pages per hot */
+} hagent_place;
+
+unsigned long hagent_place_moved(void)
+{
+	return hagent_place.moved;
+}
+
+unsigned int hagent_place_bar(void)
+{
+	return READ_ONCE(hagent_place.bar);
+}
+
+bool hagent_place_pending(void)
+{
+	return hagent_place.pending;
+}
+
+/*
+ * The least access count a promotion needs whatever the bar.  Free fast
+ * memory counts as a fast folio nobody touched: a folio moves into it only
+ * if it is hotter by more than the hysteresis, as it must be to take an
+ * occupied place.  A folio seen touched once or twice may be any cold one
+ * the window happened to catch, and each move costs a copy and a TLB
+ * shootdown; the free memory it would fill also serves the processes' own
+ * new allocations, which the kernel places there first.
+ */
+static unsigned int hagent_promote_floor(void)
+{
+	return max3(READ_ONCE(hagent_promote_min), READ_ONCE(hagent_hysteresis) + 1, 1U);
+}
+
+/*
+ * Pages a promotion of @t can use before touching the reserve: on one node,
+ * the fast node migrate.c will pick (the one with the most free memory); a
+ * batch never spreads over nodes, so neither does its room.
+ */
+static long hagent_fast_room(const nodemask_t *fast)
+{
+	long best = 0;
+	int nid;
+
+	for_each_node_mask(nid, *fast)
+		best = max(best, hagent_node_avail_pages(nid));
+	return best - ((long)READ_ONCE(hagent_fast_reserve_mb) << (20 - PAGE_SHIFT));
+}
+
+/*
+ * The bar for all targets: one fast tier is shared, so one histogram and
+ * one capacity -- every target's managed fast pages plus the room of every
+ * fast node (each node's own, summed: capacity, not one batch's room).
+ */
+static unsigned int hagent_place_compute_bar(void)
+{
+	struct hagent_hist *all = &hagent_place.hist;
+	long reserve = (long)READ_ONCE(hagent_fast_reserve_mb) << (20 - PAGE_SHIFT);
+	nodemask_t fast = NODE_MASK_NONE;
+	unsigned long capacity = 0;
+	struct hagent_target *t;
+	unsigned int i;
+	int nid;
+
+	memset(all, 0, sizeof(*all));
+	list_for_each_entry(t, &hagent_targets, node) {
+		mutex_lock(&t->lock);
+		if (!t->dead) {
+			hagent_hist_add(all, &t->heap[HAGENT_TIER_FAST]);
+			hagent_hist_add(all, &t->heap[HAGENT_TIER_SLOW]);
+			for (i = 0; i <= HAGENT_HOT_MAX; i++)
+				capacity += hagent_heap_pages_at(&t->heap[HAGENT_TIER_FAST], i);
+			nodes_or(fast, fast, t->fast);
+		}
+		mutex_unlock(&t->lock);
+	}
+	for_each_node_mask(nid, fast)
+		capacity += max(hagent_node_avail_pages(nid) - reserve, 0L);
+	return hagent_plan_bar(all, capacity);
+}
+
+/*
+ * Under t->lock: one log line and one event for the failures since the last
+ * summary, never more than one per HAGENT_FAIL_REPORT per target.
+ */
+static void hagent_report_failures(struct hagent_target *t)
+{
+	const int nr = HAGENT_CTR_MIG_FAIL_END - HAGENT_CTR_MIG_FAIL_FIRST;
+	u64 d[1 + HAGENT_CTR_MIG_FAIL_END - HAGENT_CTR_MIG_FAIL_FIRST], failed = 0;
+	char line[160];
+	int i, len;
+
+	if (time_before(jiffies, t->fail_report_at + HAGENT_FAIL_REPORT))
+		return;
+	d[0] = t->ctr[HAGENT_CTR_MIG_ATTEMPTED] - t->fail_snap[0];
+	for (i = 0; i < nr; i++) {
+		d[1 + i] = t->ctr[HAGENT_CTR_MIG_FAIL_FIRST + i] - t->fail_snap[1 + i];
+		failed += d[1 + i];
+	}
+	if (!failed)
+		return;
+	len = scnprintf(line, sizeof(line), "pid %d (%s): %llu of %llu pages failed to migrate in %us:",
+			t->pid, t->comm, failed, d[0],
+			jiffies_to_msecs(jiffies - t->fail_report_at) / 1000);
+	for (i = 0; i < nr; i++)
+		if (d[1 + i])
+			len += scnprintf(line + len, sizeof(line) - len, " %s=%llu",
+					 hagent_ctr_names[HAGENT_CTR_MIG_FAIL_FIRST + i], d[1 + i]);
+	pr_info("%s\n", line);
+	hagent_event_send(HAGENT_EV_MIGRATE_FAILURES, t->pid, GFP_KERNEL, "%s", line);
+	t->fail_snap[0] = t->ctr[HAGENT_CTR_MIG_ATTEMPTED];
+	for (i = 0; i < nr; i++)
+		t->fail_snap[1 + i] = t->ctr[HAGENT_CTR_MIG_FAIL_FIRST + i];
+	t->fail_report_at = jiffies;
+}
+
+/* One heap's top among all targets: whose it is, how hot, how large. */
+struct hagent_top {
+	struct hagent_target *t;
+	int hot;		/* -1: no target has one */
+	unsigned long pages;
+};
+
+/* Under t->lock: @t's top of @tier into @top if it beats it (or @tie). */
+static bool hagent_top_of(struct hagent_target *t, enum hagent_tier tier, int *hot,
+			  unsigned long *pages)
+{
+	struct hagent_entry *e = t->dead ? NULL : hagent_heap_peek(&t->heap[tier]);
+
+	*hot = e ? e->hot : -1;
+	*pages = e ? 1UL << e->order : 0;
+	return e;
+}
+
+/*
+ * Under hagent_targets_lock: the hottest slow folio of all targets, and the
+ * coldest fast folio among the targets whose fast nodes overlap its
+ * target's.  One fast tier is shared: the folio to demote for a process's
+ * hot folio is the coldest anyone has there, not the coldest that process
+ * has.  Ties go first to the promoting target itself (one batch instead of
+ * two), then to the target nearest after the rotor, so equals take turns.
+ */
+static void hagent_tops(struct hagent_top *slow, struct hagent_top *fast)
+{
+	unsigned int n = 0, i = 0, first, best = UINT_MAX, dist;
+	unsigned long pages;
+	struct hagent_target *t;
+	int hot;
+
+	list_for_each_entry(t, &hagent_targets, node)
+		n++;
+	memset(slow, 0, sizeof(*slow));
+	memset(fast, 0, sizeof(*fast));
+	slow->hot = fast->hot = -1;
+	if (!n)
+		return;
+	first = hagent_place.rotor % n;
+	list_for_each_entry(t, &hagent_targets, node) {
+		dist = (i++ + n - first) % n;
+		mutex_lock(&t->lock);
+		hagent_top_of(t, HAGENT_TIER_SLOW, &hot, &pages);
+		mutex_unlock(&t->lock);
+		if (hot > slow->hot || (hot >= 0 && hot == slow->hot && dist < best)) {
+			slow->t = t;
+			slow->hot = hot;
+			slow->pages = pages;
+			best = dist;
+		}
+	}
+	if (!slow->t)
+		return;
+	mutex_lock(&slow->t->lock);
+	if (hagent_top_of(slow->t, HAGENT_TIER_FAST, &fast->hot, &fast->pages))
+		fast->t = slow->t;
+	mutex_unlock(&slow->t->lock);
+	list_for_each_entry(t, &hagent_targets, node) {
+		if (t == slow->t || !nodes_intersects(t->fast, slow->t->fast))
+			continue;
+		mutex_lock(&t->lock);
+		hagent_top_of(t, HAGENT_TIER_FAST, &hot, &pages);
+		mutex_unlock(&t->lock);
+		if (hot >= 0 && (!fast->t || hot < fast->hot)) {
+			fast->t = t;
+			fast->hot = hot;
+			fast->pages = pages;
+		}
+	}
+}
+
+/* Runs the batch planned for @t; charges tokens and the per-page cost. */
+static unsigned long hagent_run(struct hagent_target *t, unsigned long planned)
+{
+	u64 t0 = ktime_get_ns(), ns;
+	unsigned long moved;
+
+	hagent_place.tokens -= min(hagent_place.tokens, planned);
+	moved = hagent_batch_run(t, &hagent_place.batch);
+	hagent_place.moved += moved;
+	ns = div64_u64(ktime_get_ns() - t0, max(planned, 1UL));
+	hagent_place.page_ns = hagent_place.page_ns ? (3 * hagent_place.page_ns + ns) / 4 : ns;
+	cond_resched();
+	return moved;
+}
+
+static void hagent_place_add(struct hagent_plan *p, struct hagent_heap *h,
+			     struct hagent_entry *e, enum hagent_tier to)
+{
+	hagent_batch_add(p->ctx, &hagent_place.batch, e, to);
+}
+
+/*
+ * One batch, or two: the hottest slow folios of all targets move up, into
+ * free fast memory if there is some, else in exchange for the coldest fast
+ * folios of all targets (another target's are demoted in a batch of their
+ * own first).  At most the pages the rate limit and the time left until
+ * @deadline allow.  Returns false when nothing was worth moving.
+ */
+static bool hagent_place_round(u64 deadline)
+{
+	struct hagent_batch *b = &hagent_place.batch;
+	struct hagent_plan p = {
+		.bar = hagent_place.bar,
+		.min_hot = max(hagent_promote_floor(), hagent_place.bar),
+		.hyst = READ_ONCE(hagent_hysteresis),
+		.limit = min_t(unsigned long, hagent_place.tokens, b->cap),
+		.add = hagent_place_add,
+	};
+	struct hagent_top s, f;
+	unsigned long planned;
+	u64 now = ktime_get_ns();
+
+	if (hagent_place.page_ns && now < deadline)
+		p.limit = min_t(unsigned long, p.limit,
+				max_t(u64, div64_u64(deadline - now, hagent_place.page_ns), 16));
+	hagent_tops(&s, &f);
+	if (!s.t || s.hot < (int)p.min_hot)
+		return false;
+	p.room = max(hagent_fast_room(&s.t->fast), 0L);
+	if (p.room < (long)s.pages && f.t && f.t != s.t) {
+		unsigned long want;
+
+		/*
+		 * Room for as many of s.t's folios as are above the bar, and
+		 * only they move into it: lukewarm ones never ride along.
+		 */
+		mutex_lock(&s.t->lock);
+		want = s.t->dead ? 0 : hagent_plan_pages_above(&s.t->heap[HAGENT_TIER_SLOW],
+							       p.min_hot, p.limit / 2);
+		mutex_unlock(&s.t->lock);
+		want = max(want, s.pages);
+		p.ctx = f.t;
+		p.slots = b->cap - b->nr;
+		mutex_lock(&f.t->lock);
+		planned = f.t->dead ? 0 :
+			  hagent_plan_demote(&p, &f.t->heap[HAGENT_TIER_FAST], s.hot, want);
+		mutex_unlock(&f.t->lock);
+		if (!b->nr)
+			return false;
+		/* What left the fast tier may not show as free yet (per-CPU lists). */
+		p.room = max_t(long, hagent_fast_room(&s.t->fast), hagent_run(f.t, planned));
+		p.limit -= min(p.limit, planned);
+		p.planned = 0;
+		if (!p.room || !p.limit)
+			return true;
+	}
+	p.ctx = s.t;
+	p.slots = b->cap - b->nr;
+	mutex_lock(&s.t->lock);
+	planned = s.t->dead ? 0 : hagent_plan_exchange(&p, &s.t->heap[HAGENT_TIER_FAST],
+						      &s.t->heap[HAGENT_TIER_SLOW]);
+	mutex_unlock(&s.t->lock);
+	if (!b->nr)
+		return false;
+	hagent_run(s.t, planned);
+	return true;
+}
+
+/* The batch follows migrate_batch; a failed resize keeps the old one. */
+static void hagent_batch_resize(void)
+{
+	unsigned int want = clamp(READ_ONCE(hagent_migrate_batch), 16U, 65536U);
+	struct hagent_batch nb;
+
+	if (hagent_place.batch.cap == want || hagent_batch_init(&nb, want))
+		return;
+	hagent_batch_destroy(&hagent_place.batch);
+	hagent_place.batch = nb;
+}
+
+static void hagent_refill(void)
+{
+	unsigned long now = jiffies, per_s, cap;
+
+	per_s = (unsigned long)READ_ONCE(hagent_migrate_mbps) << (20 - PAGE_SHIFT);
+	hagent_place.tokens += per_s * jiffies_to_msecs(now - hagent_place.last_refill) / 1000;
+	hagent_place.last_refill = now;
+	/* Bursts: at most one second's worth, and never less than a batch. */
+	cap = max_t(unsigned long, per_s, hagent_place.batch.cap);
+	hagent_place.tokens = min(hagent_place.tokens, per_s ? cap : 0);
+}
+
+void hagent_place_step(u64 deadline)
+{
+	struct hagent_target *t;
+	int rounds;
+	bool more = true;
+
+	hagent_batch_resize();
+	hagent_refill();
+	hagent_place.pending = false;
+	if (list_empty(&hagent_targets) || !READ_ONCE(hagent_placement) ||
+	    !hagent_place.batch.cap)
+		return;
+	WRITE_ONCE(hagent_place.bar, hagent_place_compute_bar());
+	hagent_place.rotor++;
+	for (rounds = 0; rounds < 64 && more; rounds++) {
+		if (!hagent_place.tokens || ktime_get_ns() >= deadline) {
+			hagent_place.pending = true;	/* stopped, not done */
+			break;
+		}
+		more = hagent_place_round(deadline);
+	}
+	list_for_each_entry(t, &hagent_targets, node) {
+		mutex_lock(&t->lock);
+		hagent_report_failures(t);
+		mutex_unlock(&t->lock);
+	}
+}
+
+int hagent_place_init(void)
+{
+	hagent_place.last_refill = jiffies;
+	hagent_place.bar = HAGENT_BAR_NONE;
+	return hagent_batch_init(&hagent_place.batch, clamp(hagent_migrate_batch, 16U, 65536U));
+}
+
+void hagent_place_exit(void)
+{
+	hagent_batch_destroy(&hagent_place.batch);
+}

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The planner (see plan.h).  Pure: heaps and numbers in, choices out
+ * through the caller's add(); the same source builds into the module and
+ * into the host tests' library.
+ */
+#include "plan.h"
+
+void hagent_hist_add(struct hagent_hist *sum, const struct hagent_heap *h)
+{
+	unsigned int i;
+
+	for (i = 0; i <= HAGENT_HOT_MAX; i++)
+		sum->pages[i] += hagent_heap_pages_at(h, i);
+}
+
+unsigned int hagent_plan_bar(const struct hagent_hist *all, unsigned long capacity)
+{
+	unsigned long pages = 0;
+	unsigned int h = HAGENT_HOT_MAX + 1;
+
+	/* From the hottest down, while everything so far still fits. */
+	while (h > 0) {
+		if (pages + all->pages[h - 1] > capacity)
+			break;
+		pages += all->pages[h - 1];
+		h--;
+	}
+	return h;
+}
+
+/* Pages of @fast's folios colder than @below (a min-heap's top ones). */
+static unsigned long hagent_plan_colder(const struct hagent_heap *fast, unsigned int below)
+{
+	unsigned long pages = 0;
+	unsigned int i;
+
+	for (i = 0; i < below && i <= HAGENT_HOT_MAX; i++)
+		pages += hagent_heap_pages_at(fast, i);
+	return pages;
+}
+
+/* Fast folios may leave for one at @hot: below the bar, colder by more than hyst. */
+static unsigned int hagent_plan_victim_below(const struct hagent_plan *p, unsigned int hot)
+{
+	return min(p->bar, hot > p->hyst ? hot - p->hyst : 0);
+}
+
+unsigned long hagent_plan_exchange(struct hagent_plan *p, struct hagent_heap *fast,
+				   struct hagent_heap *slow)
+{
+	unsigned long start = p->planned;
+	struct hagent_entry *s, *f;
+
+	while (p->slots && p->planned < p->limit) {
+		unsigned long sp, need;
+
+		s = hagent_heap_peek(slow);
+		if (!s || s->hot < p->min_hot)
+			break;
+		sp = 1UL << s->order;
+		if (p->room < (long)sp) {
+			/*
+			 * Start only if the room can be made in full, and the
+			 * batch has a slot for every victim (base pages, at
+			 * worst) and for the folio itself.
+			 */
+			need = sp - max(p->room, 0L);
+			if (hagent_plan_colder(fast, hagent_plan_victim_below(p, s->hot)) < need ||
+			    p->slots < min_t(unsigned long, need, hagent_heap_count(fast)) + 1)
+				break;
+			while (p->room < (long)sp) {
+				f = hagent_heap_peek(fast);
+				if (HAGENT_BROKEN(!f))	/* the histogram said there were */
+					return p->planned - start;
+				p->room += 1L << f->order;
+				p->planned += 1UL << f->order;
+				p->slots--;
+				p->add(p, fast, f, HAGENT_TIER_SLOW);
+			}
+		}
+		p->room -= sp;
+		p->planned += sp;
+		p->slots--;
+		p->add(p, slow, s, HAGENT_TIER_FAST);
+	}
+	return p->planned - start;
+}
+
+unsigned long hagent_plan_demote(struct hagent_plan *p, struct hagent_heap *fast,
+				 unsigned int hot, unsigned long want)
+{
+	unsigned int below = hagent_plan_victim_below(p, hot);
+	unsigned long planned = 0;
+	struct hagent_entry *f;
+
+	while (p->slots && planned < want) {
+		f = hagent_heap_peek(fast);
+		if (!f || f->hot >= below)
+			break;
+		planned += 1UL << f->order;
+		p->planned += 1UL << f->order;
+		p->slots--;
+		p->add(p, fast, f, HAGENT_TIER_SLOW);
+	}
+	return planned;
+}
+
+/*
+ * The slow folios at or above @bar form a subtree at the top of the
+ * max-heap, so a depth-first walk that stops below @bar visits only them
+ * and their children; its stack never holds more than two entries per level.
+ */
+unsigned long hagent_plan_pages_above(const struct hagent_heap *slow, unsigned int bar,
+				      unsigned long cap)
+{
+	unsigned long pages = 0;
+	u32 stack[66], pos;
+	int sp = 0;
+
+	if (hagent_heap_count(slow))
+		stack[sp++] = 0;
+	while (sp && pages < cap) {
+		struct hagent_entry *e;
+
+		pos = stack[--sp];
+		e = hagent_heap_at(slow, pos);
+		if (e->hot < bar)
+			continue;
+		pages += 1UL << e->order;
+		if (2 * pos + 2 < hagent_heap_count(slow) && sp + 2 <= (int)(sizeof(stack) / sizeof(stack[0])))
+			stack[sp++] = 2 * pos + 2;
+		if (2 * pos + 1 < hagent_heap_count(slow) && sp + 1 <= (int)(sizeof(stack) / sizeof(stack[0])))
+			stack[sp++] = 2 * pos + 1;
+	}
+	return pages;
+}

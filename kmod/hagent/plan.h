@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The planner: which folios move between the tiers, decided from the heaps
+ * and their histograms alone.  No mm call, no lock, no allocation: the
+ * policy (place.c) feeds it the targets' heaps and the fast room it read,
+ * and turns its choices into a migration batch; the host tests feed it
+ * synthetic heaps (tests/host/test_plan.py).
+ *
+ * Hotness is one scale for every folio and every process: a count per folio
+ * of measuring windows it was found touched in, every window sized so that
+ * a base page and a THP count at the same access rate per base page
+ * (adopt.c: the huge window), aged by the same halving.  The histograms
+ * count pages, so a THP weighs 512 base pages.
+ *
+ * The bar: the least hot value such that every managed page at least that
+ * hot fits in the fast tier (the fast tier's managed pages plus its free
+ * room).  Above the bar a page belongs in the fast tier, below it in the
+ * slow tier; a tie at the bar that does not fit stays where it is.  A
+ * folio is promoted only at or above the bar (and the promote_min floor);
+ * room is made for it only by demoting folios below the bar that are also
+ * colder than it by more than the hysteresis.  So a hot set larger than the
+ * fast tier raises the bar above its own count and nothing trades places
+ * with its equal, and a hot set that fits is pulled in whatever the fast
+ * tier held before.
+ */
+#ifndef _HAGENT_PLAN_H
+#define _HAGENT_PLAN_H
+
+#include "heap.h"
+
+/* Pages per hot value, summed over heaps. */
+struct hagent_hist {
+	unsigned long pages[HAGENT_HOT_MAX + 1];
+};
+
+void hagent_hist_add(struct hagent_hist *sum, const struct hagent_heap *h);
+
+/* No hot value is high enough: nothing may be promoted. */
+#define HAGENT_BAR_NONE		(HAGENT_HOT_MAX + 1)
+
+/*
+ * The least hot value h such that the pages of @all at h or hotter number
+ * at most @capacity; HAGENT_BAR_NONE when even the hottest do not fit.
+ */
+unsigned int hagent_plan_bar(const struct hagent_hist *all, unsigned long capacity);
+
+struct hagent_plan;
+
+/*
+ * Takes @e out of its heap into the batch, bound for @to.  The planner
+ * peeks at the heaps' tops again after every call, so the entry must leave
+ * its heap.
+ */
+typedef void (*hagent_plan_add_t)(struct hagent_plan *p, struct hagent_heap *h,
+				  struct hagent_entry *e, enum hagent_tier to);
+
+struct hagent_plan {
+	unsigned int bar;	/* hagent_plan_bar() */
+	unsigned int min_hot;	/* least hot a promotion needs (>= bar) */
+	unsigned int hyst;	/* a demoted folio is colder than this by more than hyst */
+	unsigned long limit;	/* most pages to plan (a soft bound: see below) */
+	long room;		/* free fast pages */
+	unsigned long planned;	/* pages planned so far */
+	u32 slots;		/* moves the batch can still take */
+	hagent_plan_add_t add;
+	void *ctx;		/* the caller's */
+};
+
+/*
+ * One target's exchange: its hottest slow folios at or above min_hot move
+ * up, into the room, and once that is used up into the room its own fast
+ * folios below the bar leave.  A slow folio whose room cannot be made in
+ * full is not started; one that is started is planned whole, even past the
+ * limit (a THP needs 512 base pages out before it can come in).  Returns
+ * the pages planned.
+ */
+unsigned long hagent_plan_exchange(struct hagent_plan *p, struct hagent_heap *fast,
+				   struct hagent_heap *slow);
+
+/*
+ * Another target's room: its coldest fast folios below the bar and colder
+ * than @hot by more than the hysteresis, at most @want pages.  Returns the
+ * pages planned.
+ */
+unsigned long hagent_plan_demote(struct hagent_plan *p, struct hagent_heap *fast,
+				 unsigned int hot, unsigned long want);
+
+/*
+ * Pages of slow folios at or above @bar in @slow, counting up to @cap: what
+ * a target would move in given room.
+ */
+unsigned long hagent_plan_pages_above(const struct hagent_heap *slow, unsigned int bar,
+				      unsigned long cap);
+
+#endif /* _HAGENT_PLAN_H */
