@@ -9,6 +9,7 @@
 #include <linux/seq_file.h>
 #include "debugfs.h"
 #include "overhead.h"
+#include "place.h"
 #include "sampler_pmu.h"
 #include "sample.h"
 #include "symbols.h"
@@ -141,6 +142,36 @@ static int hagent_entries_seq_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(hagent_entries_seq);
 
+/*
+ * The placement's view: "bar <count>" (plan.h; 256: nothing may be promoted)
+ * and, per process and tier, the pages at each access count that has any:
+ * "<pid> <tier> <count> <pages>".
+ */
+static int hagent_histogram_seq_show(struct seq_file *m, void *v)
+{
+	struct hagent_target *t;
+	unsigned int tier, hot;
+	unsigned long pages;
+
+	seq_printf(m, "bar %u\n", hagent_place_bar());
+	mutex_lock(&hagent_targets_lock);
+	list_for_each_entry(t, &hagent_targets, node) {
+		mutex_lock(&t->lock);
+		for (tier = 0; tier < __HAGENT_TIER_LAST; tier++) {
+			for (hot = 0; hot <= HAGENT_HOT_MAX; hot++) {
+				pages = hagent_heap_pages_at(&t->heap[tier], hot);
+				if (pages)
+					seq_printf(m, "%d %s %u %lu\n", t->pid,
+						   tier == HAGENT_TIER_FAST ? "fast" : "slow", hot, pages);
+			}
+		}
+		mutex_unlock(&t->lock);
+	}
+	mutex_unlock(&hagent_targets_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(hagent_histogram_seq);
+
 int hagent_debugfs_init(void)
 {
 	struct dentry *dir = debugfs_create_dir("hagent", NULL);
@@ -157,6 +188,7 @@ int hagent_debugfs_init(void)
 	debugfs_create_file("targets", 0444, dir, NULL, &hagent_targets_seq_fops);
 	debugfs_create_file("totals", 0444, dir, NULL, &hagent_totals_seq_fops);
 	debugfs_create_file("entries", 0400, dir, NULL, &hagent_entries_seq_fops);
+	debugfs_create_file("histogram", 0444, dir, NULL, &hagent_histogram_seq_fops);
 	return 0;
 }
 

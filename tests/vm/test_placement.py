@@ -34,6 +34,19 @@ def managed_matches(pid: int) -> None:
     assert c["managed_pages.fast"] + c["managed_pages.slow"] + skipped == anon_pages(pid), c
 
 
+def histogram() -> dict:  # type: ignore[type-arg]
+    """debugfs histogram: the bar, and pages per (pid, tier, count)."""
+    out: dict = {"bar": None, "pages": {}}  # type: ignore[type-arg]
+    for line in Path("/sys/kernel/debug/hagent/histogram").read_text().splitlines():
+        f = line.split()
+        if f[0] == "bar":
+            out["bar"] = int(f[1])
+        else:
+            pid, tier, hot, pages = int(f[0]), f[1], int(f[2]), int(f[3])
+            out["pages"].setdefault(pid, {}).setdefault(tier, {})[hot] = pages
+    return out
+
+
 def wait_for(cond, timeout: float, step: float = 1.0) -> bool:  # type: ignore[no-untyped-def]
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -60,6 +73,20 @@ def test_hot_set_is_promoted_into_free_fast_memory(managing: None) -> None:
         # The table follows the folios: they are managed in their new tier.
         assert c["managed_pages.fast"] == c["promoted"], c
         managed_matches(hog.pid)
+
+        # The heaps' histograms hold every managed page, each tier its own,
+        # and the hot set sits above the bar.
+        # (Two reads, not one snapshot: a late move between them is retried.)
+        def histogram_matches() -> bool:
+            hist, c = histogram(), counters(hog.pid)
+            mine = hist["pages"].get(hog.pid, {})
+            assert hist["bar"] is not None and 0 <= hist["bar"] <= 256, hist
+            return (
+                sum(mine.get("fast", {}).values()) == c["managed_pages.fast"]
+                and sum(mine.get("slow", {}).values()) == c["managed_pages.slow"]
+            )
+
+        assert wait_for(histogram_matches, 10), (histogram(), counters(hog.pid))
         # The CPU time inside migrate_pages() (scheduler accounting, a tick
         # either way per call) is within its wall time, which adds the waits.
         t = stats()["totals"]
