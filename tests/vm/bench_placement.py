@@ -79,6 +79,8 @@ class Scenario:
     move: bool = False  # the hot set moves at half the duration
     # MiB of another, idle process's data placed on the fast node first
     filler_mib: int = 0
+    # hagent manages the filler too (TPP and DAMON see every process anyway)
+    manage_filler: bool = False
     default: bool = False  # run when no --scenario is given
 
 
@@ -99,6 +101,13 @@ SCENARIOS = {
             "full-other",
             "the fast node starts full of another (idle, unmanaged) process's data",
             filler_mib=512,
+        ),
+        Scenario(
+            "full-shared",
+            "as full-other, but hagent is told to manage the filler too, as an operator "
+            "who tiers a machine would (TPP and DAMON see every process anyway)",
+            filler_mib=512,
+            manage_filler=True,
         ),
         Scenario("one", "one workload, the fast node nearly empty"),
         Scenario("move", "as one; the hot set moves to a disjoint range at half time", move=True),
@@ -403,7 +412,10 @@ def run(
                 f", hot set {w.ready.get('hot_fast_share')} on the fast node"
             )
         record["nodes_placed"] = node_meminfo()
-        system.start([w.pid for w in workloads])
+        managed = [w.pid for w in workloads]
+        if filler is not None and sc.manage_filler:
+            managed.append(filler.pid)
+        system.start(managed)
         if system.numa_balancing:
             set_numa_balancing(system.numa_balancing)
         record["system_status"] = system.status()

@@ -25,6 +25,7 @@ Scenarios (--scenario, repeatable; default: full-own):
   full-own    the fast node starts full of the process's own cold data
   full-other  the fast node starts full of another, idle process's data
               (which a per-process tool like hagent is not told to manage)
+  full-shared as full-other, and hagent manages the filler too
   one, move   one workload on a nearly empty fast node; move: the hot set
               moves to a disjoint range at half time
   multi       four workloads (4 x 256 MiB, 32 MiB hot sets)
