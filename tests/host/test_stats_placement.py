@@ -12,6 +12,7 @@ from typer.testing import CliRunner, Result
 from hagent.cli import app
 from hagent.commands import State
 from hagent.commands.stats import (
+    abit_huge_window_row,
     abit_window_row,
     failure_rate,
     migrate_failures,
@@ -127,6 +128,21 @@ def test_abit_window_row() -> None:
     )
     assert abit_window_row({**c, "abit.windows": 0}) == ("abit windows", "0", Text("-"))
     assert abit_window_row({"abit.windows": 4}) is None  # an older module: no row
+
+
+def test_abit_huge_window_row() -> None:
+    c = {"abit.huge_windows": 4, "abit.huge_window_us": 1_000, "abit.huge_primed": 100}
+    assert abit_huge_window_row(c) == (
+        "abit THP windows",
+        "4",
+        Text("mean 250 us, 100 THPs measured"),
+    )
+    assert abit_huge_window_row({**c, "abit.huge_windows": 0}) is None  # no THPs
+    assert abit_huge_window_row({"abit.windows": 4}) is None  # an older module
+    # the touched share counts the THPs primed in their own windows
+    base = {"abit.windows": 4, "abit.window_us": 100_000, "abit.primed": 1900}
+    row = abit_window_row({**base, "abit.huge_primed": 100, "samples.abit.total": 500})
+    assert row is not None and str(row[2]) == "mean 25.0 ms, 25% touched"
 
 
 def test_abit_window_row_is_shown_after_scans() -> None:

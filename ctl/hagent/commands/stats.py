@@ -103,6 +103,10 @@ def counter_table(title: Text, counters: Mapping[str, int]) -> Table:
     if window:
         table.add_row(*window)
         shown.update(_ABIT_WINDOW)
+    huge = abit_huge_window_row(counters)
+    if huge:
+        table.add_row(*huge)
+        shown.update(_ABIT_HUGE_WINDOW)
     placement = placement_rows(counters)
     if placement:
         table.add_section()
@@ -127,7 +131,10 @@ def abit_window_row(counters: Mapping[str, int]) -> tuple[str, str, Text] | None
     share near 10-30%); None without the counters."""
     if any(name not in counters for name in _ABIT_WINDOW):
         return None
-    n, primed = counters["abit.windows"], counters["abit.primed"]
+    n = counters["abit.windows"]
+    # THPs are primed and found touched in their own windows (the huge ones);
+    # the touched share is over every folio primed, in either window.
+    primed = counters["abit.primed"] + counters.get("abit.huge_primed", 0)
     if not n:
         return ("abit windows", "0", Text("-"))
     mean_ms = counters["abit.window_us"] / n / 1000
@@ -136,6 +143,26 @@ def abit_window_row(counters: Mapping[str, int]) -> tuple[str, str, Text] | None
         touched = counters.get("samples.abit.total", 0)
         detail += f", {100 * touched / primed:.0f}% touched"
     return ("abit windows", str(n), Text(detail))
+
+
+_ABIT_HUGE_WINDOW = ("abit.huge_windows", "abit.huge_window_us", "abit.huge_primed")
+
+
+def abit_huge_window_row(counters: Mapping[str, int]) -> tuple[str, str, Text] | None:
+    """The THPs' own windows (512 times shorter than the base pages'): how
+    many, their mean length and the THPs measured; None without the counters
+    or before any."""
+    if any(name not in counters for name in _ABIT_HUGE_WINDOW):
+        return None
+    n = counters["abit.huge_windows"]
+    if not n:
+        return None
+    mean_us = counters["abit.huge_window_us"] / n
+    return (
+        "abit THP windows",
+        str(n),
+        Text(f"mean {mean_us:.0f} us, {counters['abit.huge_primed']} THPs measured"),
+    )
 
 
 def migrate_failures(counters: Mapping[str, int]) -> dict[str, int]:
