@@ -432,3 +432,29 @@ def test_hotset_idle_updates_nothing_but_samples(hotset: Path) -> None:
 def test_hotset_refuses_bad_options(hotset: Path, args: list[str]) -> None:
     r = subprocess.run([str(hotset), *args], capture_output=True, text=True, timeout=30)
     assert r.returncode == 2 and r.stderr.startswith("hotset: ") and r.stderr.count("\n") == 1
+
+
+def test_fast_above_bar_from_the_last_histogram() -> None:
+    hists = [
+        {"t": 10.0, "bar": 3, "fast": {"0": 100}, "slow": {}},
+        {"t": 20.0, "bar": 5, "fast": {"4": 50, "5": 30, "9": 20}, "slow": {"8": 7}},
+        {"t": 30.0, "bar": None, "fast": {}, "slow": {}},  # module gone: skipped
+    ]
+    assert bp.fast_above_bar(hists) == {"t": 20.0, "bar": 5, "share": 0.5}
+    assert bp.fast_above_bar([]) is None
+    s = {"fast_above_bar": {"t": 20.0, "bar": 5, "share": 0.5}}
+    assert bp.hagent_line("hagent", s).endswith("; bar 5, fast tier at or above it 0.500")
+    assert "bar" not in bp.hagent_line("hagent", {})
+
+
+def test_read_histogram_sums_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    f = tmp_path / "histogram"
+    f.write_text("bar 4\n10 fast 0 100\n11 fast 0 50\n10 slow 6 512\n11 fast 7 3\n")
+    monkeypatch.setattr(guest, "HISTOGRAM", f)
+    assert guest.read_histogram() == {
+        "bar": 4,
+        "fast": {"0": 150, "7": 3},
+        "slow": {"6": 512},
+    }
+    monkeypatch.setattr(guest, "HISTOGRAM", tmp_path / "missing")
+    assert guest.read_histogram() is None

@@ -137,6 +137,29 @@ SCENARIOS = {
 DEFAULT_SCENARIOS = tuple(s.name for s in SCENARIOS.values() if s.default)
 
 
+HISTOGRAM = Path("/sys/kernel/debug/hagent/histogram")
+HISTOGRAM_EVERY = 10  # seconds
+
+
+def read_histogram() -> dict[str, Any] | None:
+    """hagent's bar and its pages per tier and access count, all processes
+    together: {"bar": n, "fast": {count: pages}, "slow": {...}}; None where
+    the module (or debugfs) does not show it."""
+    try:
+        text = HISTOGRAM.read_text()
+    except OSError:
+        return None
+    out: dict[str, Any] = {"bar": None, "fast": {}, "slow": {}}
+    for line in text.splitlines():
+        f = line.split()
+        if f[0] == "bar":
+            out["bar"] = int(f[1])
+        elif len(f) == 4 and f[1] in ("fast", "slow"):
+            tier = out[f[1]]
+            tier[f[2]] = tier.get(f[2], 0) + int(f[3])
+    return out
+
+
 def progress(text: str) -> None:
     print(f"{PROGRESS} {text}", flush=True)
 
@@ -384,7 +407,11 @@ def run(
     stats: list[dict[str, Any]] = []
     kthreads: list[dict[str, Any]] = []
     vmstats: list[dict[str, Any]] = []
-    record.update(workloads=[], stats=stats, kthreads=kthreads, vmstat=vmstats, hagentd=[])
+    histograms: list[dict[str, Any]] = []
+    record.update(
+        workloads=[], stats=stats, kthreads=kthreads, vmstat=vmstats, hagentd=[],
+        histograms=histograms,
+    )  # fmt: skip
     done = threading.Event()
     try:
         progress(f"{sc.name}/{system_name}: preparing: {system.about}")
@@ -454,6 +481,10 @@ def run(
             )
             now = vmstat()
             vmstats.append({"t": t, **{k: v - vm_before.get(k, 0) for k, v in now.items()}})
+            if ctl and tick % HISTOGRAM_EVERY == 0:
+                hist = read_histogram()
+                if hist is not None:
+                    histograms.append({"t": t, **hist})
             if tick >= next_progress:
                 progress(f"{sc.name}/{system_name}: {line_of(tick, workloads, vmstats, kthreads)}")
                 next_progress += PROGRESS_EVERY

@@ -354,6 +354,7 @@ def summarize(record: Mapping[str, Any]) -> dict[str, Any]:
         "migrate_cpu_pct": mig_cpu,
         "policy_sampler_pct": policy_sampler_pct(cpu, mig_cpu),
         "migration": migration(stats),
+        "fast_above_bar": fast_above_bar(record.get("histograms", [])),
         "moved_steady": moved_last(stats),
         "stats_latency": stats_latency(stats),
     }
@@ -431,6 +432,20 @@ def table(scenario: str, summaries: Mapping[str, Mapping[str, Any]], header: str
     return "\n".join([title + (f" [{header}]" if header else ""), *lines, *per, *notes])
 
 
+def fast_above_bar(histograms: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """From hagent's last histogram: the bar, and the share of its fast-tier
+    pages whose count is at or above it (the oversize criterion: the fast
+    tier holds the hottest pages)."""
+    for h in reversed(histograms):
+        fast = {int(k): v for k, v in h.get("fast", {}).items()}
+        total = sum(fast.values())
+        if h.get("bar") is None or not total:
+            continue
+        above = sum(v for k, v in fast.items() if k >= h["bar"])
+        return {"t": h.get("t"), "bar": h["bar"], "share": above / total}
+    return None
+
+
 def hagent_line(system: str, s: Mapping[str, Any]) -> str:
     """hagent's own cost and churn, from its counters: hagentd's CPU over the
     run, outside migrate_pages() and over the last 30 s; the pages its
@@ -442,6 +457,11 @@ def hagent_line(system: str, s: Mapping[str, Any]) -> str:
         f"last {STEADY_S:.0f} s {_pct(s.get('hagentd_cpu_pct_steady'))}); "
         f"moved over the last {STEADY_S:.0f} s {_cell(s.get('moved_steady'), ',')}; "
         f"migration failure rate {'-' if mig is None else _cell(mig['failure_rate'], '.2%')}"
+        + (
+            f"; bar {above['bar']}, fast tier at or above it {above['share']:.3f}"
+            if (above := s.get("fast_above_bar"))
+            else ""
+        )
     )
 
 
