@@ -458,3 +458,15 @@ def test_read_histogram_sums_processes(tmp_path: Path, monkeypatch: pytest.Monke
     }
     monkeypatch.setattr(guest, "HISTOGRAM", tmp_path / "missing")
     assert guest.read_histogram() is None
+
+
+def test_fast_hot_purity_is_the_fast_pages_that_are_hot() -> None:
+    ready = {"pages": 1000, "hot_pages": 400}
+    samples = [
+        {"elapsed": float(t), "hot_fast_share": 0.25, "region_fast_share": 0.1} for t in range(60)
+    ]
+    # 100 hot pages of the 100 fast ones
+    assert bp.fast_hot_purity([{"ready": ready, "samples": samples}]) == pytest.approx(1.0)
+    half = [{**x, "region_fast_share": 0.2} for x in samples]
+    assert bp.fast_hot_purity([{"ready": ready, "samples": half}]) == pytest.approx(0.5)
+    assert bp.fast_hot_purity([{"ready": {}, "samples": samples}]) is None

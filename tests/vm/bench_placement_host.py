@@ -139,6 +139,28 @@ def steady(points: Sequence[Mapping[str, Any]], key: str) -> float | None:
     return _mean(p.get(key) for p in points if p["elapsed"] > end - STEADY_S)
 
 
+def fast_hot_purity(workloads: Sequence[Mapping[str, Any]]) -> float | None:
+    """Of the workloads' pages on the fast node over the last STEADY_S
+    seconds, the share that are hot-set pages (all workloads together): the
+    workload's own truth for "the fast tier holds the hottest pages", which
+    matters where the hot set does not fit (oversize)."""
+    hot = fast = 0.0
+    for w in workloads:
+        ready, samples = w.get("ready") or {}, w.get("samples") or []
+        pages, hot_pages = ready.get("pages"), ready.get("hot_pages")
+        if not pages or not hot_pages or not samples:
+            continue
+        end = samples[-1]["elapsed"]
+        tail = [x for x in samples if x["elapsed"] > end - STEADY_S]
+        h = _mean(x.get("hot_fast_share") for x in tail)
+        r = _mean(x.get("region_fast_share") for x in tail)
+        if h is None or r is None:
+            continue
+        hot += h * hot_pages
+        fast += r * pages
+    return min(hot / fast, 1.0) if fast else None
+
+
 def share_summary(points: Sequence[Mapping[str, Any]], move_at: float | None) -> dict[str, Any]:
     return {
         "time_to_hot_090": first_reaching(points, until=move_at),
@@ -355,6 +377,7 @@ def summarize(record: Mapping[str, Any]) -> dict[str, Any]:
         "policy_sampler_pct": policy_sampler_pct(cpu, mig_cpu),
         "migration": migration(stats),
         "fast_above_bar": fast_above_bar(record.get("histograms", [])),
+        "fast_hot_purity": fast_hot_purity(workloads),
         "moved_steady": moved_last(stats),
         "stats_latency": stats_latency(stats),
     }
