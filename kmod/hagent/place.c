@@ -190,7 +190,7 @@ struct hagent_top {
 	unsigned long pages;
 };
 
-/* Under t->lock: @t's top of @tier into @top if it beats it (or @tie). */
+/* Under t->lock: how hot and how large @t's top of @tier is; false if it has none. */
 static bool hagent_top_of(struct hagent_target *t, enum hagent_tier tier, int *hot,
 			  unsigned long *pages)
 {
