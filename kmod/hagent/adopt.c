@@ -145,6 +145,8 @@ static void hagent_adopt(struct hagent_walk *w, struct vm_area_struct *vma,
 		return hagent_skip(t, HAGENT_CTR_SKIP_CAP, pages);
 	if (hagent_table_lookup(&t->table, vpfn))
 		return;		/* cannot happen: the notifier gives back first */
+	if (hagent_target_invalidating(t, vpfn << PAGE_SHIFT, (vpfn + pages) << PAGE_SHIFT))
+		return;		/* being unmapped or split: the next pass sees how it ended */
 	/* Fails for a folio in a per-CPU LRU batch or isolated by someone else. */
 	if (!HAGENT_ISOLATED(hagent_sym.folio_isolate_lru(folio)))
 		return hagent_skip(t, HAGENT_CTR_SKIP_NOT_LRU, pages);
@@ -395,7 +397,7 @@ void hagent_target_measure(struct hagent_target *t, struct hagent_abit_tally *su
  * touched, the hot and the cold alike (measured: every THP in every window,
  * so no THP ranked above another and nothing moved).  So the THPs of a
  * measured range get a second, short window of their own, and only it
- * counts for them.  policy.c makes it HPAGE_PMD_NR times shorter than the
+ * counts for them.  pace.c makes it HPAGE_PMD_NR times shorter than the
  * base pages' window: a THP is then counted touched at the same access rate
  * per base page as a base page is, and their counts share one scale.
  */

@@ -25,7 +25,9 @@
  * page table lock it looks at what is mapped at the entry's address now.
  * An exclusive anonymous folio of the entry's order -- the destination, or
  * the source if the move failed -- is managed again (taken off the LRU if it
- * is the destination); anything else and the entry is given up.
+ * is the destination); anything else and the entry is given up, as it is
+ * when a mapping change is under way there (target.h: inval_count): the
+ * folio found would be unmapped under hagent's hold.
  */
 #include <linux/mm.h>
 #include <linux/huge_mm.h>
@@ -309,6 +311,7 @@ static void hagent_settle_one(struct hagent_target *t, struct hagent_move *m, bo
 	struct hagent_settle s = { .e = e, .src = m->failed ? m->src : NULL };
 	unsigned long pages = 1UL << e->order, addr = e->vpfn << PAGE_SHIFT;
 	enum hagent_tier was = e->tier, now;
+	bool changing;
 	int nid, err;
 
 	if (!HAGENT_CHECK(t, e->live && (e->flags & HAGENT_EF_MIGRATING),
@@ -318,14 +321,20 @@ static void hagent_settle_one(struct hagent_target *t, struct hagent_move *m, bo
 		return;
 	}
 	e->flags &= ~HAGENT_EF_MIGRATING;
-	if (live)
+	/*
+	 * A mapping change under way (its notifier found the entry in flight
+	 * and left it) is about to unmap or split what the walk would find:
+	 * the entry is given up instead.
+	 */
+	changing = live && hagent_target_invalidating(t, addr, addr + (PAGE_SIZE << e->order));
+	if (live && !changing)
 		hagent_sym.walk_page_range(t->mm, addr, addr + (PAGE_SIZE << e->order),
 					   &hagent_settle_ops, &s);
 
 	/* The move's own accounting: every attempted page lands in one counter. */
 	if (m->failed)
 		hagent_target_count(t, m->failed, pages);
-	else if (s.found || !live)
+	else if (s.found || !live || changing)
 		hagent_target_count(t, m->to == HAGENT_TIER_FAST ? HAGENT_CTR_PROMOTED :
 								    HAGENT_CTR_DEMOTED, pages);
 	else

@@ -21,8 +21,10 @@
  * range is not blockable (OOM reaper), returning -EAGAIN.  Whoever takes a
  * target off the list destroys it.
  */
+#include <linux/delay.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
+#include <linux/moduleparam.h>
 #include <linux/nodemask.h>
 #include <linux/pid.h>
 #include <linux/random.h>
@@ -44,6 +46,10 @@ static atomic64_t hagent_gctr_totals[HAGENT_GCTR_NR];
 static atomic_long_t hagent_node_pages[MAX_NUMNODES];
 static unsigned long hagent_node_pressure_until[MAX_NUMNODES];
 static struct workqueue_struct *hagent_wq;
+
+static unsigned int hagent_notify_delay_us;
+module_param_named(notify_delay_us, hagent_notify_delay_us, uint, 0644);
+MODULE_PARM_DESC(notify_delay_us, "Fault injection for tests: sleep this long after a blockable mapping change gave its folios back, before the kernel changes the page tables (default 0)");
 
 #define HAGENT_CTR_NAME(id, kind, name) [HAGENT_CTR_##id] = name,
 const char *const hagent_ctr_names[HAGENT_CTR_NR] = { HAGENT_COUNTERS(HAGENT_CTR_NAME) };
@@ -158,31 +164,88 @@ static void hagent_target_release_range(struct hagent_target *t, unsigned long s
 	}
 }
 
+bool hagent_target_invalidating(struct hagent_target *t, unsigned long start, unsigned long end)
+{
+	bool busy;
+
+	/*
+	 * Unlocked first: a change whose count this misses has not given its
+	 * folios back yet, and does so after the caller drops target->lock.
+	 */
+	if (!READ_ONCE(t->inval_count))
+		return false;
+	spin_lock(&t->inval_lock);
+	busy = t->inval_count && start < t->inval_end && t->inval_start < end;
+	spin_unlock(&t->inval_lock);
+	return busy;
+}
+
+static void hagent_inval_begin(struct hagent_target *t, unsigned long start, unsigned long end)
+{
+	spin_lock(&t->inval_lock);
+	if (!t->inval_count++) {
+		t->inval_start = start;
+		t->inval_end = end;
+	} else {
+		t->inval_start = min(t->inval_start, start);
+		t->inval_end = max(t->inval_end, end);
+	}
+	spin_unlock(&t->inval_lock);
+}
+
+/* The span stays the union of the changes under way until the last ends. */
+static void hagent_inval_end(struct hagent_target *t)
+{
+	spin_lock(&t->inval_lock);
+	if (HAGENT_CHECK(t, t->inval_count, "inval_start=%lx inval_end=%lx",
+			 t->inval_start, t->inval_end) && !--t->inval_count)
+		t->inval_start = t->inval_end = 0;
+	spin_unlock(&t->inval_lock);
+}
+
+/* The events that give folios back (and whose range the scan leaves alone). */
+static bool hagent_mn_gives_back(const struct mmu_notifier_range *range)
+{
+	switch (range->event) {
+	case MMU_NOTIFY_PROTECTION_VMA:	/* mprotect, NUMA hinting: same folios, same owner */
+	case MMU_NOTIFY_SOFT_DIRTY:
+		return false;
+	default:
+		return true;
+	}
+}
+
 static int hagent_mn_invalidate_range_start(struct mmu_notifier *mn,
 					    const struct mmu_notifier_range *range)
 {
 	struct hagent_target *t = container_of(mn, struct hagent_target, mn);
-	enum hagent_ctr why;
+	/* fork: the folios become shared */
+	enum hagent_ctr why = range->event == MMU_NOTIFY_PROTECTION_PAGE ?
+			      HAGENT_CTR_REL_FORK : HAGENT_CTR_REL_UNMAP;
 
-	switch (range->event) {
-	case MMU_NOTIFY_PROTECTION_VMA:	/* mprotect, NUMA hinting: same folios, same owner */
-	case MMU_NOTIFY_SOFT_DIRTY:
+	if (!hagent_mn_gives_back(range))
 		return 0;
-	case MMU_NOTIFY_PROTECTION_PAGE:	/* fork: the folios become shared */
-		why = HAGENT_CTR_REL_FORK;
-		break;
-	default:
-		why = HAGENT_CTR_REL_UNMAP;
-		break;
-	}
-	if (mmu_notifier_range_blockable(range))
+	/* Counted before the folios go back: the scan takes none of them again. */
+	hagent_inval_begin(t, range->start, range->end);
+	if (mmu_notifier_range_blockable(range)) {
 		mutex_lock(&t->lock);
-	else if (!mutex_trylock(&t->lock))
+	} else if (!mutex_trylock(&t->lock)) {
+		hagent_inval_end(t);	/* _end is not called after a failed start */
 		return -EAGAIN;
+	}
 	if (!t->dead)
 		hagent_target_release_range(t, range->start, range->end, why);
 	mutex_unlock(&t->lock);
+	if (unlikely(READ_ONCE(hagent_notify_delay_us)) && mmu_notifier_range_blockable(range))
+		fsleep(min(READ_ONCE(hagent_notify_delay_us), 1000000U));
 	return 0;
+}
+
+static void hagent_mn_invalidate_range_end(struct mmu_notifier *mn,
+					   const struct mmu_notifier_range *range)
+{
+	if (hagent_mn_gives_back(range))
+		hagent_inval_end(container_of(mn, struct hagent_target, mn));
 }
 
 /*
@@ -212,6 +275,7 @@ static void hagent_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
 static const struct mmu_notifier_ops hagent_mn_ops = {
 	.release = hagent_mn_release,
 	.invalidate_range_start = hagent_mn_invalidate_range_start,
+	.invalidate_range_end = hagent_mn_invalidate_range_end,
 };
 
 static void hagent_target_free(struct hagent_target *t)
@@ -411,6 +475,7 @@ static struct hagent_target *hagent_target_new(struct mm_struct *mm)
 	INIT_WORK(&t->exit_work, hagent_target_exit_work);
 	INIT_WORK(&t->failsafe_work, hagent_target_failsafe_work);
 	mutex_init(&t->lock);
+	spin_lock_init(&t->inval_lock);
 	t->mn.ops = &hagent_mn_ops;
 	if (hagent_table_init(&t->table, capacity) ||
 	    hagent_sketch_init(&t->sketch, capacity, get_random_u64()))

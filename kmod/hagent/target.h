@@ -35,6 +35,17 @@ struct hagent_target {
 	bool disabling;			/* set before mmu_notifier_unregister() */
 	enum hagent_ctr disable_reason;
 	struct hagent_sample_stats samples;	/* atomic: pushed from any context */
+	/*
+	 * Mapping changes under way: between the notifier's
+	 * invalidate_range_start, which gives the range's folios back, and
+	 * _end, after which the page tables show the change.  The scan adopts
+	 * nothing in their span (hagent_target_invalidating()): a folio taken
+	 * in between would be unmapped (or split) under hagent's hold.
+	 * inval_lock guards the three, as _end may not sleep.
+	 */
+	spinlock_t inval_lock;
+	unsigned int inval_count;
+	unsigned long inval_start, inval_end;
 
 	/* lock guards everything below. */
 	struct mutex lock;
@@ -85,6 +96,12 @@ void hagent_gctr_add(enum hagent_gctr c, u64 n);
 void hagent_target_counters(struct hagent_target *t, u64 *out);
 /* Totals: cumulative since load, gauges summed over live targets. */
 void hagent_totals(u64 *ctr, u64 *gctr);
+
+/*
+ * Under target->lock: whether a mapping change is under way in any part of
+ * [@start, @end) (adopt.c does not take a folio there).
+ */
+bool hagent_target_invalidating(struct hagent_target *t, unsigned long start, unsigned long end);
 
 /* Under target->lock: give one entry's folio back to the LRU. */
 void hagent_target_release_entry(struct hagent_target *t, struct hagent_entry *e,
