@@ -96,6 +96,60 @@ def _smaps(pid: int) -> list[dict[str, str | int]]:
     return vmas
 
 
+_KPF = {
+    5: "lru",
+    12: "anon",
+    13: "swapcache",
+    15: "head",
+    16: "tail",
+    18: "unevictable",
+    21: "ksm",
+    22: "thp",
+}
+
+
+def unaccounted(pid: int, limit: int = 4) -> str:
+    """Which present pages of @pid's anonymous private VMAs hagent does not
+    manage: a count per (page flags, mapcount, exclusive) and a few
+    addresses of each, for a test's failure message."""
+    managed: set[int] = set()
+    for line in Path("/sys/kernel/debug/hagent/entries").read_text().splitlines():
+        p, addr, order, _tier, _hot = line.split()
+        if int(p) == pid:
+            base = int(addr, 16) >> 12
+            managed.update(range(base, base + (1 << int(order))))
+    kinds: dict[str, list[int]] = {}
+    with (
+        open(f"/proc/{pid}/pagemap", "rb") as pm,
+        open("/proc/kpageflags", "rb") as kf,
+        open("/proc/kpagecount", "rb") as kc,
+    ):
+        for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+            head = line.split()
+            if head[1][3] != "p" or (len(head) > 5 and head[5] not in ("[heap]", "[stack]")):
+                continue
+            lo, hi = (int(x, 16) >> 12 for x in head[0].split("-"))
+            pm.seek(lo * 8)
+            raw = pm.read((hi - lo) * 8)
+            for i in range(hi - lo):
+                ent = int.from_bytes(raw[i * 8 : i * 8 + 8], "little")
+                if not ent >> 63 & 1 or lo + i in managed:
+                    continue
+                pfn = ent & ((1 << 55) - 1)
+                kf.seek(pfn * 8)
+                flags = int.from_bytes(kf.read(8), "little")
+                kc.seek(pfn * 8)
+                count = int.from_bytes(kc.read(8), "little")
+                names = [n for bit, n in _KPF.items() if flags >> bit & 1]
+                key = f"{'|'.join(names) or '-'} mapcount={count} excl={ent >> 56 & 1}"
+                kinds.setdefault(key, []).append((lo + i) << 12)
+    if not kinds:
+        return "every present page is managed"
+    return "; ".join(
+        f"{len(a)} x {k} at {', '.join(hex(x) for x in a[:limit])}" for k, a in kinds.items()
+    )
+
+
 def node_free_kb() -> dict[int, int]:
     """Free memory per node, the per-CPU free lists included (MemFree is not)."""
     Path("/proc/sys/vm/drop_caches").write_text("3\n")

@@ -13,6 +13,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -26,7 +27,14 @@ from tests.vm.conftest import (
     run_ctl,
     stats,
 )
-from tests.vm.memhog import Memhog, anon_pages, node_free_kb, private_anon_pages
+from tests.vm.memhog import (
+    Memhog,
+    anon_pages,
+    entries,
+    node_free_kb,
+    private_anon_pages,
+    unaccounted,
+)
 
 FAST, SLOW = 0, 1
 
@@ -49,7 +57,14 @@ def converged(hog: Memhog) -> None:
         skipped = sum(v for k, v in last.items() if k.startswith("skipped."))
         return managed_pages(last) + skipped == anon_pages(hog.pid)
 
-    wait_for(f"managed + skipped == resident for pid {hog.pid}", same)
+    try:
+        wait_for(f"managed + skipped == resident for pid {hog.pid}", same)
+    except AssertionError as err:
+        skips = {k: v for k, v in last.items() if k.startswith("skipped.") and v}
+        raise AssertionError(
+            f"{err}: managed {managed_pages(last)} skipped {skips} resident "
+            f"{anon_pages(hog.pid)}; not managed: {unaccounted(hog.pid)}"
+        ) from None
     assert last["managed_folios"] > 0
     # Private pages are managed unless skipped for a reason (shared with a
     # child, a THP a mapping change left mapped by PTEs: skipped.large_pte).
@@ -105,6 +120,39 @@ def test_every_mapping_change_gives_back_and_rescan_catches_up(managing: None, t
         assert child not in [t["pid"] for t in stats()["targets"]]
         hog.do("reap")
         converged(hog)
+    finally:
+        hog.exit()
+
+
+@pytest.mark.parametrize("thp", [False, True], ids=["4k", "thp"])
+def test_nothing_is_taken_while_its_mapping_changes(managing: None, thp: bool) -> None:
+    """The notifier gives a range's folios back before the kernel changes the
+    page tables.  A scan step that walks the range in between must not take
+    them again: once unmapped they would stay hagent's, orphans.
+    notify_delay_us holds every change open for 50 ms, while the scan steps
+    every few milliseconds, so steps land inside the changes; after each
+    MADV_DONTNEED no entry may remain in the quarter it unmapped."""
+    params = Path("/sys/module/hagent/parameters")
+    hog = Memhog(32, thp=thp)
+    try:
+        enable(hog.pid)
+        for name, value in (
+            ("interval_ms", 10),
+            ("scan_interval_ms", 10),
+            ("scan_idle_div", 1),
+            ("abit_window_ms", 2),
+            ("notify_delay_us", 50_000),
+        ):
+            (params / name).write_text(f"{value}\n")
+        quarter = range(hog.addr, hog.addr + (8 << 20))
+        left: list[str] = []
+        for _ in range(10):
+            hog.do("touch")
+            hog.do("dontneed")
+            left += [hex(a) for a in entries(hog.pid) if a in quarter]
+        (params / "notify_delay_us").write_text("0\n")
+        assert not left, f"taken while being unmapped: {left[:8]} ({len(left)})"
+        assert counters(hog.pid)["orphans"] == 0
     finally:
         hog.exit()
 
