@@ -49,7 +49,6 @@ app = typer.Typer(
     epilog=EXIT_CODES_HELP + ".",
     context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_show_locals=False,
 )
 

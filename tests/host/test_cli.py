@@ -102,8 +102,11 @@ def test_status_json(invoke: Invoke) -> None:
     result = invoke(FakeKernel(), "status", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data == {"loaded": True, **STATUS}
-    keys = ["loaded", "version", "kernel", "features", "nr_targets", "samplers", "nodes"]
+    assert data == {"schema_version": 1, "loaded": True, **STATUS}
+    keys = [
+        "schema_version", "loaded", "version", "kernel", "features", "nr_targets", "samplers",
+        "nodes",
+    ]  # fmt: skip
     assert list(data) == keys
     assert list(data["samplers"][0]) == ["name", "available", "reason"]
     assert list(data["nodes"][0]) == ["id", "tier", "nr_cpus", "mem_total", "mem_free"]
@@ -113,7 +116,7 @@ def test_status_through_netlink(invoke: Invoke, sock: Callable[..., FakeGenlSock
     s = sock(replies=(status_reply(),))
     result = invoke(RealKernel(), "status", "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"loaded": True, **STATUS}
+    assert json.loads(result.stdout) == {"schema_version": 1, "loaded": True, **STATUS}
     ((request, msg_type, flags),) = s.requests
     assert (request["cmd"], request["version"], request["attrs"]) == (Cmd.STATUS, 1, [])
     assert msg_type == FAMILY_ID
@@ -177,7 +180,7 @@ def test_status_on_this_host() -> None:
         timeout=60,
     )
     assert proc.returncode == ExitCode.NOT_LOADED
-    assert proc.stdout == '{"loaded": false}\n'
+    assert proc.stdout == '{"schema_version": 1, "loaded": false}\n'
     assert proc.stderr == (
         "hagentctl: error: hagent module is not loaded (netlink family 'hagent' not found)\n"
         "hagentctl: hint: run: hagentctl load\n"
@@ -508,6 +511,43 @@ def test_help_has_an_example(invoke: Invoke, command: str) -> None:
     assert f"hagentctl {command}" in result.stdout
 
 
+def no_kernel() -> Kernel:
+    raise AssertionError("shell completion must not touch the kernel")
+
+
+def test_completion_options_are_in_the_help() -> None:
+    help_text = CliRunner().invoke(app, ["--help"], obj=State(no_kernel)).stdout
+    assert "--install-completion" in help_text and "--show-completion" in help_text
+
+
+def test_show_completion_prints_a_script_for_hagentctl(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Typer's switch for tests: the options take the shell instead of detecting the
+    # shell hagentctl runs under (the one running the tests may be sh, which it lacks).
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
+    result = CliRunner().invoke(
+        app, ["--show-completion", "bash"], prog_name="hagentctl", obj=State(no_kernel)
+    )
+    assert result.exit_code == 0, result.output
+    assert "_HAGENTCTL_COMPLETE=complete_bash" in result.stdout
+    assert result.stdout.rstrip().endswith("complete -o default -F _hagentctl_completion hagentctl")
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("hagentctl sta", ["status", "stats"]),
+        ("hagentctl top --c", ["--count"]),
+    ],
+)
+def test_completion_completes_commands_and_options(words: str, expected: list[str]) -> None:
+    """What the installed script asks hagentctl when Tab is pressed."""
+    env = {"_HAGENTCTL_COMPLETE": "complete_bash", "COMP_WORDS": words}
+    env["COMP_CWORD"] = str(len(words.split()) - 1)
+    result = CliRunner().invoke(app, [], prog_name="hagentctl", env=env, obj=State(no_kernel))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.split() == expected
+
+
 def test_kernel_is_created_lazily(invoke: Invoke) -> None:
     def factory() -> Kernel:
         raise AssertionError("--help must not touch the kernel")
@@ -586,7 +626,7 @@ def test_enable_nodes_and_json(invoke: Invoke) -> None:
     result = invoke(k, "enable", "--pid", "1234", "--fast", "0-1,4", "--slow", "2", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert list(data) == ["pid", "comm", "fast_nodes", "slow_nodes", "counters"]
+    assert list(data) == ["schema_version", "pid", "comm", "fast_nodes", "slow_nodes", "counters"]
     assert (data["pid"], data["fast_nodes"], data["slow_nodes"]) == (1234, "0-1,4", "2")
     assert data["counters"]["managed_pages.slow"] == 5120
     assert ("enable", 1234, "0-1,4", "2") in k.calls
@@ -684,6 +724,7 @@ BIAS = {REDIS["pid"]: 612 * 5120 / (1024 * 356), STRESS["pid"]: None}
 def stats_json(st: Stats) -> dict[str, Any]:
     """What stats --json prints for ``st``."""
     return {
+        "schema_version": 1,
         "totals": st["totals"],
         "targets": [{**t, "bias": BIAS[t["pid"]]} for t in st["targets"]],
     }
@@ -694,7 +735,7 @@ def test_stats_json(invoke: Invoke) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data == stats_json(STATS)
-    assert list(data) == ["totals", "targets"]
+    assert list(data) == ["schema_version", "totals", "targets"]
     assert list(data["targets"][0]) == [
         "pid", "comm", "fast_nodes", "slow_nodes", "counters", "bias"
     ]  # fmt: skip
@@ -813,7 +854,7 @@ def test_enable_through_netlink_defaults_and_json(
     s = sock(replies=(enable_reply(STRESS),))
     result = invoke(RealKernel(), "enable", "--pid", "77", "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == STRESS
+    assert json.loads(result.stdout) == {"schema_version": 1, **STRESS}
     ((request, _, _),) = s.requests
     assert sent_attrs(request) == [("HAGENT_A_PID", 77)]  # the module picks the tiers
 

@@ -93,6 +93,7 @@ def test_show_json(invoke: Invoke) -> None:
     result = invoke(FakeKernel(), "config", "--json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
+    assert doc.pop("schema_version") == 1
     assert doc == CONFIG and list(doc) == list(CONFIG)
     assert all(isinstance(v, int) for v in doc.values())
 
@@ -118,7 +119,10 @@ def test_set_json(invoke: Invoke) -> None:
     k = FakeKernel()
     result = invoke(k, "config", "--json", "max_pages=0", "scan_pages=0x100")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == CONFIG | {"max_pages": 0, "scan_pages": 256}
+    assert json.loads(result.stdout) == {"schema_version": 1} | CONFIG | {
+        "max_pages": 0,
+        "scan_pages": 256,
+    }
 
 
 @pytest.mark.parametrize(
@@ -230,6 +234,7 @@ def test_get_through_netlink(invoke: Invoke, sock: Callable[..., FakeGenlSocket]
     result = invoke(RealKernel(), "config", "--json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
+    assert doc.pop("schema_version") == 1
     assert doc == CONFIG and list(doc) == list(CONFIG)
     ((request, msg_type, flags),) = s.requests
     assert (request["cmd"], request["version"], request["attrs"]) == (Cmd.GET_CONFIG, 1, [])

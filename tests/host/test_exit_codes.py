@@ -71,7 +71,7 @@ def test_version_when_status_fails(invoke: Invoke) -> None:
 def test_status_json_not_loaded(invoke: Invoke) -> None:
     result = invoke(FakeKernel(loaded=False, fail={"status": NOT_LOADED}), "status", "--json")
     assert result.exit_code == ExitCode.NOT_LOADED
-    assert json.loads(result.stdout) == {"loaded": False}
+    assert json.loads(result.stdout) == {"schema_version": 1, "loaded": False}
     assert (
         result.stderr
         == f"hagentctl: error: {NOT_LOADED.message}\nhagentctl: hint: run: hagentctl load\n"
@@ -158,7 +158,7 @@ OWN_USAGE_ERRORS = [
     ["config", "migrate_mbps"],
     ["config", "placement=maybe"],
     ["load", "selftest"],
-    ["top", "--json"],
+    ["top", "--once", "--count", "2"],
     ["triage"],
     ["triage", "--dmesg", "x.log"],
 ]
@@ -168,6 +168,7 @@ TYPER_USAGE_ERRORS = [
     ["status", "--no-such-option"],
     ["inject", "--pid", "1", "0x1000", "--repeat", "x"],
     ["events", "--count", "-1"],
+    ["top", "--count", "-1"],
 ]
 
 

@@ -1,36 +1,26 @@
-"""scripts/perf2hagent: perf script output -> hagent trace.
+"""perf2hagent (hagent/perf2hagent.py, and scripts/perf2hagent that runs it from a
+checkout): perf script output -> hagent trace.
 
 The inputs below are hand-written, modeled on what `perf script` prints after
 `perf mem record` (default fields, and -F with a chosen field list); they are
 not captured from a real machine.
 """
 
-import importlib.machinery
-import importlib.util
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from hagent import perf2hagent as p2h
 from hagent import trace
+from hagent.commands import replay
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "perf2hagent"
-
-
-def load() -> ModuleType:
-    loader = importlib.machinery.SourceFileLoader("perf2hagent", str(SCRIPT))
-    spec = importlib.util.spec_from_loader("perf2hagent", loader)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
-p2h = load()
+MODULE = Path(p2h.__file__)
 
 # `perf script` after `perf mem record` (default fields: comm tid [cpu] time:
 # period event: addr data-source ... ip sym (dso)).  Hand-written.
@@ -124,13 +114,13 @@ def test_lines_without_a_sample(line: str) -> None:
 
 
 def test_script_runs_standalone(tmp_path: Path) -> None:
-    """Executable, standard library only: runs without hagent on the path."""
+    """Executable, standard library only: runs without hagent or any site-packages."""
     assert os.access(SCRIPT, os.X_OK)
     src = tmp_path / "perf.txt"
     src.write_text(DEFAULT)
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": ""}
     done = subprocess.run(
-        [sys.executable, "-I", str(SCRIPT), "--pid", "4242", str(src)],
+        [sys.executable, "-I", "-S", str(SCRIPT), "--pid", "4242", str(src)],
         capture_output=True,
         text=True,
         env=env,
@@ -142,7 +132,7 @@ def test_script_runs_standalone(tmp_path: Path) -> None:
     assert "perf2hagent: 2 samples (1 stores), 1 filtered out" in done.stderr
     # stdin, and nothing found: exit 1 with a reason
     done = subprocess.run(
-        [sys.executable, "-I", str(SCRIPT)],
+        [sys.executable, "-I", "-S", str(SCRIPT)],
         input="no samples here\n",
         capture_output=True,
         text=True,
@@ -153,6 +143,27 @@ def test_script_runs_standalone(tmp_path: Path) -> None:
     assert "perf2hagent: error: no samples with a data address" in done.stderr
 
 
-def test_script_imports_nothing_from_hagent() -> None:
-    text = SCRIPT.read_text()
-    assert "from hagent" not in text and "import hagent" not in text
+def test_main_is_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """main() is what the installed `perf2hagent` command runs: its return is the exit."""
+    src = tmp_path / "perf.txt"
+    src.write_text(DEFAULT)
+    assert p2h.main(["--pid", "4242", str(src)]) == 0
+    out = capsys.readouterr()
+    assert out.out.splitlines()[2:] == [
+        "4186123456000 0x7f3a2c001040",
+        "4186123470000 0x7f3a2c7ff000 S",
+    ]
+    assert p2h.main([str(tmp_path / "missing.txt")]) == 1
+    assert "perf2hagent: error: cannot read" in capsys.readouterr().err
+
+
+def test_converter_imports_nothing_from_hagent() -> None:
+    imports = re.compile(r"^\s*(?:from|import)\s+(?:hagent|typer|rich|pyroute2)\b", re.M)
+    for path in (MODULE, SCRIPT):
+        assert not imports.search(path.read_text()), path
+
+
+def test_replay_help_names_the_installed_command() -> None:
+    """A wheel ships the perf2hagent command, not scripts/."""
+    assert "scripts/perf2hagent" not in replay.EPILOG
+    assert "perf2hagent | hagentctl replay" in replay.EPILOG

@@ -239,6 +239,7 @@ def test_replay_no_timing(invoke: Invoke, tmp_path: Path, fake_clock: FakeClock)
     assert [len(b) for b in injected(k)] == [4095, 905]
     assert fake_clock.sleeps == []
     assert json.loads(result.stdout) == {
+        "schema_version": 1,
         "pid": 1,
         "samples": 5000,
         "accesses": 5000,
@@ -251,7 +252,9 @@ def test_replay_json(invoke: Invoke, trace_file: Path) -> None:
     result = invoke(FakeKernel(), "replay", str(trace_file), "--pid", "9", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data == {"pid": 9, "samples": 6, "accesses": 10, "batches": 3, "seconds": 1.0}
+    assert data == {
+        "schema_version": 1, "pid": 9, "samples": 6, "accesses": 10, "batches": 3, "seconds": 1.0
+    }  # fmt: skip
 
 
 def test_replay_stdin(invoke: Invoke) -> None:

@@ -74,7 +74,7 @@ def test_json_bias() -> None:
     result = run(STATS, "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert list(data) == ["totals", "targets"]
+    assert list(data) == ["schema_version", "totals", "targets"]
     assert "bias" not in data["totals"]
     redis, stress = data["targets"]
     assert redis["bias"] == pytest.approx(612 / 1024 / (356 / 5120))

@@ -1,7 +1,9 @@
 """hagentctl top: the dashboard's figures and frames, and the command with a FakeKernel."""
 
 import copy
+import io
 import json
+import sys
 from typing import Any
 
 import pytest
@@ -22,6 +24,19 @@ _r = LATER["targets"][0]["counters"]
 _r.update(adopted=8192 + 300, **{"released.unmap": 2000 + 40, "released.exit": 10})
 _r.update(samples(pebs=(512 + 90, 256 + 10, 10, 2, 4), abit=(100 + 30, 100 + 20, 0, 0, 0)))
 LATER["targets"][1]["counters"].update(samples(abit=(0, 20 + 8, 0, 0, 0)))
+
+
+class FlushLog(io.StringIO):
+    """A stdout that keeps what was written between two flushes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.flushed: list[str] = []
+
+    def flush(self) -> None:
+        self.flushed.append(self.getvalue())
+        self.seek(0)
+        self.truncate()
 
 
 def render(dash: Dashboard, width: int = 80, height: int = 24) -> str:
@@ -384,12 +399,63 @@ def test_live_until_ctrl_c(monkeypatch: pytest.MonkeyPatch, fake_time: list[floa
     assert "hagent top" in result.stdout and "redis-server" in result.stdout
 
 
-def test_json_needs_once(fake_time: list[float]) -> None:
-    result = invoke(FakeKernel(), "--json")
+def test_json_stream_has_the_figures_of_once(fake_time: list[float]) -> None:
+    """Without --once, --json prints one line per interval: --once --json's object each."""
+    once = invoke(FakeKernel(stats_seq=[STATS, LATER]), "--once", "--json", "--interval", "0.5")
+    k = FakeKernel(stats_seq=[STATS, LATER, LATER])
+    result = invoke(k, "--json", "--count", "2", "--interval", "0.5")
+    assert result.exit_code == 0, result.output
+    assert fake_time == [0.5, 0.5, 0.5]  # --once's, then one per streamed frame
+    assert len([c for c in k.calls if c[0] == "stats"]) == 3
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    first, second = (json.loads(line) for line in lines)
+    assert first == json.loads(once.stdout) and first["schema_version"] == 1
+    assert second["schema_version"] == 1 and second["interval"] == 0.5
+    assert second["targets"][0]["rates"]["adopted"] == 0.0  # LATER, then LATER again
+
+
+def test_json_stream_until_ctrl_c(monkeypatch: pytest.MonkeyPatch, fake_time: list[float]) -> None:
+    def sleep(seconds: float) -> None:
+        fake_time.append(seconds)
+        if len(fake_time) == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(top_cmd, "sleep", sleep)
+    result = invoke(FakeKernel(stats_seq=[STATS, LATER]), "--json", "--interval", "0.05")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "" and "Traceback" not in result.output
+    assert [json.loads(line)["schema_version"] for line in result.stdout.splitlines()] == [1, 1]
+
+
+def test_json_stream_flushes_every_line(
+    monkeypatch: pytest.MonkeyPatch, fake_time: list[float]
+) -> None:
+    """A reader at the other end of a pipe sees each frame when it is taken."""
+    out = FlushLog()
+    monkeypatch.setattr(sys, "stdout", out)
+    dash = Dashboard()
+    k = FakeKernel(stats_seq=[STATS, LATER])
+    top_cmd.snapshot(k, dash, None)
+    top_cmd.stream_json(k, dash, None, 1.0, 3)
+    assert len(out.flushed) == 3
+    assert all(text.endswith("\n") and json.loads(text) for text in out.flushed)
+
+
+def test_live_count(fake_time: list[float]) -> None:
+    k = FakeKernel(stats_seq=[STATS, LATER])
+    result = invoke(k, "--count", "2", "--interval", "0.5")
+    assert result.exit_code == 0, result.output
+    assert fake_time == [0.5]  # the first frame at once, the second one interval later
+    assert len([c for c in k.calls if c[0] == "stats"]) == 2
+    assert "interval 0.50 s" in result.stdout and "adopted 600/s" in result.stdout
+
+
+def test_once_and_count_exclude_each_other(fake_time: list[float]) -> None:
+    result = invoke(FakeKernel(), "--once", "--count", "2")
     assert result.exit_code == 2
-    assert (
-        result.stderr
-        == "hagentctl: error: --json needs --once: the live dashboard has no JSON form\n"
+    assert result.stderr == (
+        "hagentctl: error: --once and --count exclude each other (--once is one frame)\n"
     )
 
 

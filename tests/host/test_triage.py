@@ -281,7 +281,7 @@ def test_json_shape(invoke: Invoke) -> None:
     result = invoke("--json", str(FIXTURES / "hagent-warn-6.1.log"))
     assert result.exit_code == ExitCode.FINDINGS
     doc = json.loads(result.output)
-    assert set(doc) == {"source", "findings", "summary"}
+    assert set(doc) == {"schema_version", "source", "findings", "summary"}
     keys = {"kind", "site", "count", "first", "last", "severity", "examples", "frames"}
     for f in doc["findings"]:
         assert keys <= set(f)

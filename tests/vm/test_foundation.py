@@ -72,7 +72,8 @@ def test_not_loaded_gives_one_clear_line() -> None:
     assert "not loaded" in st.stderr
     assert "Traceback" not in st.stderr
     js = run_ctl("status", "--json", check=False)
-    assert js.returncode == ExitCode.NOT_LOADED and js.stdout == '{"loaded": false}\n', js
+    assert js.returncode == ExitCode.NOT_LOADED, js
+    assert js.stdout == '{"schema_version": 1, "loaded": false}\n', js
     un = run_ctl("unload", check=False)
     assert un.returncode == ExitCode.NOT_LOADED and "not loaded" in un.stderr
 

@@ -1,6 +1,5 @@
 """Show or change the module's tunables while it runs (all or none)."""
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Annotated
@@ -10,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from hagent import jsonout
 from hagent.commands import kernel
 from hagent.errors import usage_error
 from hagent.kernel.genl import SETTING_NAME_MAX
@@ -96,14 +96,17 @@ def config(
     ] = None,
     as_json: Annotated[
         bool,
-        typer.Option("--json", help="Print the settings as one JSON object {name: value}."),
+        typer.Option(
+            "--json",
+            help='Print the settings as one JSON object {name: value}, after "schema_version".',
+        ),
     ] = False,
 ) -> None:
     wanted = parse_settings(settings or [])
     k = kernel(ctx)
     current = k.set_config(wanted) if wanted else k.get_config()
     if as_json:
-        typer.echo(json.dumps(current, indent=2))
+        jsonout.echo(current)
         return
     if wanted:
         typer.echo("set " + " ".join(f"{n}={current.get(n, v)}" for n, v in wanted.items()))

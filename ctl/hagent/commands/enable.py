@@ -1,10 +1,10 @@
 """Start managing a process's private anonymous memory across the memory tiers."""
 
-import json
 from typing import Annotated
 
 import typer
 
+from hagent import jsonout
 from hagent.commands import check_nodelist, kernel, parse_pid
 from hagent.kernel import Target
 
@@ -64,6 +64,6 @@ def enable(
     fast, slow = check_nodelist("--fast", fast), check_nodelist("--slow", slow)
     target = kernel(ctx).enable(n, fast, slow)
     if as_json:
-        typer.echo(json.dumps(target, indent=2))
+        jsonout.echo(target)
     else:
         typer.echo(summary(target))

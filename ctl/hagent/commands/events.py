@@ -1,11 +1,11 @@
 """Stream events until interrupted: failed checks, fail-safe shutdowns, exits, failed migrations."""
 
-import json
 import time
 from typing import Annotated
 
 import typer
 
+from hagent import jsonout
 from hagent.commands import kernel
 
 EPILOG = (
@@ -20,7 +20,10 @@ EPILOG = (
 def events(
     ctx: typer.Context,
     as_json: Annotated[
-        bool, typer.Option("--json", help="One JSON object per line: time, type, pid, msg.")
+        bool,
+        typer.Option(
+            "--json", help="One JSON object per line: schema_version, time, type, pid, msg."
+        ),
     ] = False,
     count: Annotated[
         int,
@@ -34,7 +37,7 @@ def events(
         for ev in kernel(ctx).events():
             now = time.time()
             if as_json:
-                typer.echo(json.dumps({"time": round(now, 3), **ev}))
+                jsonout.echo({"time": round(now, 3), **ev}, line=True)
             else:
                 stamp = time.strftime("%H:%M:%S", time.localtime(now))
                 pid = f" pid {ev['pid']}" if ev["pid"] else ""

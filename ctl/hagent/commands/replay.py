@@ -1,6 +1,5 @@
 """Replay a recorded access trace (hagent trace format) into a managed process."""
 
-import json
 import math
 import sys
 import time
@@ -12,20 +11,21 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from hagent import trace
+from hagent import jsonout, trace
 from hagent.commands import kernel, parse_address, parse_pid
 from hagent.errors import HagentError, usage_error
 
 EPILOG = (
     "The trace is text: a first line '# hagent-trace v1', then one sample per line, "
     "'<time_ns> <vaddr_hex> \\[count] [L|S]' ('#' starts a comment); see "
-    "docs/trace-format.md. scripts/perf2hagent converts 'perf script' output.\n\n"
+    "docs/trace-format.md. The perf2hagent command (installed with hagentctl) converts "
+    "'perf script' output.\n\n"
     "Samples go in batches that keep the trace's relative timing, scaled by --speed; "
     "--no-timing sends them as fast as the module takes them.\n\n"
     "Examples:\n\n"
     "hagentctl replay trace.txt --pid 1234\n\n"
     "hagentctl replay trace.txt --pid 1234 --speed 10 --rebase 0x7f3a2c000000:0x7f11e0000000\n\n"
-    "perf script -F time,addr | scripts/perf2hagent | hagentctl replay - --pid 1234 --no-timing"
+    "perf script -F time,addr | perf2hagent | hagentctl replay - --pid 1234 --no-timing"
 )
 
 # With timing, one batch covers this much wall-clock time (at most ~100
@@ -156,7 +156,7 @@ def replay(
         "seconds": round(clock() - start, 6),
     }
     if as_json:
-        typer.echo(json.dumps(summary, indent=2))
+        jsonout.echo(summary)
     else:
         typer.echo(
             f"replayed {summary['samples']} samples ({summary['accesses']} accesses) "

@@ -1,6 +1,5 @@
 """Show hagent's counters: per managed process and in total since load."""
 
-import json
 import mmap
 from collections.abc import Mapping
 from typing import Annotated, Any
@@ -10,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from hagent import overhead
+from hagent import jsonout, overhead
 from hagent.commands import kernel, parse_pid
 from hagent.kernel import Stats, Target
 
@@ -336,7 +335,7 @@ def stats(
     n = parse_pid(pid) if pid is not None else None
     st = kernel(ctx).stats(n)
     if json_out:
-        typer.echo(json.dumps(as_json(st), indent=2))
+        jsonout.echo(as_json(st))
     else:
         render(st, Console(highlight=False), totals=n is None)
     for warning in balance_warnings(st, totals=n is None):

@@ -1,6 +1,5 @@
 """Show what the hagent module reports: version, features, samplers, NUMA nodes."""
 
-import json
 from typing import Annotated
 
 import typer
@@ -8,13 +7,15 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from hagent import jsonout
 from hagent.commands import kernel
 from hagent.errors import ExitCode, HagentError
 from hagent.kernel import Status
 
 EPILOG = (
-    '--json prints the status with "loaded": true first; with the module not loaded '
-    'it prints {"loaded": false} (and exits 3, as without --json).\n\n'
+    '--json prints the status with "schema_version" and "loaded": true first; with the '
+    'module not loaded it prints {"schema_version": 1, "loaded": false} (and exits 3, '
+    "as without --json).\n\n"
     "Examples:\n\n"
     "hagentctl status\n\n"
     "hagentctl status --json | jq .nodes"
@@ -71,9 +72,9 @@ def status(
         st = kernel(ctx).status()
     except HagentError as err:
         if as_json and err.exit_code == ExitCode.NOT_LOADED:
-            typer.echo(json.dumps({"loaded": False}))
+            jsonout.echo({"loaded": False}, line=True)
         raise
     if as_json:
-        typer.echo(json.dumps({"loaded": True, **st}, indent=2))
+        jsonout.echo({"loaded": True, **st})
     else:
         render(st, Console(highlight=False))

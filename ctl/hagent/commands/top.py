@@ -1,6 +1,5 @@
 """Watch managed processes live: pages per tier, access samples and rates."""
 
-import json
 import time
 from collections.abc import Callable
 from typing import Annotated
@@ -9,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.live import Live
 
+from hagent import jsonout
 from hagent.commands import kernel, parse_pid
 from hagent.dashboard import Dashboard
 from hagent.errors import usage_error
@@ -27,7 +27,8 @@ EPILOG = (
     "Examples:\n\n"
     "hagentctl top\n\n"
     "hagentctl top --pid 1234 --interval 2\n\n"
-    "hagentctl top --once --json | jq '.targets[].rates'"
+    "hagentctl top --once --json | jq '.targets[].rates'\n\n"
+    "hagentctl top --json --interval 10 --count 6 >> figures.jsonl"
 )
 
 # The time source and the wait between snapshots; tests replace both.
@@ -60,15 +61,26 @@ def top(
         bool,
         typer.Option(
             "--json",
-            help="With --once: print the computed figures as JSON (per target: pid, comm, "
-            "managed_fast, managed_slow, fast_share, sampled_fast_share, rates, bias, "
-            "placement; and the scan pace).",
+            help="Print the computed figures as JSON (per target: pid, comm, managed_fast, "
+            "managed_slow, fast_share, sampled_fast_share, rates, bias, placement; and the "
+            "scan pace): with --once one object, else one object per line (JSON lines) "
+            "every --interval, each over the last interval.",
         ),
     ] = False,
+    count: Annotated[
+        int,
+        typer.Option(
+            "--count",
+            min=0,
+            metavar="N",
+            help="Stop after N frames (0: run until interrupted).",
+            show_default=False,
+        ),
+    ] = 0,
 ) -> None:
     n = parse_pid(pid) if pid is not None else None
-    if json_out and not once:
-        raise usage_error("--json needs --once: the live dashboard has no JSON form")
+    if once and count:
+        raise usage_error("--once and --count exclude each other (--once is one frame)")
     k = kernel(ctx)
     dash = Dashboard()
     snapshot(k, dash, n)
@@ -76,17 +88,39 @@ def top(
         sleep(interval)
         snapshot(k, dash, n)
         if json_out:
-            typer.echo(json.dumps(dash.figures().as_json(), indent=2))
+            jsonout.echo(dash.figures().as_json())
         else:
             console = Console(highlight=False)
             console.print(dash.frame(console.width, console.height))
         return
-    console = Console(highlight=False)
     try:
-        with Live(console=console, auto_refresh=False, screen=False) as live:
-            while True:
-                live.update(dash.frame(console.width, console.height), refresh=True)
-                sleep(interval)
-                snapshot(k, dash, n)
+        if json_out:
+            stream_json(k, dash, n, interval, count)
+        else:
+            live(k, dash, n, interval, count)
     except KeyboardInterrupt:
         return
+
+
+def stream_json(k: Kernel, dash: Dashboard, pid: int | None, interval: float, count: int) -> None:
+    """One line of --once --json's figures per interval (the first after one interval)."""
+    frames = 0
+    while not count or frames < count:
+        sleep(interval)
+        snapshot(k, dash, pid)
+        jsonout.echo(dash.figures().as_json(), line=True)
+        frames += 1
+
+
+def live(k: Kernel, dash: Dashboard, pid: int | None, interval: float, count: int) -> None:
+    """The dashboard redrawn in place, the first frame at once (without rates)."""
+    console = Console(highlight=False)
+    frames = 0
+    with Live(console=console, auto_refresh=False, screen=False) as screen:
+        while True:
+            screen.update(dash.frame(console.width, console.height), refresh=True)
+            frames += 1
+            if count and frames >= count:
+                return
+            sleep(interval)
+            snapshot(k, dash, pid)

@@ -1,6 +1,5 @@
 """Find kernel problems in a log: hagent CHECK failures, WARNINGs, BUGs, panics, OOM kills."""
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from hagent import jsonout
 from hagent import triage as parser
 from hagent.commands import kernel
 from hagent.errors import HagentError, usage_error
@@ -127,7 +127,7 @@ def triage(
             "findings": [f.to_json() for f in findings],
             "summary": parser.summary(findings),
         }
-        typer.echo(json.dumps(doc, indent=2))
+        jsonout.echo(doc)
     else:
         render(name, findings, Console(highlight=False))
     status = parser.exit_status(findings)
