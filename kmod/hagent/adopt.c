@@ -400,6 +400,8 @@ void hagent_target_measure(struct hagent_target *t, struct hagent_abit_tally *su
  * counts for them.  pace.c makes it HPAGE_PMD_NR times shorter than the
  * base pages' window: a THP is then counted touched at the same access rate
  * per base page as a base page is, and their counts share one scale.
+ * hagent_target_huge_measure() returns how long the window lasted (us; 0:
+ * not measured), from the end of the priming flush to the end of its walk.
  */
 bool hagent_target_huge_prime(struct hagent_target *t)
 {
@@ -435,25 +437,26 @@ bool hagent_target_huge_prime(struct hagent_target *t)
 	return primed;
 }
 
-void hagent_target_huge_measure(struct hagent_target *t, struct hagent_abit_tally *sum)
+u64 hagent_target_huge_measure(struct hagent_target *t, struct hagent_abit_tally *sum)
 {
 	struct hagent_walk w = { .t = t, .budget = ULONG_MAX, .huge = true, .measure = true };
 	struct mm_struct *mm = t->mm;
+	u64 us = 0;
 
 	if (t->huge_end <= t->huge_start || !mmget_not_zero(mm))
-		return;
+		return 0;
 	if (!mmap_read_trylock(mm)) {
 		hagent_overhead_count_trylock_fail();
 		t->huge_start = t->huge_end = 0;
 		mmput(mm);
-		return;
+		return 0;
 	}
 	mutex_lock(&t->lock);
 	if (!t->dead) {
 		hagent_sym.walk_page_range(mm, t->huge_start, t->huge_end, &hagent_adopt_ops, &w);
+		us = max_t(u64, div_u64(ktime_get_ns() - t->huge_primed_ns, NSEC_PER_USEC), 1);
 		hagent_target_count(t, HAGENT_CTR_ABIT_HUGE_WINDOWS, 1);
-		hagent_target_count(t, HAGENT_CTR_ABIT_HUGE_WINDOW_US,
-				    div_u64(ktime_get_ns() - t->huge_primed_ns, NSEC_PER_USEC));
+		hagent_target_count(t, HAGENT_CTR_ABIT_HUGE_WINDOW_US, us);
 		hagent_target_count(t, HAGENT_CTR_ABIT_HUGE_PRIMED, t->huge_primed);
 		hagent_sample_account(t, HAGENT_SRC_ABIT, w.tally.touched - w.tally.touched_slow,
 				      w.tally.touched_slow);
@@ -466,6 +469,7 @@ void hagent_target_huge_measure(struct hagent_target *t, struct hagent_abit_tall
 	mutex_unlock(&t->lock);
 	mmap_read_unlock(mm);
 	mmput(mm);
+	return us;
 }
 
 /*

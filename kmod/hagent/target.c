@@ -289,6 +289,7 @@ static void hagent_target_free(struct hagent_target *t)
 	mutex_destroy(&t->lock);
 	if (t->mm)
 		mmdrop(t->mm);
+	put_pid(t->tgid);
 	kfree(t);
 }
 
@@ -532,6 +533,7 @@ int hagent_target_enable(pid_t pid, const char *fast_s, const char *slow_s,
 		return -ENOMEM;
 	}
 	t->pid = *tgid;
+	t->tgid = get_task_pid(task, PIDTYPE_TGID);
 	get_task_comm(t->comm, task);
 	put_task_struct(task);
 	t->fast = fast;
@@ -563,6 +565,23 @@ unlock:
 	/* Last: if the process exited meanwhile, this runs exit_mmap and ->release. */
 	mmput(mm);
 	return err;
+}
+
+bool hagent_target_running(struct hagent_target *t)
+{
+	struct task_struct *task, *thread;
+	bool running = false;
+
+	rcu_read_lock();
+	task = pid_task(t->tgid, PIDTYPE_TGID);
+	if (task)
+		for_each_thread(task, thread)
+			if (READ_ONCE(thread->on_cpu)) {
+				running = true;
+				break;
+			}
+	rcu_read_unlock();
+	return running;
 }
 
 int hagent_target_disable(pid_t pid, struct netlink_ext_ack *extack)

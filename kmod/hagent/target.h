@@ -25,6 +25,7 @@
 struct hagent_target {
 	struct list_head node;		/* in hagent_targets, under hagent_targets_lock */
 	pid_t pid;			/* thread group id */
+	struct pid *tgid;		/* the same, referenced: whether it runs (pace.c) */
 	char comm[TASK_COMM_LEN];
 	struct mm_struct *mm;		/* mm_count held by the notifier registration */
 	struct mmu_notifier mn;
@@ -135,7 +136,9 @@ void hagent_target_measure(struct hagent_target *t, struct hagent_abit_tally *su
  * later (adds to @sum).
  */
 bool hagent_target_huge_prime(struct hagent_target *t);
-void hagent_target_huge_measure(struct hagent_target *t, struct hagent_abit_tally *sum);
+u64 hagent_target_huge_measure(struct hagent_target *t, struct hagent_abit_tally *sum);
+/* Whether a thread of the process is on a CPU now. */
+bool hagent_target_running(struct hagent_target *t);
 /* Give back folios nobody maps any more (a missed or raced unmap). */
 void hagent_target_revalidate(struct hagent_target *t);
 
