@@ -244,7 +244,11 @@ def test_thp_moves_as_one_unit(managing: None) -> None:
         ctl_json("enable", "--pid", str(hog.pid))
         before = huge_entries(hog.pid)
         assert len(before) >= 30, before  # the 64 MiB region: 32 THPs
-        hog.do("hot 0 16 8")
+        # 16 s of writes: this test is about THPs moving whole, not how fast
+        # (the benchmark measures that).  8 s left the last of the 8 hot THPs
+        # behind once on 6.1 (7 promoted), with huge windows that wait for
+        # the writer to be on a CPU.
+        hog.do("hot 0 16 16")
         c = counters(hog.pid)
         after = huge_entries(hog.pid)
         assert pages_on_node(hog.pid, hog.addr, 16, FAST) >= 0.9, c
