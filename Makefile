@@ -6,14 +6,27 @@
 #   make test          host tests, then VM tests on every installed kernel
 #   make demo          boot a two-node VM, load hagent, show it working
 #   make KVERS=6.12.95+deb12-amd64 test   limit to one kernel
+#   make install       install hagent.ko for the running kernel (KVER=...) and the man page
+#   make dkms-install  register with DKMS: built for every installed kernel, and future ones
+#   make man           regenerate docs/hagentctl.1 from the CLI
 
 TOP     := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 VENV    := $(TOP)/.venv
 PY      := $(VENV)/bin/python
 KVERS   ?= $(shell $(TOP)/scripts/kernels)
 W       ?= 1
+KVER    ?= $(shell uname -r)
+VERSION := $(shell sed -n 's/^\#define HAGENT_VERSION "\(.*\)"$$/\1/p' $(TOP)/kmod/hagent/version.h)
+PREFIX  ?= /usr/local
+MANDIR  ?= $(PREFIX)/share/man/man1
+# DKMS_ROOT=DIR: a private DKMS tree (DIR/src, DIR/tree) instead of /usr/src
+# and /var/lib/dkms; the VM tests build one on the host and install from it.
+DKMS_ROOT ?=
+DKMS     = dkms $(if $(DKMS_ROOT),--sourcetree $(DKMS_ROOT)/src --dkmstree $(DKMS_ROOT)/tree)
+DKMS_SRC = $(if $(DKMS_ROOT),$(DKMS_ROOT)/src,/usr/src)/hagent-$(VERSION)
 
-.PHONY: all setup module progs host-test vm-test test demo clean
+.PHONY: all setup module progs host-test vm-test test demo clean man \
+	install uninstall dkms-add dkms-build dkms-install dkms-remove
 
 all: module
 
@@ -50,7 +63,7 @@ host-test: setup
 # (this tree's ctl/ first: the venv's editable install may point at another tree)
 	PYTHONPATH=$(TOP)/ctl $(PY) -m pytest -q tests/host
 
-vm-test: module progs
+vm-test: module progs dkms-tree
 	$(PY) -m tests.vm.run --kernels "$(KVERS)"
 
 test: host-test vm-test
@@ -66,3 +79,54 @@ progs: $(TOP)/build/progs/churn
 $(TOP)/build/progs/churn: $(TOP)/tests/vm/progs/churn.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -Werror -pthread -o $@ $< -lm
+
+# ---- installing ----------------------------------------------------------
+# modules_install into /lib/modules/$(KVER)/updates, then depmod (Debian's
+# headers have no System.map, so Kbuild skips it).  Unsigned: a kernel that
+# enforces module signatures needs DKMS's signing (dkms-install) instead.
+install:
+	@test -f $(TOP)/build/$(KVER)/kmod/hagent/hagent.ko || $(MAKE) -s module KVERS=$(KVER)
+	$(MAKE) -s -C /lib/modules/$(KVER)/build M=$(TOP)/build/$(KVER) INSTALL_MOD_DIR=updates \
+		CONFIG_MODULE_SIG_ALL= modules_install 2>&1 | grep -v "Skipping depmod" || true
+	depmod -a $(KVER)
+	install -D -m 644 $(TOP)/docs/hagentctl.1 $(DESTDIR)$(MANDIR)/hagentctl.1
+	@echo "installed hagent $(VERSION) for $(KVER): modprobe hagent, or hagentctl load"
+
+uninstall:
+	rm -rf /lib/modules/$(KVER)/updates/kmod/hagent
+	depmod -a $(KVER)
+	rm -f $(DESTDIR)$(MANDIR)/hagentctl.1
+
+# The source DKMS builds from: what Kbuild needs, nothing else.
+dkms-add:
+	@command -v dkms >/dev/null || { echo "dkms is not installed: apt-get install dkms" >&2; exit 1; }
+	@$(if $(DKMS_ROOT),mkdir -p $(DKMS_ROOT)/src $(DKMS_ROOT)/tree)
+	@if [ -z "$$($(DKMS) status -m hagent -v $(VERSION))" ]; then \
+		rm -rf $(DKMS_SRC); mkdir -p $(DKMS_SRC)/kmod; \
+		cp -a $(TOP)/Kbuild $(TOP)/dkms.conf $(TOP)/LICENSE $(DKMS_SRC)/; \
+		cp -a $(TOP)/kmod/hagent $(DKMS_SRC)/kmod/; \
+		find $(DKMS_SRC) \( -name '*.o' -o -name '*.ko' -o -name '*.cmd' -o -name '*.mod*' \) -delete; \
+		$(DKMS) add -m hagent -v $(VERSION); \
+	fi
+
+# Build for KVERS (every installed kernel with headers): nothing installed.
+dkms-build: dkms-add
+	@set -e; for v in $(KVERS); do $(DKMS) build -m hagent -v $(VERSION) -k $$v; done
+
+dkms-install: dkms-add
+	@set -e; for v in $(KVERS); do $(DKMS) install -m hagent -v $(VERSION) -k $$v; done
+
+dkms-remove:
+	$(DKMS) remove -m hagent -v $(VERSION) --all
+	rm -rf $(DKMS_SRC)
+
+# For tests/vm/test_install.py: a private DKMS tree, built on the host (the
+# guest only installs from it; compiling under TCG would take minutes).
+dkms-tree: setup
+	@rm -rf $(TOP)/build/dkms
+	@echo "  DKMS    hagent $(VERSION) for $(KVERS)"
+	@$(MAKE) -s dkms-build DKMS_ROOT=$(TOP)/build/dkms KVERS="$(KVERS)" > $(TOP)/build/dkms.log 2>&1 \
+		|| { cat $(TOP)/build/dkms.log >&2; exit 1; }
+
+man:
+	PYTHONPATH=$(TOP)/ctl $(PY) -m hagent.manpage > $(TOP)/docs/hagentctl.1

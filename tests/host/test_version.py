@@ -1,8 +1,9 @@
 """One version everywhere: pyproject.toml, hagentctl and the module agree.
 
-The version is written in three places that cannot read each other at build
-time (setuptools, Python, Kbuild); kmod/hagent/version.h names this test as
-what keeps them equal.  The licence travels with the package.
+The version is written in four places that cannot read each other at build
+time (setuptools, Python, Kbuild, DKMS); kmod/hagent/version.h and dkms.conf
+name this test as what keeps them equal (the Makefile reads version.h).
+The licence travels with the package.
 """
 
 import re
@@ -26,6 +27,25 @@ def test_one_version() -> None:
     assert re.fullmatch(r"\d+\.\d+\.\d+", project), project
     assert hagent.__version__ == project, "ctl/hagent/__init__.py"
     assert version_h((TOP / "kmod/hagent/version.h").read_text()) == project, "version.h"
+    assert dkms_conf((TOP / "dkms.conf").read_text())["PACKAGE_VERSION"] == project, "dkms.conf"
+
+
+def dkms_conf(text: str) -> dict[str, str]:
+    """dkms.conf's plain NAME="value" lines (DKMS sources it as bash)."""
+    out = {}
+    for m in re.finditer(r'^([A-Z_]+(?:\[\d+\])?)="([^"]*)"$', text, re.M):
+        out[m.group(1)] = m.group(2)
+    return out
+
+
+def test_dkms_conf_builds_this_module() -> None:
+    conf = dkms_conf((TOP / "dkms.conf").read_text())
+    assert conf["PACKAGE_NAME"] == "hagent"
+    assert conf["BUILT_MODULE_NAME[0]"] == "hagent"
+    # where Kbuild's obj-m puts the module, relative to the tree's root
+    assert (TOP / conf["BUILT_MODULE_LOCATION[0]"] / "Kbuild").is_file()
+    assert "obj-m += kmod/hagent/" in (TOP / "Kbuild").read_text()
+    assert conf["AUTOINSTALL"] == "yes"
 
 
 def test_version_h_parser() -> None:

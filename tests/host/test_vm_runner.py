@@ -173,3 +173,30 @@ def test_only_a_crash_before_the_command_counts_as_a_failed_boot(tmp_path: Path)
     assert not runner.crashed_before_command(OOPS, tmp_path, "timeout")
     (tmp_path / "status").write_text("0\n")
     assert not runner.crashed_before_command(OOPS, tmp_path, "")
+
+
+def test_only_the_main_guest_writes_installs_and_only_to_overlays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert [g.overlays for g in vmrun.GUESTS] == [vmrun.INSTALL_OVERLAYS, (), ()]
+    assert "/usr/lib/modules" in vmrun.INSTALL_OVERLAYS  # /lib is a symlink to it on Debian
+    args = tmp_path / "args"
+    kernel = fake_vng(
+        tmp_path,
+        monkeypatch,
+        f'printf "%s\\n" "$@" > {args}; for a; do last=$a; done\nexec sh -c "$last"',
+    )
+    there = tmp_path / "there"
+    there.mkdir()
+    r = runner.run(
+        kernel,
+        "true",
+        name="overlays",
+        timeout=60,
+        overlays=(str(there), str(tmp_path / "missing")),
+    )
+    assert r.ok, r.verdict()
+    argv = args.read_text().splitlines()
+    assert f"--overlay-rwdir={there}" in argv
+    assert not [a for a in argv if "missing" in a]  # a directory that does not exist is left out
+    assert "--rw" not in argv

@@ -48,10 +48,16 @@ class Guest:
     hmat: bool = False
     fast_mem: str = "1G"
     slow_mem: str = "1G"
+    overlays: tuple[str, ...] = ()
+
+
+# tests/vm/test_install.py installs the module (make install, DKMS) into these;
+# the guest writes to overlays, never to the host's copies.
+INSTALL_OVERLAYS = ("/usr/lib/modules", str(runner.TOP / "build"))
 
 
 GUESTS = (
-    Guest("tests", "'not tcg_single and not peers'", ""),
+    Guest("tests", "'not tcg_single and not peers'", "", overlays=INSTALL_OVERLAYS),
     Guest("tests-tcg-single", "tcg_single", "-accel tcg,thread=single"),
     Guest("tests-peers", "peers", "", hmat=True, fast_mem="512M", slow_mem="1536M"),
 )
@@ -130,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
                 hmat=g.hmat,
                 fast_mem=g.fast_mem,
                 slow_mem=g.slow_mem,
+                overlays=g.overlays,
             )
             passed, failed, skipped = junit_counts(r.outdir / "junit.xml")
             failures += [

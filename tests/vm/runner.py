@@ -138,11 +138,14 @@ def run(
     stream: bool = False,
     qemu_opts: str = "",
     hmat: bool = False,
+    overlays: tuple[str, ...] = (),
 ) -> VmResult:
     """Boot @kernel, run @command in the guest, and return the judged result.
 
     @qemu_opts: more QEMU arguments (e.g. "-icount shift=0,sleep=off").
     @hmat: describe the nodes' latency and bandwidth to the guest (HMAT_QEMU_OPTS).
+    @overlays: host directories the guest may write, on a tmpfs overlay: the
+    host's copy never changes (those that do not exist are left out).
     """
     outdir = RESULTS / "vm" / kernel / name
     if outdir.exists():
@@ -160,7 +163,8 @@ def run(
         "--cpus", str(cpus), "--memory", f"{total}M",
         "--numa", f"{_mib(fast_mem)}M,cpus=0-{cpus - 1}", "--numa", slow_numa,
         "--numa-distance", "0,1=30",
-        f"--rwdir={outdir}", "--append", KERNEL_CMDLINE,
+        f"--rwdir={outdir}", *[f"--overlay-rwdir={d}" for d in overlays if Path(d).is_dir()],
+        "--append", KERNEL_CMDLINE,
         *([f"--qemu-opts={qemu_opts}"] if qemu_opts else []),  # "=": the value starts with "-"
         "--", _guest_script(command, outdir, kernel),
     ]  # fmt: skip

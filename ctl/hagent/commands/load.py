@@ -53,7 +53,7 @@ def load(
             "--ko",
             help="The hagent.ko to load (refused unless its modinfo name is hagent). Default: "
             "build/<uname -r>/kmod/hagent/hagent.ko in this repository if built, else hagent "
-            "from /lib/modules.",
+            "as modprobe finds it in /lib/modules (make install, make dkms-install).",
             dir_okay=False,
             show_default=False,
         ),

@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The module installed the ways a user installs it -- `make install` and
+DKMS -- then loaded by name: modprobe, and `hagentctl load` with no --ko run
+from a package that has no source tree around it (as pipx installs it).
+
+The guest's /usr/lib/modules and build/ are overlays (tests/vm/run.py):
+what these tests install vanishes with the guest.  The DKMS tree is built on
+the host (`make dkms-tree`: compiling under TCG takes minutes); the guest
+registers and installs from it with the Makefile's own targets.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.vm.conftest import ctl_json, module_loaded, run_ctl
+
+TOP = Path(__file__).resolve().parents[2]
+KVER = platform.release()
+MODULES = Path("/lib/modules") / KVER
+DKMS_ROOT = TOP / "build" / "dkms"
+
+
+def version() -> str:
+    for line in (TOP / "kmod/hagent/version.h").read_text().splitlines():
+        if line.startswith("#define HAGENT_VERSION"):
+            return line.split('"')[1]
+    raise AssertionError("no HAGENT_VERSION in version.h")
+
+
+def make(*args: str) -> str:
+    proc = subprocess.run(
+        ["make", "-s", "-C", str(TOP), *args], capture_output=True, text=True, timeout=900
+    )
+    assert proc.returncode == 0, (
+        f"make {' '.join(args)}: {proc.returncode}\n{proc.stdout}{proc.stderr}"
+    )
+    return proc.stdout + proc.stderr
+
+
+def installed_path() -> Path | None:
+    """Where modprobe finds hagent (modinfo -n), or None."""
+    proc = subprocess.run(["modinfo", "-n", "hagent"], capture_output=True, text=True)
+    return Path(proc.stdout.strip()).resolve() if proc.returncode == 0 else None
+
+
+def packaged_ctl_load(tmp_path: Path) -> Path:
+    """`hagentctl load` from a copy of the package with no source tree around
+    it, in a fresh interpreter: the lookup a pipx install does.  Returns the
+    file it says it loaded."""
+    site = tmp_path / "site"
+    shutil.copytree(
+        TOP / "ctl" / "hagent", site / "hagent", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    env = dict(os.environ, PYTHONPATH=str(site))
+    proc = subprocess.run(
+        [sys.executable, "-m", "hagent", "load"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert proc.returncode == 0, f"hagentctl load: {proc.returncode}\n{proc.stdout}{proc.stderr}"
+    assert proc.stdout.startswith("loaded hagent from /"), proc.stdout
+    return Path(proc.stdout.split()[3]).resolve()
+
+
+@pytest.fixture
+def unloaded_after() -> object:
+    assert not module_loaded(), "hagent was left loaded by an earlier test"
+    assert installed_path() is None, "a hagent module is already installed in the guest"
+    yield
+    if module_loaded():
+        subprocess.run(["rmmod", "hagent"], check=False)
+
+
+def test_make_install_then_modprobe(unloaded_after: None, tmp_path: Path) -> None:
+    mandir = tmp_path / "man1"
+    out = make("install", f"KVER={KVER}", f"MANDIR={mandir}")
+    assert f"installed hagent {version()} for {KVER}" in out, out
+    where = installed_path()
+    assert where is not None and where.is_relative_to((MODULES / "updates").resolve()), where
+    assert (mandir / "hagentctl.1").read_text().startswith(".TH HAGENTCTL 1")
+
+    subprocess.run(["modprobe", "hagent"], check=True, capture_output=True, timeout=300)
+    st = ctl_json("status")
+    assert st["loaded"] and st["version"] == version(), st
+    run_ctl("unload")
+
+    # (hagentctl load by name is the DKMS test's: each fresh interpreter
+    # costs ~30 s under TCG, each depmod about as much)
+    make("uninstall", f"KVER={KVER}", f"MANDIR={mandir}")
+    assert installed_path() is None
+    assert not (mandir / "hagentctl.1").exists()
+
+
+def test_dkms_install_then_load(unloaded_after: None, tmp_path: Path) -> None:
+    built = DKMS_ROOT / "tree" / "hagent" / version() / KVER
+    assert built.is_dir(), f"no DKMS build for {KVER} under {DKMS_ROOT}: run make dkms-tree"
+    dkms = f"DKMS_ROOT={DKMS_ROOT}"
+    make("dkms-install", dkms, f"KVERS={KVER}")
+    status = subprocess.run(
+        ["dkms", "status", "--sourcetree", f"{DKMS_ROOT}/src", "--dkmstree", f"{DKMS_ROOT}/tree"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert f"hagent/{version()}, {KVER}, x86_64: installed" in status, status
+    where = installed_path()
+    assert where is not None and where.is_relative_to((MODULES / "updates" / "dkms").resolve()), (
+        where
+    )
+
+    assert packaged_ctl_load(tmp_path) == where
+    st = ctl_json("status")
+    assert st["loaded"] and st["version"] == version(), st
+    run_ctl("unload")
+
+    make("dkms-remove", dkms)
+    assert installed_path() is None
+    assert not (DKMS_ROOT / "src" / f"hagent-{version()}").exists()
