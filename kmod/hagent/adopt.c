@@ -31,7 +31,8 @@
  * the page table lock, so an invalidation (which takes target->lock) either
  * happens before a folio is adopted, and the walk no longer sees it, or
  * after, and finds it in the table.  Table and heaps are reserved before each
- * batch because nothing may allocate under the page table lock.
+ * batch because nothing may allocate under the page table lock -- and they
+ * are allocated with target->lock dropped (hagent_adopt_reserve()).
  */
 #include <linux/mm.h>
 #include <linux/huge_mm.h>
@@ -473,6 +474,53 @@ u64 hagent_target_huge_measure(struct hagent_target *t, struct hagent_abit_tally
 }
 
 /*
+ * Room for @n more folios in the table and both heaps.  Called and returns
+ * with t->lock held, but allocates with it dropped: a GFP_KERNEL allocation
+ * may enter direct reclaim, and reclaim unmapping a page of this very
+ * process (a file page it maps, an anonymous page not adopted yet) calls its
+ * notifier through try_to_unmap_one() -> mmu_notifier_invalidate_range_start()
+ * with a blockable range, which takes t->lock: under the lock, hagentd
+ * would wait for itself (target.c primes lockdep with that order, so a
+ * debug kernel reports any allocation put back under the lock).  The lock
+ * is dropped only when
+ * something must grow -- a few times as a process grows -- at a point where
+ * the scan lets the notifier in anyway, between batches.  Only hagentd
+ * inserts, so what was allocated still fits; what the notifier removed
+ * meanwhile only leaves more room.  -ESRCH: the process went away meanwhile.
+ */
+static int hagent_adopt_reserve(struct hagent_target *t, u32 n)
+{
+	struct hagent_table_spare ts = {};
+	struct hagent_heap_spare hs[__HAGENT_TIER_LAST] = {};
+	u32 tcap, hcap[__HAGENT_TIER_LAST];
+	int err, i;
+
+	err = hagent_table_want(&t->table, n, &tcap);
+	for (i = 0; i < __HAGENT_TIER_LAST && !err; i++)
+		err = hagent_heap_want(&t->heap[i], n, &hcap[i]);
+	if (err || !(tcap | hcap[HAGENT_TIER_FAST] | hcap[HAGENT_TIER_SLOW]))
+		return err;
+	mutex_unlock(&t->lock);
+	if (tcap)
+		err = hagent_table_spare_alloc(&ts, tcap);
+	for (i = 0; i < __HAGENT_TIER_LAST && !err; i++)
+		if (hcap[i])
+			err = hagent_heap_spare_alloc(&hs[i], hcap[i]);
+	mutex_lock(&t->lock);
+	if (!err && t->dead)
+		err = -ESRCH;
+	if (!err) {
+		hagent_table_spare_install(&t->table, &ts);
+		for (i = 0; i < __HAGENT_TIER_LAST; i++)
+			hagent_heap_spare_install(&t->heap[i], &hs[i]);
+	}
+	hagent_table_spare_free(&ts);	/* whatever was not installed */
+	for (i = 0; i < __HAGENT_TIER_LAST; i++)
+		hagent_heap_spare_free(&hs[i]);
+	return err;
+}
+
+/*
  * One scan step: prime (and adopt in) the next @budget pages from where the
  * last step stopped; that is the window hagent_target_measure() reads.
  * @full primes the whole address space from 0, ignoring the budget (enable).
@@ -509,9 +557,7 @@ void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full
 		for (i = HAGENT_CTR_SKIP_FIRST; i < HAGENT_CTR_SKIP_END; i++)
 			t->pass[i] = 0;
 	while (!t->dead) {
-		if (hagent_table_reserve(&t->table, HAGENT_SCAN_BATCH) ||
-		    hagent_heap_reserve(&t->heap[HAGENT_TIER_FAST], HAGENT_SCAN_BATCH) ||
-		    hagent_heap_reserve(&t->heap[HAGENT_TIER_SLOW], HAGENT_SCAN_BATCH))
+		if (hagent_adopt_reserve(t, HAGENT_SCAN_BATCH) || t->dead)
 			break;		/* no memory: try again next pass */
 		w.room = HAGENT_SCAN_BATCH;
 		ret = hagent_sym.walk_page_range(mm, start, end, &hagent_adopt_ops, &w);

@@ -84,26 +84,54 @@ static inline void hagent_heap_count_pages(struct hagent_heap *h,
 		h->pages_at[hot] -= pages;
 }
 
-static int hagent_heap_alloc(struct hagent_heap *h, u32 capacity)
+int hagent_heap_spare_alloc(struct hagent_heap_spare *s, u32 capacity)
 {
-	u32 *ids = kvmalloc_array(capacity, sizeof(*ids), GFP_KERNEL);
-	u8 *keys = kvmalloc_array(capacity, sizeof(*keys), GFP_KERNEL);
-
-	if (!ids || !keys) {
-		kvfree(ids);
-		kvfree(keys);
+	s->capacity = capacity;
+	s->ids = kvmalloc_array(capacity, sizeof(*s->ids), GFP_KERNEL);
+	s->keys = kvmalloc_array(capacity, sizeof(*s->keys), GFP_KERNEL);
+	if (!s->ids || !s->keys) {
+		hagent_heap_spare_free(s);
 		return -ENOMEM;
 	}
+	return 0;
+}
+
+void hagent_heap_spare_free(struct hagent_heap_spare *s)
+{
+	kvfree(s->ids);
+	kvfree(s->keys);
+	memset(s, 0, sizeof(*s));
+}
+
+/* As the table's: false (and @s untouched) unless @s is bigger. */
+bool hagent_heap_spare_install(struct hagent_heap *h, struct hagent_heap_spare *s)
+{
+	if (!s->ids || s->capacity <= h->capacity)
+		return false;
 	if (h->nr) {
-		memcpy(ids, h->ids, (size_t)h->nr * sizeof(*ids));
-		memcpy(keys, h->keys, (size_t)h->nr * sizeof(*keys));
+		memcpy(s->ids, h->ids, (size_t)h->nr * sizeof(*s->ids));
+		memcpy(s->keys, h->keys, (size_t)h->nr * sizeof(*s->keys));
 	}
 	kvfree(h->ids);
 	kvfree(h->keys);
-	h->ids = ids;
-	h->keys = keys;
-	h->capacity = capacity;
-	return 0;
+	h->ids = s->ids;
+	h->keys = s->keys;
+	h->capacity = s->capacity;
+	memset(s, 0, sizeof(*s));
+	return true;
+}
+
+static int hagent_heap_alloc(struct hagent_heap *h, u32 capacity)
+{
+	struct hagent_heap_spare s;
+	int err = hagent_heap_spare_alloc(&s, capacity);
+
+	if (!err && !hagent_heap_spare_install(h, &s)) {
+		/* init: an empty heap has capacity 0 */
+		hagent_heap_spare_free(&s);
+		err = -EINVAL;
+	}
+	return err;
 }
 
 /*
@@ -157,18 +185,31 @@ void hagent_heap_decay(struct hagent_heap *h)
 	}
 }
 
-/* Make room for @n more inserts that will not allocate (see the table's). */
-int hagent_heap_reserve(struct hagent_heap *h, u32 n)
+/* 0 in *capacity when @n more inserts fit, else the capacity that fits them. */
+int hagent_heap_want(const struct hagent_heap *h, u32 n, u32 *capacity)
 {
 	u32 cap = h->capacity;
 
+	*capacity = 0;
 	if (cap - h->nr >= n)
 		return 0;
 	while (cap - h->nr < n) {
 		if (cap > U32_MAX / 2)
 			return -ENOMEM;
-		cap += cap / 2;
+		cap += max_t(u32, cap / 2, 1);
 	}
+	*capacity = cap;
+	return 0;
+}
+
+/* Make room for @n more inserts that will not allocate (see the table's). */
+int hagent_heap_reserve(struct hagent_heap *h, u32 n)
+{
+	u32 cap;
+	int err = hagent_heap_want(h, n, &cap);
+
+	if (err || !cap)
+		return err;
 	return hagent_heap_alloc(h, cap);
 }
 

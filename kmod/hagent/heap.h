@@ -32,6 +32,18 @@ int hagent_heap_init(struct hagent_heap *h, struct hagent_table *t,
 		     enum hagent_tier tier, u32 capacity);
 void hagent_heap_destroy(struct hagent_heap *h);
 int hagent_heap_reserve(struct hagent_heap *h, u32 n);
+
+/* Bigger arrays for a heap, allocated without the target's lock (table.c). */
+struct hagent_heap_spare {
+	u32 *ids;
+	u8 *keys;
+	u32 capacity;
+};
+
+int hagent_heap_want(const struct hagent_heap *h, u32 n, u32 *capacity);
+int hagent_heap_spare_alloc(struct hagent_heap_spare *s, u32 capacity);
+bool hagent_heap_spare_install(struct hagent_heap *h, struct hagent_heap_spare *s);
+void hagent_heap_spare_free(struct hagent_heap_spare *s);
 void hagent_heap_decay(struct hagent_heap *h);
 int hagent_heap_insert(struct hagent_heap *h, struct hagent_entry *e);
 int hagent_heap_delete(struct hagent_heap *h, struct hagent_entry *e);

@@ -149,38 +149,39 @@ static unsigned int hagent_place_compute_bar(void)
 }
 
 /*
- * Under t->lock: one log line and one event for the failures since the last
- * summary, never more than one per HAGENT_FAIL_REPORT per target.
+ * Under t->lock: the summary line of the failures since the last one into
+ * @line, never more than one per HAGENT_FAIL_REPORT per target; false when
+ * there is none to give.  The caller logs and sends it once the lock is
+ * dropped: sending allocates (GFP_KERNEL), and reclaim may take t->lock
+ * (adopt.c, hagent_adopt_reserve()).
  */
-static void hagent_report_failures(struct hagent_target *t)
+static bool hagent_report_failures(struct hagent_target *t, char *line, size_t size)
 {
 	const int nr = HAGENT_CTR_MIG_FAIL_END - HAGENT_CTR_MIG_FAIL_FIRST;
 	u64 d[1 + HAGENT_CTR_MIG_FAIL_END - HAGENT_CTR_MIG_FAIL_FIRST], failed = 0;
-	char line[160];
 	int i, len;
 
 	if (time_before(jiffies, t->fail_report_at + HAGENT_FAIL_REPORT))
-		return;
+		return false;
 	d[0] = t->ctr[HAGENT_CTR_MIG_ATTEMPTED] - t->fail_snap[0];
 	for (i = 0; i < nr; i++) {
 		d[1 + i] = t->ctr[HAGENT_CTR_MIG_FAIL_FIRST + i] - t->fail_snap[1 + i];
 		failed += d[1 + i];
 	}
 	if (!failed)
-		return;
-	len = scnprintf(line, sizeof(line), "pid %d (%s): %llu of %llu pages failed to migrate in %us:",
+		return false;
+	len = scnprintf(line, size, "pid %d (%s): %llu of %llu pages failed to migrate in %us:",
 			t->pid, t->comm, failed, d[0],
 			jiffies_to_msecs(jiffies - t->fail_report_at) / 1000);
 	for (i = 0; i < nr; i++)
 		if (d[1 + i])
-			len += scnprintf(line + len, sizeof(line) - len, " %s=%llu",
+			len += scnprintf(line + len, size - len, " %s=%llu",
 					 hagent_ctr_names[HAGENT_CTR_MIG_FAIL_FIRST + i], d[1 + i]);
-	pr_info("%s\n", line);
-	hagent_event_send(HAGENT_EV_MIGRATE_FAILURES, t->pid, GFP_KERNEL, "%s", line);
 	t->fail_snap[0] = t->ctr[HAGENT_CTR_MIG_ATTEMPTED];
 	for (i = 0; i < nr; i++)
 		t->fail_snap[1 + i] = t->ctr[HAGENT_CTR_MIG_FAIL_FIRST + i];
 	t->fail_report_at = jiffies;
+	return true;
 }
 
 /* One heap's top among all targets: whose it is, how hot, how large. */
@@ -390,9 +391,16 @@ void hagent_place_step(u64 deadline)
 		more = hagent_place_round(deadline);
 	}
 	list_for_each_entry(t, &hagent_targets, node) {
+		char line[160];
+		bool report;
+
 		mutex_lock(&t->lock);
-		hagent_report_failures(t);
+		report = hagent_report_failures(t, line, sizeof(line));
 		mutex_unlock(&t->lock);
+		if (report) {
+			pr_info("%s\n", line);
+			hagent_event_send(HAGENT_EV_MIGRATE_FAILURES, t->pid, GFP_KERNEL, "%s", line);
+		}
 	}
 }
 

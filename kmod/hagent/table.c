@@ -5,7 +5,7 @@
  *
  * Locking: none inside.  The caller holds the target's lock around every call
  * and every use of an entry pointer; nothing here sleeps except allocation
- * (GFP_KERNEL) in insert and init.
+ * (GFP_KERNEL) in init, reserve, spare_alloc and an insert into a full table.
  *
  * Shape, and why:
  *  - Entries live in one arena indexed by a u32 id.  The heaps store ids, not
@@ -84,79 +84,115 @@ static u32 hagent_table_id_bits(u32 capacity)
 	return bits;
 }
 
-/* Build the slot array for the current arena; all-or-nothing on failure. */
-static int hagent_table_reindex(struct hagent_table *t, u32 nr_slots)
-{
-	u32 *old = t->slots;
-	u32 old_nr = t->nr_slots;
-	u32 old_bits = t->id_bits;
-	u32 id;
-
-	t->slots = kvcalloc(nr_slots, sizeof(*t->slots), GFP_KERNEL);
-	if (!t->slots) {
-		t->slots = old;
-		t->nr_slots = old_nr;
-		t->id_bits = old_bits;
-		return -ENOMEM;
-	}
-	t->nr_slots = nr_slots;
-	t->id_bits = hagent_table_id_bits(t->capacity);
-	for (id = 0; id < t->top; id++) {
-		if (t->entries[id].live)
-			t->slots[hagent_table_probe(t, t->entries[id].vpfn)] =
-				hagent_table_slot(t, hagent_hash64(t->entries[id].vpfn, 0), id);
-	}
-	kvfree(old);
-	return 0;
-}
-
 static u32 hagent_table_slots_for(u32 capacity)
 {
 	return capacity + capacity / 2;
 }
 
+/*
+ * Growing is split in three so that the caller can allocate without its lock
+ * (kmod/hagent/adopt.c: reclaim may re-enter the target's notifier, which
+ * takes that lock): _want() says how big, under the lock; _spare_alloc()
+ * allocates, without it; _spare_install() copies and swaps, under it again,
+ * and never allocates.
+ *
+ * _want(): 0 in *capacity when @n more inserts fit, else the capacity that
+ * fits them (growing by half, as a full insert does).
+ */
+int hagent_table_want(const struct hagent_table *t, u32 n, u32 *capacity)
+{
+	u32 cap = t->capacity;
+
+	*capacity = 0;
+	if (cap - t->count >= n)
+		return 0;
+	while (cap - t->count < n) {
+		if (cap > U32_MAX / 2)
+			return -ENOMEM;
+		cap += max_t(u32, cap / 2, 1);
+	}
+	*capacity = cap;
+	return 0;
+}
+
+int hagent_table_spare_alloc(struct hagent_table_spare *s, u32 capacity)
+{
+	s->capacity = capacity;
+	s->entries = kvmalloc_array(capacity, sizeof(*s->entries), GFP_KERNEL);
+	s->slots = kvcalloc(hagent_table_slots_for(capacity), sizeof(*s->slots), GFP_KERNEL);
+	if (!s->entries || !s->slots) {
+		hagent_table_spare_free(s);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void hagent_table_spare_free(struct hagent_table_spare *s)
+{
+	kvfree(s->entries);
+	kvfree(s->slots);
+	memset(s, 0, sizeof(*s));
+}
+
+/*
+ * Move the table into @s's arrays when they are bigger than its own; the old
+ * ones are freed and @s is left empty.  False (and @s untouched) when they
+ * are not bigger: the table did not need them after all.
+ */
+bool hagent_table_spare_install(struct hagent_table *t, struct hagent_table_spare *s)
+{
+	u32 id;
+
+	if (!s->entries || s->capacity <= t->capacity)
+		return false;
+	memcpy(s->entries, t->entries, (size_t)t->top * sizeof(*t->entries));
+	kvfree(t->entries);
+	kvfree(t->slots);
+	t->entries = s->entries;
+	t->slots = s->slots;
+	t->capacity = s->capacity;
+	t->nr_slots = hagent_table_slots_for(s->capacity);
+	t->id_bits = hagent_table_id_bits(s->capacity);
+	for (id = 0; id < t->top; id++) {
+		if (t->entries[id].live)
+			t->slots[hagent_table_probe(t, t->entries[id].vpfn)] =
+				hagent_table_slot(t, hagent_hash64(t->entries[id].vpfn, 0), id);
+	}
+	memset(s, 0, sizeof(*s));
+	return true;
+}
+
 static int hagent_table_grow(struct hagent_table *t)
 {
-	struct hagent_entry *old = t->entries;
-	u32 old_cap = t->capacity;
-	u32 cap = old_cap + old_cap / 2;
-	int err;
+	struct hagent_table_spare s;
+	u32 cap = t->capacity + t->capacity / 2;
 
 	if (cap <= t->capacity || cap > U32_MAX / 2)
 		return -ENOMEM;
-	t->entries = kvmalloc_array(cap, sizeof(*t->entries), GFP_KERNEL);
-	if (!t->entries) {
-		t->entries = old;
+	if (hagent_table_spare_alloc(&s, cap))
 		return -ENOMEM;
-	}
-	memcpy(t->entries, old, (size_t)t->top * sizeof(*old));
-	t->capacity = cap;
-	err = hagent_table_reindex(t, hagent_table_slots_for(cap));
-	if (err) {
-		/* the old arena and slots are untouched: roll back exactly */
-		kvfree(t->entries);
-		t->entries = old;
-		t->capacity = old_cap;
-		return err;
-	}
-	kvfree(old);
+	hagent_table_spare_install(t, &s);	/* bigger: cannot refuse */
 	return 0;
 }
 
 /*
  * Make room for @n more inserts that will not allocate, so that a caller can
  * insert under a spinlock (a page table lock) after reserving outside it.
+ * Allocates with the caller's lock held: adopt.c reserves in three steps.
  */
 int hagent_table_reserve(struct hagent_table *t, u32 n)
 {
+	struct hagent_table_spare s;
+	u32 cap;
 	int err;
 
-	while (t->capacity - t->count < n) {
-		err = hagent_table_grow(t);
-		if (err)
-			return err;
-	}
-	return 0;
+	err = hagent_table_want(t, n, &cap);
+	if (err || !cap)
+		return err;
+	err = hagent_table_spare_alloc(&s, cap);
+	if (!err)
+		hagent_table_spare_install(t, &s);
+	return err;
 }
 
 int hagent_table_init(struct hagent_table *t, u32 capacity)

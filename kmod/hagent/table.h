@@ -52,6 +52,18 @@ struct hagent_table {
 int hagent_table_init(struct hagent_table *t, u32 capacity);
 void hagent_table_destroy(struct hagent_table *t);
 int hagent_table_reserve(struct hagent_table *t, u32 n);
+
+/* Bigger arrays for a table, allocated without its lock (see table.c). */
+struct hagent_table_spare {
+	struct hagent_entry *entries;
+	u32 *slots;
+	u32 capacity;
+};
+
+int hagent_table_want(const struct hagent_table *t, u32 n, u32 *capacity);
+int hagent_table_spare_alloc(struct hagent_table_spare *s, u32 capacity);
+bool hagent_table_spare_install(struct hagent_table *t, struct hagent_table_spare *s);
+void hagent_table_spare_free(struct hagent_table_spare *s);
 int hagent_table_insert(struct hagent_table *t, u64 vpfn, void *folio,
 			unsigned int order, struct hagent_entry **entry);
 int hagent_table_update(struct hagent_table *t, u64 vpfn, void *folio,

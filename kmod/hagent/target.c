@@ -476,6 +476,19 @@ static struct hagent_target *hagent_target_new(struct mm_struct *mm)
 	INIT_WORK(&t->exit_work, hagent_target_exit_work);
 	INIT_WORK(&t->failsafe_work, hagent_target_failsafe_work);
 	mutex_init(&t->lock);
+	/*
+	 * The notifier takes t->lock from reclaim (try_to_unmap_one() ->
+	 * mmu_notifier_invalidate_range_start(), blockable), so nothing may
+	 * allocate with reclaim under it (adopt.c, hagent_adopt_reserve()).
+	 * Tell lockdep now rather than when reclaim first happens to run into
+	 * it, as RDMA's ODP does for its umem_mutex.
+	 */
+	if (IS_ENABLED(CONFIG_LOCKDEP)) {
+		fs_reclaim_acquire(GFP_KERNEL);
+		mutex_lock(&t->lock);
+		mutex_unlock(&t->lock);
+		fs_reclaim_release(GFP_KERNEL);
+	}
 	spin_lock_init(&t->inval_lock);
 	t->mn.ops = &hagent_mn_ops;
 	if (hagent_table_init(&t->table, capacity) ||

@@ -518,3 +518,65 @@ out:
 	free(exact);
 	return ret;
 }
+
+/*
+ * kmod/hagent/adopt.c's hagent_adopt_reserve() without its lock: want,
+ * allocate, then -- as the notifier may while the lock is dropped -- remove
+ * @remove live entries (from the heap first), then install.  0, or the
+ * first error.
+ */
+int hagent_test_reserve_in_steps(struct hagent_table *t, struct hagent_heap *h, u32 n,
+				 u32 remove)
+{
+	struct hagent_table_spare ts = {0};
+	struct hagent_heap_spare hs = {0};
+	struct hagent_entry *e;
+	u32 tcap, hcap, cursor = 0;
+	int err;
+
+	err = hagent_table_want(t, n, &tcap);
+	if (!err)
+		err = hagent_heap_want(h, n, &hcap);
+	if (err)
+		return err;
+	if (tcap && (err = hagent_table_spare_alloc(&ts, tcap)))
+		return err;
+	if (hcap && (err = hagent_heap_spare_alloc(&hs, hcap))) {
+		hagent_table_spare_free(&ts);
+		return err;
+	}
+	while (remove && (e = hagent_table_next(t, &cursor))) {
+		if (hagent_heap_contains(h, e) && (err = hagent_heap_delete(h, e)))
+			break;
+		if ((err = hagent_table_delete(t, e->vpfn)))
+			break;
+		remove--;
+	}
+	if (!err) {
+		if (tcap && !hagent_table_spare_install(t, &ts))
+			err = -EINVAL;	/* it was bigger: must be taken */
+		if (hcap && !hagent_heap_spare_install(h, &hs))
+			err = -EINVAL;
+	}
+	hagent_table_spare_free(&ts);
+	hagent_heap_spare_free(&hs);
+	return err;
+}
+
+/* A spare no bigger than what it would replace is refused and left whole. */
+int hagent_test_install_refuses_smaller(struct hagent_table *t, struct hagent_heap *h)
+{
+	struct hagent_table_spare ts = {0};
+	struct hagent_heap_spare hs = {0};
+	int bad = 0;
+
+	if (hagent_table_spare_alloc(&ts, t->capacity) || hagent_heap_spare_alloc(&hs, h->capacity))
+		bad = -ENOMEM;
+	else if (hagent_table_spare_install(t, &ts) || hagent_heap_spare_install(h, &hs))
+		bad = -EINVAL;
+	else if (!ts.entries || !ts.slots || !hs.ids || !hs.keys)
+		bad = -EFAULT;
+	hagent_table_spare_free(&ts);
+	hagent_heap_spare_free(&hs);
+	return bad;
+}

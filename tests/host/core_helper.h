@@ -98,6 +98,9 @@ struct hagent_entry *hagent_test_table_entry(const struct hagent_table *t, uint3
 uint32_t hagent_test_heap_count(const struct hagent_heap *h);
 uint32_t hagent_test_heap_id(const struct hagent_heap *h, uint32_t i);
 unsigned long hagent_test_heap_pages_at(const struct hagent_heap *h, uint8_t hot);
+int hagent_test_reserve_in_steps(struct hagent_table *t, struct hagent_heap *h, uint32_t n,
+				 uint32_t remove);
+int hagent_test_install_refuses_smaller(struct hagent_table *t, struct hagent_heap *h);
 
 /* the planner (plan.h), flattened */
 #define HAGENT_TEST_BAR_NONE 256

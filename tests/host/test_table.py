@@ -138,3 +138,44 @@ def test_reserve_makes_inserts_allocation_free() -> None:
         assert lib.hagent_heap_bytes(tier_heap) == hbytes
         assert lib.hagent_table_check(table) == 0
         assert lib.hagent_heap_check(tier_heap) == 0
+
+
+@pytest.mark.parametrize("remove", [0, 1, 350])
+def test_reserve_in_steps_keeps_every_entry_and_makes_inserts_allocation_free(
+    remove: int,
+) -> None:
+    # adopt.c allocates with the target's lock dropped (reclaim may re-enter
+    # its notifier, which takes that lock), and the notifier may remove
+    # entries before the new arrays go in.
+    ffi, lib, table = new_table(capacity=16)
+    heap = ffi.gc(lib.hagent_test_heap_new(table, cb.TIER_SLOW, 16), lib.hagent_test_heap_free)
+    out = ffi.new("struct hagent_entry **")
+    for k in range(500):
+        assert lib.hagent_table_reserve(table, 1) == 0
+        assert lib.hagent_heap_reserve(heap, 1) == 0
+        assert lib.hagent_table_insert(table, BASE + k, ffi.NULL, 0, out) == 0
+        lib.hagent_test_entry_set_hot(out[0], k % 256)
+        assert lib.hagent_heap_insert(heap, out[0]) == 0
+    assert lib.hagent_test_install_refuses_smaller(table, heap) == 0
+    assert lib.hagent_test_reserve_in_steps(table, heap, 2000, remove) == 0
+    assert lib.hagent_table_check(table) == 0
+    assert lib.hagent_heap_check(heap) == 0
+    left = 500 - remove
+    assert lib.hagent_test_table_count(table) == left == lib.hagent_test_heap_count(heap)
+    s = ffi.new("struct hagent_test_entry *")
+    cursor = ffi.new("uint32_t *")
+    seen = set()
+    while (e := lib.hagent_table_next(table, cursor)) != ffi.NULL:
+        lib.hagent_test_entry_get(table, e, s)
+        assert lib.hagent_table_lookup(table, s.vpfn) == e
+        seen.add(s.vpfn - BASE)
+    assert len(seen) == left and seen <= set(range(500))
+    tbytes, hbytes = lib.hagent_table_bytes(table), lib.hagent_heap_bytes(heap)
+    for k in range(1000, 3000):
+        assert lib.hagent_table_insert(table, BASE + k, ffi.NULL, 0, out) == 0
+        assert lib.hagent_heap_insert(heap, out[0]) == 0
+    assert (lib.hagent_table_bytes(table), lib.hagent_heap_bytes(heap)) == (tbytes, hbytes)
+    assert lib.hagent_table_check(table) == 0 and lib.hagent_heap_check(heap) == 0
+    # room already: nothing is allocated, nothing changes
+    assert lib.hagent_test_reserve_in_steps(table, heap, 1, 0) == 0
+    assert (lib.hagent_table_bytes(table), lib.hagent_heap_bytes(heap)) == (tbytes, hbytes)
