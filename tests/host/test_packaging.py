@@ -3,7 +3,11 @@ sides and the interpreter running the tests has versions inside those bounds."""
 
 import importlib
 import inspect
+import os
+import subprocess
+import sys
 import tomllib
+import zipfile
 from importlib.metadata import version
 from pathlib import Path
 
@@ -35,3 +39,64 @@ def test_every_command_resolves_to_a_callable() -> None:
         function = getattr(importlib.import_module(module), attr)
         assert callable(function), name
         inspect.signature(function).bind()  # TypeError unless it runs with no arguments
+
+
+def test_the_wheel_carries_the_whole_tool(tmp_path: Path) -> None:
+    """What `pipx install .` builds: every module of the package, both commands,
+    the bounded dependencies and the licence; installed alone it runs."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(TOP)],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    (wheel,) = tmp_path.glob("hagent-*.whl")
+    with zipfile.ZipFile(wheel) as z:
+        names = set(z.namelist())
+        dist = next(n.split("/")[0] for n in names if n.endswith(".dist-info/METADATA"))
+        metadata = z.read(f"{dist}/METADATA").decode()
+        entry_points = z.read(f"{dist}/entry_points.txt").decode()
+    package = {
+        p.relative_to(TOP / "ctl").as_posix()
+        for p in (TOP / "ctl" / "hagent").rglob("*.py")
+        if "__pycache__" not in p.parts
+    }
+    assert package <= names, sorted(package - names)
+    assert "hagentctl = hagent.cli:main" in entry_points
+    assert "perf2hagent = hagent.perf2hagent:main" in entry_points
+    for text in PYPROJECT["project"]["dependencies"]:
+        assert f"Requires-Dist: {Requirement(text)}" in metadata, text
+    assert any(n.endswith("licenses/LICENSE") or n.endswith("/LICENSE") for n in names)
+    # Installed on its own (the dependencies are this interpreter's), it runs.
+    target = tmp_path / "site"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "-q",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, hagent; print(hagent.__file__, file=sys.stderr); "
+            "from hagent.cli import main; sys.argv[0] = 'hagentctl'; main()",
+            "--version",
+        ],
+        env={**os.environ, "PYTHONPATH": str(target)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.stdout.startswith(f"hagentctl {PYPROJECT['project']['version']}\n"), proc
+    assert proc.stderr.startswith(str(target / "hagent")), "ran another copy, not the wheel's"
