@@ -112,7 +112,12 @@ def test_hagent_brings_a_hot_set_of_thps_into_a_full_fast_tier() -> None:
     guest.run(FULL_THP, "hagent", FULL_THP_SECONDS, [], 1, "system", record)
     assert not record.get("error") and not record.get("unavailable"), record
     ready = record["workloads"][0]["ready"]
-    assert ready["hot_fast_share"] == 0.0 and ready["region_fast_share"] > 0.5, ready
+    # The fast node is full, and mostly of the workload's own data (page cache
+    # left by earlier tests in this guest takes some: 0.4976 of the region
+    # on the fast node once on 6.1, usually over 0.5).
+    placed = record["nodes_placed"]["node0"]
+    assert placed["MemFree"] < placed["MemTotal"] // 8, record["nodes_placed"]
+    assert ready["hot_fast_share"] == 0.0 and ready["region_fast_share"] > 0.4, ready
     s = summarize(record)
     assert s["samples"] >= FULL_THP_SECONDS - 2, s
     # Functional, not a race: the hot set got there within the run (the
@@ -120,7 +125,6 @@ def test_hagent_brings_a_hot_set_of_thps_into_a_full_fast_tier() -> None:
     shares = [
         p["hot_fast_share"] for p in record["workloads"][0]["samples"] if "hot_fast_share" in p
     ]
-    assert max(shares[-20:]) >= 0.9, f"hot set's fast share over the last 20 s: {shares[-20:]}"
     # The workload's own counters, as of the last snapshot that still saw it
     # manage something (the very last ones may see it released at exit).
     live = [
@@ -131,6 +135,9 @@ def test_hagent_brings_a_hot_set_of_thps_into_a_full_fast_tier() -> None:
     ]
     assert live, "no stats while the workload ran"
     last = live[-1]
+    assert max(shares[-20:]) >= 0.9, (
+        f"hot set's fast share over the last 20 s: {shares[-20:]}; its counters then: {last}"
+    )
     assert last["promoted"] >= 16384 and last["demoted"] > 0, last
     # THPs among them, managed as THPs (each one folio for 512 pages; how
     # many the kernel gave differs: on 6.1 about two thirds of the pages),
