@@ -34,8 +34,9 @@ setup:
 	@$(TOP)/scripts/setup --check 2>/dev/null || $(TOP)/scripts/setup
 
 # Each kernel gets its own copy of the sources so builds never share objects.
-module: setup
-	@set -e; for v in $(KVERS); do \
+# $(call build_for,VERSIONS): build hagent.ko for each (no set-up: install uses it too).
+define build_for
+	@set -e; for v in $(1); do \
 		d=$(TOP)/build/$$v; mkdir -p $$d; \
 		cp -a --update $(TOP)/Kbuild $$d/; \
 		mkdir -p $$d/kmod; cp -a --update $(TOP)/kmod/hagent $$d/kmod/; \
@@ -45,6 +46,15 @@ module: setup
 		if [ $$rc != 0 ]; then echo "build failed for $$v" >&2; exit 1; fi; \
 		if grep -q 'warning:' $$d/build.log; then echo "warnings building for $$v" >&2; exit 1; fi; \
 	done
+endef
+SOURCES := $(TOP)/Kbuild $(wildcard $(TOP)/kmod/hagent/Kbuild $(TOP)/kmod/hagent/*.[ch] \
+	$(TOP)/kmod/hagent/uapi/*.h)
+
+module: setup
+	$(call build_for,$(KVERS))
+
+$(TOP)/build/%/kmod/hagent/hagent.ko: $(SOURCES)
+	$(call build_for,$*)
 
 # Programs the guest tests and the demo run (built on the host, run in the guest).
 PROGS := $(TOP)/build/progs/memhog $(TOP)/build/progs/hotset
@@ -84,8 +94,7 @@ $(TOP)/build/progs/churn: $(TOP)/tests/vm/progs/churn.c
 # modules_install into /lib/modules/$(KVER)/updates, then depmod (Debian's
 # headers have no System.map, so Kbuild skips it).  Unsigned: a kernel that
 # enforces module signatures needs DKMS's signing (dkms-install) instead.
-install:
-	@test -f $(TOP)/build/$(KVER)/kmod/hagent/hagent.ko || $(MAKE) -s module KVERS=$(KVER)
+install: $(TOP)/build/$(KVER)/kmod/hagent/hagent.ko
 	$(MAKE) -s -C /lib/modules/$(KVER)/build M=$(TOP)/build/$(KVER) INSTALL_MOD_DIR=updates \
 		CONFIG_MODULE_SIG_ALL= modules_install 2>&1 | grep -v "Skipping depmod" || true
 	depmod -a $(KVER)
