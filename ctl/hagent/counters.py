@@ -51,6 +51,8 @@ TARGET: dict[str, str] = {
     "abit.huge_windows": "C",
     "abit.huge_window_us": "C",
     "abit.huge_primed": "C",
+    "released.memcg": "C",
+    "skipped.memcg": "P",
 }
 
 # HAGENT_GLOBAL_COUNTERS (counters.h): module-wide, totals only.

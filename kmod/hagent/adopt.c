@@ -144,6 +144,10 @@ static void hagent_adopt(struct hagent_walk *w, struct vm_area_struct *vma,
 	if (hagent_max_pages && t->ctr[HAGENT_CTR_MANAGED_FAST] +
 	    t->ctr[HAGENT_CTR_MANAGED_SLOW] + pages > hagent_max_pages)
 		return hagent_skip(t, HAGENT_CTR_SKIP_CAP, pages);
+	/* Room for reclaim in the process's cgroup (memcg.c). */
+	if (t->ctr[HAGENT_CTR_MANAGED_FAST] + t->ctr[HAGENT_CTR_MANAGED_SLOW] + pages >
+	    READ_ONCE(t->memcg_cap))
+		return hagent_skip(t, HAGENT_CTR_SKIP_MEMCG, pages);
 	if (hagent_table_lookup(&t->table, vpfn))
 		return;		/* cannot happen: the notifier gives back first */
 	if (hagent_target_invalidating(t, vpfn << PAGE_SHIFT, (vpfn + pages) << PAGE_SHIFT))
@@ -335,7 +339,9 @@ static void hagent_pass_done(struct hagent_target *t)
 {
 	int i;
 
-	for (i = HAGENT_CTR_SKIP_FIRST; i < HAGENT_CTR_SKIP_END; i++) {
+	for (i = 0; i < HAGENT_CTR_NR; i++) {
+		if (hagent_ctr_kinds[i] != 'P')
+			continue;
 		t->ctr[i] = t->pass[i];
 		t->pass[i] = 0;
 	}
@@ -530,7 +536,7 @@ void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full
 	struct mm_struct *mm = t->mm;
 	struct hagent_walk w = { .t = t, .budget = budget };
 	unsigned long start, end = mm->task_size;
-	int ret, i;
+	int ret;
 
 	if (!mmget_not_zero(mm))
 		return;		/* exiting: ->release does the rest */
@@ -554,8 +560,7 @@ void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full
 	t->window_start = start;
 	t->primed_ns = ktime_get_ns();
 	if (full)
-		for (i = HAGENT_CTR_SKIP_FIRST; i < HAGENT_CTR_SKIP_END; i++)
-			t->pass[i] = 0;
+		memset(t->pass, 0, sizeof(t->pass));
 	while (!t->dead) {
 		if (hagent_adopt_reserve(t, HAGENT_SCAN_BATCH) || t->dead)
 			break;		/* no memory: try again next pass */

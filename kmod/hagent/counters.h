@@ -9,7 +9,7 @@
  *   C  cumulative since the target was enabled (totals: since module load,
  *      exited and disabled targets included)
  *   P  measured over the most recent complete scan pass (totals: summed
- *      over live targets)
+ *      over live targets); the skipped.* counters, and only they
  * Pages are base pages: a 2 MiB THP counts 512.
  *
  * Placement (migrate.c): promoted/demoted count pages that reached the fast
@@ -71,7 +71,9 @@
 	X(MIG_FAIL_OTHER,	C, "migrate_failed.other")		\
 	X(ABIT_HUGE_WINDOWS,	C, "abit.huge_windows")			\
 	X(ABIT_HUGE_WINDOW_US,	C, "abit.huge_window_us")		\
-	X(ABIT_HUGE_PRIMED,	C, "abit.huge_primed")
+	X(ABIT_HUGE_PRIMED,	C, "abit.huge_primed")		\
+	X(REL_MEMCG,		C, "released.memcg")			\
+	X(SKIP_MEMCG,		P, "skipped.memcg")
 
 #define HAGENT_CTR_ENUM(id, kind, name) HAGENT_CTR_##id,
 enum hagent_ctr {
@@ -80,11 +82,10 @@ enum hagent_ctr {
 };
 #undef HAGENT_CTR_ENUM
 
-/* The first and one-past-last of the released.* and skipped.* runs. */
-#define HAGENT_CTR_REL_FIRST	HAGENT_CTR_REL_DISABLE
-#define HAGENT_CTR_REL_END	(HAGENT_CTR_REL_MIGRATE + 1)
-#define HAGENT_CTR_SKIP_FIRST	HAGENT_CTR_SKIP_LOCKED
-#define HAGENT_CTR_SKIP_END	(HAGENT_CTR_SKIP_PRESSURE + 1)
+/*
+ * released.* and skipped.* are not one run each (names are appended): the
+ * skipped.* are the counters of kind P.
+ */
 #define HAGENT_CTR_MIG_FAIL_FIRST	HAGENT_CTR_MIG_FAIL_ISOLATION
 #define HAGENT_CTR_MIG_FAIL_END	(HAGENT_CTR_MIG_FAIL_OTHER + 1)
 

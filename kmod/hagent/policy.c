@@ -19,6 +19,7 @@
 #include <linux/sched.h>
 #include <linux/timekeeping.h>
 #include "check.h"
+#include "memcg.h"
 #include "overhead.h"
 #include "pace.h"
 #include "place.h"
@@ -77,6 +78,8 @@ static void hagent_policy_step(void)
 
 	mutex_lock(&hagent_targets_lock);
 	hagent_gctr_add(HAGENT_GCTR_POLICY_ROUNDS, 1);
+	hagent_memcg_update();
+	hagent_memcg_enforce();
 	hagent_sample_drain();
 	hagent_clock(&t0, HAGENT_GCTR_POLICY_DRAIN_NS);
 	if (decay) {

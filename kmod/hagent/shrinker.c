@@ -26,25 +26,18 @@ static unsigned long hagent_shrink_count(struct shrinker *s, struct shrink_contr
 
 static unsigned long hagent_shrink_target(struct hagent_target *t, int nid, unsigned long want)
 {
-	unsigned long freed = 0;
-	struct hagent_heap *h;
-	struct hagent_entry *e;
-	bool fast;
+	unsigned long freed;
+	int tier;
 
 	if (node_isset(nid, t->fast))
-		fast = true;
+		tier = HAGENT_TIER_FAST;
 	else if (node_isset(nid, t->slow))
-		fast = false;
+		tier = HAGENT_TIER_SLOW;
 	else
 		return 0;
 	if (!mutex_trylock(&t->lock))
 		return 0;
-	h = &t->heap[fast ? HAGENT_TIER_FAST : HAGENT_TIER_SLOW];
-	while (freed < want && !t->dead && hagent_heap_count(h)) {
-		e = fast ? hagent_heap_peek(h) : hagent_heap_at(h, hagent_heap_count(h) - 1);
-		freed += 1UL << e->order;
-		hagent_target_release_entry(t, e, HAGENT_CTR_REL_SHRINKER);
-	}
+	freed = hagent_target_give_back(t, tier, want, HAGENT_CTR_REL_SHRINKER);
 	mutex_unlock(&t->lock);
 	return freed;
 }

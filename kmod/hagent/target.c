@@ -12,7 +12,7 @@
  *   - the process exits (->release runs before the address space is torn down);
  *   - management stops: disable, module unload (->release via unregister);
  *   - nobody maps it any more (revalidation, adopt.c);
- *   - reclaim asks (shrinker.c).
+ *   - reclaim asks (shrinker.c), or its cgroup needs room (memcg.c).
  *
  * Locking: hagent_targets_lock (mutex) guards the list and is held by the
  * netlink handlers and the policy thread while they use a target, so a
@@ -32,6 +32,7 @@
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include "check.h"
+#include "memcg.h"
 #include "migrate.h"
 #include "netlink.h"
 #include "symbols.h"
@@ -125,6 +126,27 @@ void hagent_target_release_entry(struct hagent_target *t, struct hagent_entry *e
 	hagent_node_managed_add(folio_nid(folio), -pages);
 	hagent_folio_unmark(folio);
 	hagent_sym.folio_putback_lru(folio);
+}
+
+unsigned long hagent_target_give_back(struct hagent_target *t, int tier, unsigned long want,
+				      enum hagent_ctr why)
+{
+	struct hagent_heap *fast = &t->heap[HAGENT_TIER_FAST], *slow = &t->heap[HAGENT_TIER_SLOW];
+	struct hagent_entry *e, *f, *s;
+	unsigned long freed = 0;
+
+	while (freed < want && !t->dead) {
+		/* The fast heap's top is its coldest; a slow leaf is among its coldest. */
+		f = tier != HAGENT_TIER_SLOW && hagent_heap_count(fast) ? hagent_heap_peek(fast) : NULL;
+		s = tier != HAGENT_TIER_FAST && hagent_heap_count(slow) ?
+		    hagent_heap_at(slow, hagent_heap_count(slow) - 1) : NULL;
+		e = f && (!s || f->hot < s->hot) ? f : s;
+		if (!e)
+			break;
+		freed += 1UL << e->order;
+		hagent_target_release_entry(t, e, why);
+	}
+	return freed;
 }
 
 static void hagent_target_release_all(struct hagent_target *t, enum hagent_ctr why)
@@ -286,6 +308,7 @@ static void hagent_target_free(struct hagent_target *t)
 		hagent_heap_destroy(&t->heap[i]);
 	hagent_sketch_destroy(&t->sketch);
 	hagent_table_destroy(&t->table);
+	hagent_memcg_put(t);
 	mutex_destroy(&t->lock);
 	if (t->mm)
 		mmdrop(t->mm);
@@ -490,6 +513,7 @@ static struct hagent_target *hagent_target_new(struct mm_struct *mm)
 		fs_reclaim_release(GFP_KERNEL);
 	}
 	spin_lock_init(&t->inval_lock);
+	t->memcg_cap = ULONG_MAX;
 	t->mn.ops = &hagent_mn_ops;
 	if (hagent_table_init(&t->table, capacity) ||
 	    hagent_sketch_init(&t->sketch, capacity, get_random_u64()))
@@ -566,6 +590,7 @@ int hagent_target_enable(pid_t pid, const char *fast_s, const char *slow_s,
 	list_add_tail(&t->node, &hagent_targets);
 	hagent_sample_targets_changed();
 	atomic64_inc(&hagent_gctr_totals[HAGENT_GCTR_TARGETS_ENABLED]);
+	hagent_memcg_update();
 	hagent_target_scan(t, ULONG_MAX, true);
 	hagent_event_send(HAGENT_EV_TARGET_ENABLED, t->pid, GFP_KERNEL,
 			  "managing pid %d (%s): %llu pages adopted", t->pid, t->comm,

@@ -22,6 +22,8 @@
  * held across migrate_pages() or mmput(): both can call back into the
  * notifier, which takes it.
  */
+struct mem_cgroup;
+
 struct hagent_target {
 	struct list_head node;		/* in hagent_targets, under hagent_targets_lock */
 	pid_t pid;			/* thread group id */
@@ -75,6 +77,13 @@ struct hagent_target {
 	/* Migration failures as of the last summary (policy.c); [0]: attempted. */
 	u64 fail_snap[1 + HAGENT_CTR_MIG_FAIL_END - HAGENT_CTR_MIG_FAIL_FIRST];
 	unsigned long fail_report_at;	/* jiffies of the last summary */
+	/*
+	 * The process's memory cgroup (referenced) and the pages hagent may
+	 * hold of it, so that reclaim in the cgroup keeps room (memcg.c).
+	 * Written by hagentd under hagent_targets_lock; adoption reads the cap.
+	 */
+	struct mem_cgroup *memcg;
+	unsigned long memcg_cap;
 };
 
 /* hagent_targets and hagent_targets_lock: every managed process. */
@@ -107,6 +116,13 @@ bool hagent_target_invalidating(struct hagent_target *t, unsigned long start, un
 /* Under target->lock: give one entry's folio back to the LRU. */
 void hagent_target_release_entry(struct hagent_target *t, struct hagent_entry *e,
 				 enum hagent_ctr why);
+/*
+ * Under target->lock: give back the coldest folios of @tier's heap, or of
+ * both heaps (@tier == __HAGENT_TIER_LAST), until @want pages went back;
+ * returns the pages given back.
+ */
+unsigned long hagent_target_give_back(struct hagent_target *t, int tier, unsigned long want,
+				      enum hagent_ctr why);
 /*
  * Under target->lock: forget @e without touching its folio (the migrator,
  * which holds no folio for it or gives its folio back itself).

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ctypes
 import os
 import re
+import select
 import signal
 import subprocess
 from pathlib import Path
@@ -17,10 +18,15 @@ MEMHOG = TOP / "build" / "progs" / "memhog"
 class Memhog:
     """A process with MIB MiB of private anonymous memory, steered line by line."""
 
-    def __init__(self, mib: int, thp: bool = False, node: int | None = None) -> None:
+    def __init__(
+        self, mib: int, thp: bool = False, node: int | None = None, cgroup: Path | None = None
+    ) -> None:
         argv = [str(MEMHOG), str(mib), "thp" if thp else "nothp"]
         if node is not None:
             argv = ["numactl", f"--membind={node}", *argv]
+        if cgroup is not None:
+            # Joins the cgroup before exec, so every page it maps is charged there.
+            argv = ["sh", "-c", f'echo $$ > {cgroup}/cgroup.procs && exec "$@"', "sh", *argv]
         self.proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
         )
@@ -39,10 +45,12 @@ class Memhog:
             raise AssertionError(f"memhog {self.pid} died (exit {self.proc.poll()})")
         return line
 
-    def do(self, command: str) -> str:
-        assert self.proc.stdin is not None
+    def do(self, command: str, timeout: float | None = None) -> str:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write(command + "\n")
         self.proc.stdin.flush()
+        if timeout is not None and not select.select([self.proc.stdout], [], [], timeout)[0]:
+            raise AssertionError(f"memhog {self.pid}: {command} took more than {timeout} s")
         reply = self._readline()
         assert reply.startswith("ok"), f"{command}: {reply}"
         return reply

@@ -9,10 +9,11 @@ counters balance and nr_isolated_anon).
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -294,29 +295,105 @@ def test_enable_twice_and_disable_unmanaged(managing: None) -> None:
         hog.exit()
 
 
-def test_memory_pressure_takes_memory_back(managing: None) -> None:
-    # Swap on zram, then one process with most of memory managed and another
-    # that needs more than is left: reclaim must get the managed folios back
-    # through the shrinker, and nobody may be OOM-killed.
+@contextlib.contextmanager
+def zram_swap(size: str = "1G") -> Iterator[None]:
+    """Swap on a compressed RAM disk, off again afterwards."""
     for cmd in (
         "modprobe zram",
-        "echo 1G > /sys/block/zram0/disksize",
+        f"echo {size} > /sys/block/zram0/disksize",
         "mkswap /dev/zram0",
         "swapon /dev/zram0",
     ):
         subprocess.run(["sh", "-c", cmd], check=True, capture_output=True)
-    big = Memhog(1200)
     try:
-        enable(big.pid)
-        assert managed_pages(counters(big.pid)) > 1000 * 256
-        other = Memhog(900)
-        other.exit()
-        assert big.proc.poll() is None, "the managed process was killed"
-        c = counters(big.pid)
-        assert c["released.shrinker"] > 0
-        big.do("touch")
+        yield
     finally:
-        big.exit()
         subprocess.run(["swapoff", "/dev/zram0"], check=False)
+        Path("/sys/block/zram0/reset").write_text("1")
+
+
+def test_memory_pressure_takes_memory_back(managing: None) -> None:
+    # Swap on zram, then one process with most of memory managed and another
+    # that needs more than is left: reclaim must get the managed folios back
+    # through the shrinker, and nobody may be OOM-killed.
+    with zram_swap():
+        big = Memhog(1200)
+        try:
+            enable(big.pid)
+            assert managed_pages(counters(big.pid)) > 1000 * 256
+            other = Memhog(900)
+            other.exit()
+            assert big.proc.poll() is None, "the managed process was killed"
+            c = counters(big.pid)
+            assert c["released.shrinker"] > 0
+            big.do("touch")
+        finally:
+            big.exit()
     log = subprocess.run(["dmesg"], capture_output=True, text=True).stdout
     assert "Out of memory" not in log and "oom-kill" not in log
+
+
+@contextlib.contextmanager
+def memory_cgroup(name: str, **limits: str) -> Iterator[Path]:
+    """A cgroup v2 child of the root with the memory controller and @limits
+    (memory_max="64M" writes memory.max); removed afterwards."""
+    root = Path("/sys/fs/cgroup")
+    if "memory" not in (root / "cgroup.subtree_control").read_text().split():
+        (root / "cgroup.subtree_control").write_text("+memory")
+    cg = root / name
+    cg.mkdir()
+    try:
+        for key, value in limits.items():
+            (cg / key.replace("_", ".")).write_text(value)
+        yield cg
+    finally:
+        wait_for(f"{cg} empty", lambda: not (cg / "cgroup.procs").read_text().strip(), 30)
+        cg.rmdir()
+
+
+def cgroup_events(cg: Path) -> dict[str, int]:
+    return {
+        k: int(v) for k, v in (ln.split() for ln in (cg / "memory.events").read_text().splitlines())
+    }
+
+
+@pytest.mark.parametrize("limit", ["memory_max", "memory_high"])
+def test_a_cgroup_limit_is_survived_with_swap(managing: None, limit: str) -> None:
+    # Reclaim inside a cgroup never asks a shrinker a module can register
+    # for pages: with every resident page managed, a process at its
+    # cgroup's memory.max was OOM-killed where, unmanaged, it swaps (and
+    # above memory.high hagent held what reclaim needed).  hagent keeps
+    # room instead (memcg.c).  96 MiB in a 64 MiB cgroup, touched
+    # three times with the scan given time to adopt what is resident; then
+    # memory.high lowered.
+    with zram_swap(), memory_cgroup("hagent-test", **{limit: "64M"}) as cg:
+        hog = Memhog(32, cgroup=cg)
+        try:
+            enable(hog.pid)
+            hog.do("grow 64", timeout=120)
+            for _ in range(3):
+                time.sleep(3)  # hagentd adopts whatever is resident
+                hog.do("touch", timeout=120)
+            assert hog.proc.poll() is None, "the managed process was killed"
+            events = cgroup_events(cg)
+            assert events["oom_kill"] == 0, events
+            swapped = int((cg / "memory.swap.current").read_text())
+            assert swapped > 16 << 20, f"only {swapped} bytes swapped: {events}"
+            # hagent holds at most the limit less its reserve (16 MiB here),
+            # and adoption said why it took no more.
+            c = counters(hog.pid)
+            assert managed_pages(c) <= (64 - 16) * 256, c
+            assert c["skipped.memcg"] > 0, c
+            # A lower limit: what is held above the new room goes back.
+            (cg / "memory.high").write_text("48M")
+            wait_for(
+                "hagent to hold no more than 32 MiB",
+                lambda: managed_pages(counters(hog.pid)) <= (48 - 16) * 256,
+                30,
+            )
+            assert counters(hog.pid)["released.memcg"] > 0
+            hog.do("touch", timeout=120)
+            assert cgroup_events(cg)["oom_kill"] == 0
+        finally:
+            hog.kill()
+
