@@ -540,9 +540,7 @@ void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full
 
 	if (!mmget_not_zero(mm))
 		return;		/* exiting: ->release does the rest */
-	/* Fresh faults sit in per-CPU batches; hagentd drains once per step. */
-	if (full)
-		hagent_sym.lru_add_drain_all();
+	/* Fresh faults sit in per-CPU batches: the callers drain them first. */
 	/*
 	 * A periodic step never waits for the mmap_lock: when the process (or
 	 * anyone) holds it for writing, the step is skipped and counted.
@@ -614,10 +612,12 @@ void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full
 	mmput(mm);
 }
 
+#define HAGENT_REVALIDATE_BATCH	4096
+
 void hagent_target_revalidate(struct hagent_target *t)
 {
 	struct hagent_entry *e;
-	u32 cursor, fast, slow;
+	u32 cursor, fast, slow, n = 0;
 
 	mutex_lock(&t->lock);
 	/* Cheap invariants every pass: every entry is in one heap, and counted. */
@@ -632,11 +632,21 @@ void hagent_target_revalidate(struct hagent_target *t)
 		mutex_unlock(&t->lock);
 		return;
 	}
-	hagent_table_for_each(&t->table, e, cursor) {
-		if (folio_mapped(e->folio))
-			continue;
-		hagent_target_count(t, HAGENT_CTR_ORPHANS, 1);
-		hagent_target_release_entry(t, e, HAGENT_CTR_REL_ORPHAN);
+	/*
+	 * In batches, letting the notifier in between: only hagentd inserts,
+	 * so entry ids stay put while the lock is dropped.
+	 */
+	cursor = 0;
+	while (!t->dead && (e = hagent_table_next(&t->table, &cursor))) {
+		if (!folio_mapped(e->folio)) {
+			hagent_target_count(t, HAGENT_CTR_ORPHANS, 1);
+			hagent_target_release_entry(t, e, HAGENT_CTR_REL_ORPHAN);
+		}
+		if (++n % HAGENT_REVALIDATE_BATCH == 0) {
+			mutex_unlock(&t->lock);
+			cond_resched();
+			mutex_lock(&t->lock);
+		}
 	}
 	mutex_unlock(&t->lock);
 }

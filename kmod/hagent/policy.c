@@ -76,6 +76,12 @@ static void hagent_policy_step(void)
 	bool scan = hagent_pace_scan_due();
 	u64 t0 = ktime_get_ns();
 
+	/*
+	 * Fresh faults sit in per-CPU batches, off the LRU: drained once for
+	 * all targets, before the lock, since it waits on every CPU's worker.
+	 */
+	if (scan && !list_empty(&hagent_targets))
+		hagent_sym.lru_add_drain_all();
 	mutex_lock(&hagent_targets_lock);
 	hagent_gctr_add(HAGENT_GCTR_POLICY_ROUNDS, 1);
 	hagent_memcg_update();
@@ -96,9 +102,6 @@ static void hagent_policy_step(void)
 
 		list_for_each_entry(t, &hagent_targets, node)
 			total += hagent_scan_size(t);
-		/* Fresh faults sit in per-CPU batches, off the LRU: once for all. */
-		if (total)
-			hagent_sym.lru_add_drain_all();
 		list_for_each_entry(t, &hagent_targets, node) {
 			budget = hagent_scan_budget(t, total);
 			pass = max(pass, DIV_ROUND_UP(hagent_scan_size(t), budget));
@@ -141,10 +144,16 @@ static void hagent_policy_step(void)
 	mutex_unlock(&hagent_targets_lock);
 }
 
+/*
+ * Freezable: suspend and hibernation stop hagentd between rounds, so no
+ * migration runs while the system image is made or devices are down.
+ */
 static int hagent_policy_fn(void *unused)
 {
+	set_freezable();
 	while (!kthread_should_stop()) {
 		schedule_timeout_interruptible(hagent_pace_round_sleep(READ_ONCE(hagent_interval_ms)));
+		try_to_freeze();
 		if (kthread_should_stop())
 			break;
 		hagent_policy_step();

@@ -9,9 +9,13 @@
  * (hagent_node_pressure), so the two do not trade the same folios.
  *
  * Reclaim can run inside hagent's own allocations, with hagent's locks held:
- * the shrinker only ever try-locks.
+ * the shrinker takes no lock but a target's, and only tries that.  It walks
+ * the targets under RCU (target.c), not hagent_targets_lock, which hagentd
+ * holds through whole rounds: reclaim is not turned away while hagentd is
+ * busy, which is when pressure is likeliest.  Nothing here sleeps.
  */
 #include <linux/mm.h>
+#include <linux/rculist.h>
 #include <linux/shrinker.h>
 #include "compat.h"
 #include "shrinker.h"
@@ -48,14 +52,13 @@ static unsigned long hagent_shrink_scan(struct shrinker *s, struct shrink_contro
 	unsigned long freed = 0;
 
 	hagent_node_pressure(sc->nid);
-	if (!mutex_trylock(&hagent_targets_lock))
-		return SHRINK_STOP;
-	list_for_each_entry(t, &hagent_targets, node) {
+	rcu_read_lock();
+	list_for_each_entry_rcu(t, &hagent_targets, node) {
 		if (freed >= sc->nr_to_scan)
 			break;
 		freed += hagent_shrink_target(t, sc->nid, sc->nr_to_scan - freed);
 	}
-	mutex_unlock(&hagent_targets_lock);
+	rcu_read_unlock();
 	return freed ?: SHRINK_STOP;
 }
 

@@ -16,13 +16,16 @@
  *
  * Locking: hagent_targets_lock (mutex) guards the list and is held by the
  * netlink handlers and the policy thread while they use a target, so a
- * target on the list is never freed under them.  target->lock (mutex) guards
+ * target on the list is never freed under them.  The shrinker walks the
+ * list under RCU instead, so that reclaim is never turned away because
+ * hagentd is busy: a target is freed a grace period after it left the list.  target->lock (mutex) guards
  * the target's structures; the notifier takes it, or only tries to when the
  * range is not blockable (OOM reaper), returning -EAGAIN.  Whoever takes a
  * target off the list destroys it.
  */
 #include <linux/delay.h>
 #include <linux/mm.h>
+#include <linux/rculist.h>
 #include <linux/mmu_notifier.h>
 #include <linux/moduleparam.h>
 #include <linux/nodemask.h>
@@ -58,6 +61,9 @@ const char *const hagent_ctr_names[HAGENT_CTR_NR] = { HAGENT_COUNTERS(HAGENT_CTR
 const char hagent_ctr_kinds[HAGENT_CTR_NR] = { HAGENT_COUNTERS(HAGENT_CTR_KIND) };
 #define HAGENT_GCTR_NAME(id, name) [HAGENT_GCTR_##id] = name,
 const char *const hagent_gctr_names[HAGENT_GCTR_NR] = { HAGENT_GLOBAL_COUNTERS(HAGENT_GCTR_NAME) };
+
+/* Entries given back between two drops of target->lock, when all go back. */
+#define HAGENT_RELEASE_BATCH	1024
 
 /* How long adoption leaves a node alone after reclaim asked for memory there. */
 #define HAGENT_PRESSURE_BACKOFF (10 * HZ)
@@ -149,13 +155,27 @@ unsigned long hagent_target_give_back(struct hagent_target *t, int tier, unsigne
 	return freed;
 }
 
+/*
+ * Under target->lock, of a dead target: gives everything back, dropping the
+ * lock between batches so that the notifier (the OOM reaper only tries it)
+ * and the shrinker are not kept waiting by a large process.  Entry ids stay
+ * put while the lock is dropped: nothing is adopted into a dead target, the
+ * migrator gives back what it settles for one, and the notifier and the
+ * shrinker only remove.
+ */
 static void hagent_target_release_all(struct hagent_target *t, enum hagent_ctr why)
 {
 	struct hagent_entry *e;
-	u32 cursor;
+	u32 cursor = 0, n = 0;
 
-	hagent_table_for_each(&t->table, e, cursor)
+	while ((e = hagent_table_next(&t->table, &cursor))) {
 		hagent_target_release_entry(t, e, why);
+		if (++n % HAGENT_RELEASE_BATCH == 0) {
+			mutex_unlock(&t->lock);
+			cond_resched();
+			mutex_lock(&t->lock);
+		}
+	}
 }
 
 /* Every entry overlapping [start, end), THPs that begin before start included. */
@@ -255,7 +275,8 @@ static int hagent_mn_invalidate_range_start(struct mmu_notifier *mn,
 		hagent_inval_end(t);	/* _end is not called after a failed start */
 		return -EAGAIN;
 	}
-	if (!t->dead)
+	/* A dead target may still be giving back (release_all drops the lock). */
+	if (hagent_table_count(&t->table))
 		hagent_target_release_range(t, range->start, range->end, why);
 	mutex_unlock(&t->lock);
 	if (unlikely(READ_ONCE(hagent_notify_delay_us)) && mmu_notifier_range_blockable(range))
@@ -287,8 +308,8 @@ static void hagent_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
 	}
 	exited = !READ_ONCE(t->disabling);
 	t->dead_reason = exited ? HAGENT_CTR_REL_EXIT : t->disable_reason;
+	t->dead = true;		/* first: adopt, place and shrink nothing more */
 	hagent_target_release_all(t, t->dead_reason);
-	t->dead = true;
 	mutex_unlock(&t->lock);
 	if (exited)
 		queue_work(hagent_wq, &t->exit_work);
@@ -331,12 +352,27 @@ static void hagent_target_destroy(struct hagent_target *t, enum hagent_ctr why,
 		cancel_work_sync(&t->exit_work);
 	if (self != &t->failsafe_work)
 		cancel_work_sync(&t->failsafe_work);
-	/* No NMI producer still sees @t, and no ring still holds a sample of it. */
+	/*
+	 * No NMI producer still sees @t, no ring still holds a sample of it,
+	 * and no shrinker still walks the list through it.
+	 */
 	synchronize_rcu();
 	mutex_lock(&hagent_targets_lock);
 	hagent_sample_drain();
 	mutex_unlock(&hagent_targets_lock);
 	hagent_target_free(t);
+}
+
+/*
+ * Under hagent_targets_lock.  RCU readers (the shrinker) may still be on @t
+ * and go on through its next pointer: hagent_target_destroy() waits for them
+ * before it frees.
+ */
+static void hagent_target_unlist_locked(struct hagent_target *t)
+{
+	list_del_rcu(&t->node);
+	t->listed = false;
+	hagent_sample_targets_changed();
 }
 
 /* Takes @t off the list if it is still on it: true when the caller now owns it. */
@@ -345,11 +381,9 @@ static bool hagent_target_unlist(struct hagent_target *t)
 	bool owned;
 
 	mutex_lock(&hagent_targets_lock);
-	owned = !list_empty(&t->node);
-	if (owned) {
-		list_del_init(&t->node);
-		hagent_sample_targets_changed();
-	}
+	owned = t->listed;
+	if (owned)
+		hagent_target_unlist_locked(t);
 	mutex_unlock(&hagent_targets_lock);
 	return owned;
 }
@@ -577,6 +611,8 @@ int hagent_target_enable(pid_t pid, const char *fast_s, const char *slow_s,
 	t->slow = slow;
 	mmgrab(mm);		/* the mm_struct outlives the notifier for late samples */
 	t->mm = mm;
+	/* Fresh faults sit in per-CPU batches, off the LRU, until drained. */
+	hagent_sym.lru_add_drain_all();
 
 	mutex_lock(&hagent_targets_lock);
 	if (hagent_target_find_mm(mm)) {
@@ -587,7 +623,8 @@ int hagent_target_enable(pid_t pid, const char *fast_s, const char *slow_s,
 	err = mmu_notifier_register(&t->mn, mm);
 	if (err)
 		goto unlock;
-	list_add_tail(&t->node, &hagent_targets);
+	list_add_tail_rcu(&t->node, &hagent_targets);
+	t->listed = true;
 	hagent_sample_targets_changed();
 	atomic64_inc(&hagent_gctr_totals[HAGENT_GCTR_TARGETS_ENABLED]);
 	hagent_memcg_update();
@@ -628,10 +665,8 @@ int hagent_target_disable(pid_t pid, struct netlink_ext_ack *extack)
 
 	mutex_lock(&hagent_targets_lock);
 	t = hagent_target_find(pid);
-	if (t) {
-		list_del_init(&t->node);
-		hagent_sample_targets_changed();
-	}
+	if (t)
+		hagent_target_unlist_locked(t);
 	mutex_unlock(&hagent_targets_lock);
 	if (!t) {
 		HAGENT_SET_ERR_MSG_FMT(extack, "pid %d is not managed", pid);
@@ -695,10 +730,8 @@ void hagent_targets_exit(void)
 	for (;;) {
 		mutex_lock(&hagent_targets_lock);
 		t = list_first_entry_or_null(&hagent_targets, struct hagent_target, node);
-		if (t) {
-			list_del_init(&t->node);
-			hagent_sample_targets_changed();
-		}
+		if (t)
+			hagent_target_unlist_locked(t);
 		mutex_unlock(&hagent_targets_lock);
 		if (!t)
 			break;

@@ -25,7 +25,8 @@
 struct mem_cgroup;
 
 struct hagent_target {
-	struct list_head node;		/* in hagent_targets, under hagent_targets_lock */
+	struct list_head node;		/* in hagent_targets (RCU), under hagent_targets_lock */
+	bool listed;			/* on hagent_targets; under hagent_targets_lock */
 	pid_t pid;			/* thread group id */
 	struct pid *tgid;		/* the same, referenced: whether it runs (pace.c) */
 	char comm[TASK_COMM_LEN];
@@ -52,7 +53,7 @@ struct hagent_target {
 
 	/* lock guards everything below. */
 	struct mutex lock;
-	bool dead;			/* everything given back; adopt nothing more */
+	bool dead;			/* adopt nothing more; everything goes back */
 	enum hagent_ctr dead_reason;	/* released.* counter of what made it dead */
 	struct hagent_table table;
 	struct hagent_heap heap[__HAGENT_TIER_LAST];	/* by enum hagent_tier */

@@ -397,3 +397,39 @@ def test_a_cgroup_limit_is_survived_with_swap(managing: None, limit: str) -> Non
         finally:
             hog.kill()
 
+
+def test_suspend_freezes_hagentd(managing: None) -> None:
+    # pm_test "freezer": the kernel freezes every task, and the kernel
+    # threads that asked to be frozen, waits 5 s and thaws them.  A
+    # freezable hagentd runs no round meanwhile (no page moves while a
+    # system image is made or devices are down); before, it ran on.
+    def rounds() -> int:
+        return int(stats()["totals"]["policy.rounds"])
+
+    hog = Memhog(16)
+    pm_test = Path("/sys/power/pm_test")
+    try:
+        enable(hog.pid)
+        r0, t0 = rounds(), time.monotonic()
+        time.sleep(3)
+        rate = (rounds() - r0) / (time.monotonic() - t0)  # rounds per second
+        assert rate > 2, rate
+        pm_test.write_text("freezer")
+        try:
+            r1, t1 = rounds(), time.monotonic()
+            Path("/sys/power/state").write_text("freeze")
+            r2, t2 = rounds(), time.monotonic()
+        finally:
+            pm_test.write_text("none")
+        frozen = t2 - t1 - 5  # time hagentd was free to run, at most
+        assert t2 - t1 >= 5
+        # A round or two may be under way when the freeze starts or ends.
+        assert r2 - r1 <= rate * frozen + max(3, rate), (
+            f"{r2 - r1} rounds in {t2 - t1:.1f} s with everything frozen for 5 s "
+            f"({rate:.1f} rounds/s otherwise)"
+        )
+        assert hog.proc.poll() is None
+        hog.do("touch")
+    finally:
+        hog.exit()
+
