@@ -53,6 +53,8 @@ TARGET: dict[str, str] = {
     "abit.huge_primed": "C",
     "released.memcg": "C",
     "skipped.memcg": "P",
+    "released.offline": "C",
+    "skipped.offline": "P",
 }
 
 # HAGENT_GLOBAL_COUNTERS (counters.h): module-wide, totals only.

@@ -40,6 +40,7 @@
 #include <linux/sched/mm.h>
 #include <linux/timekeeping.h>
 #include "check.h"
+#include "hotplug.h"
 #include "overhead.h"
 #include "symbols.h"
 #include "target.h"
@@ -141,6 +142,8 @@ static void hagent_adopt(struct hagent_walk *w, struct vm_area_struct *vma,
 		return hagent_skip(t, HAGENT_CTR_SKIP_NODE, pages);
 	if (hagent_node_under_pressure(nid))
 		return hagent_skip(t, HAGENT_CTR_SKIP_PRESSURE, pages);
+	if (hagent_pfn_offlining(folio_pfn(folio), folio_nr_pages(folio)))
+		return hagent_skip(t, HAGENT_CTR_SKIP_OFFLINE, pages);
 	if (hagent_max_pages && t->ctr[HAGENT_CTR_MANAGED_FAST] +
 	    t->ctr[HAGENT_CTR_MANAGED_SLOW] + pages > hagent_max_pages)
 		return hagent_skip(t, HAGENT_CTR_SKIP_CAP, pages);

@@ -73,7 +73,9 @@
 	X(ABIT_HUGE_WINDOW_US,	C, "abit.huge_window_us")		\
 	X(ABIT_HUGE_PRIMED,	C, "abit.huge_primed")		\
 	X(REL_MEMCG,		C, "released.memcg")			\
-	X(SKIP_MEMCG,		P, "skipped.memcg")
+	X(SKIP_MEMCG,		P, "skipped.memcg")			\
+	X(REL_OFFLINE,		C, "released.offline")			\
+	X(SKIP_OFFLINE,		P, "skipped.offline")
 
 #define HAGENT_CTR_ENUM(id, kind, name) HAGENT_CTR_##id,
 enum hagent_ctr {

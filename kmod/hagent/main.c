@@ -6,6 +6,7 @@
  */
 #include <linux/module.h>
 #include "debugfs.h"
+#include "hotplug.h"
 #include "main.h"
 #include "netlink.h"
 #include "overhead.h"
@@ -78,9 +79,12 @@ static int __init hagent_init(void)
 	err = hagent_shrinker_init();
 	if (err)
 		goto err_targets;
-	err = hagent_pmu_init();
+	err = hagent_hotplug_init();
 	if (err)
 		goto err_shrinker;
+	err = hagent_pmu_init();
+	if (err)
+		goto err_hotplug;
 	err = hagent_policy_init();
 	if (err)
 		goto err_pmu;
@@ -106,6 +110,8 @@ err_policy:
 	hagent_policy_exit();
 err_pmu:
 	hagent_pmu_exit();
+err_hotplug:
+	hagent_hotplug_exit();
 err_shrinker:
 	hagent_shrinker_exit();
 err_targets:
@@ -125,6 +131,7 @@ static void __exit hagent_exit(void)
 	hagent_overhead_exit();
 	hagent_policy_exit();
 	hagent_pmu_exit();
+	hagent_hotplug_exit();
 	hagent_shrinker_exit();
 	hagent_targets_exit();
 	hagent_sample_exit();

@@ -19,6 +19,7 @@
 #include <linux/sched.h>
 #include <linux/timekeeping.h>
 #include "check.h"
+#include "hotplug.h"
 #include "memcg.h"
 #include "overhead.h"
 #include "pace.h"
@@ -86,6 +87,7 @@ static void hagent_policy_step(void)
 	hagent_gctr_add(HAGENT_GCTR_POLICY_ROUNDS, 1);
 	hagent_memcg_update();
 	hagent_memcg_enforce();
+	hagent_hotplug_give_back();
 	hagent_sample_drain();
 	hagent_clock(&t0, HAGENT_GCTR_POLICY_DRAIN_NS);
 	if (decay) {

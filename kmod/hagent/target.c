@@ -12,7 +12,8 @@
  *   - the process exits (->release runs before the address space is torn down);
  *   - management stops: disable, module unload (->release via unregister);
  *   - nobody maps it any more (revalidation, adopt.c);
- *   - reclaim asks (shrinker.c), or its cgroup needs room (memcg.c).
+ *   - reclaim asks (shrinker.c), or its cgroup needs room (memcg.c);
+ *   - the memory it is in goes offline (hotplug.c).
  *
  * Locking: hagent_targets_lock (mutex) guards the list and is held by the
  * netlink handlers and the policy thread while they use a target, so a
@@ -153,6 +154,27 @@ unsigned long hagent_target_give_back(struct hagent_target *t, int tier, unsigne
 		hagent_target_release_entry(t, e, why);
 	}
 	return freed;
+}
+
+void hagent_target_release_pfns(struct hagent_target *t, unsigned long start,
+				unsigned long end, enum hagent_ctr why)
+{
+	struct hagent_entry *e;
+	unsigned long pfn;
+	u32 cursor = 0, n = 0;
+
+	mutex_lock(&t->lock);
+	while (!t->dead && (e = hagent_table_next(&t->table, &cursor))) {
+		pfn = folio_pfn(e->folio);
+		if (!(e->flags & HAGENT_EF_MIGRATING) && pfn < end && start < pfn + (1UL << e->order))
+			hagent_target_release_entry(t, e, why);
+		if (++n % HAGENT_RELEASE_BATCH == 0) {
+			mutex_unlock(&t->lock);
+			cond_resched();
+			mutex_lock(&t->lock);
+		}
+	}
+	mutex_unlock(&t->lock);
 }
 
 /*

@@ -125,6 +125,12 @@ void hagent_target_release_entry(struct hagent_target *t, struct hagent_entry *e
 unsigned long hagent_target_give_back(struct hagent_target *t, int tier, unsigned long want,
 				      enum hagent_ctr why);
 /*
+ * hagentd only (entry ids stay put while it drops target->lock between
+ * batches): give back every folio in pfns [@start, @end).
+ */
+void hagent_target_release_pfns(struct hagent_target *t, unsigned long start,
+				unsigned long end, enum hagent_ctr why);
+/*
  * Under target->lock: forget @e without touching its folio (the migrator,
  * which holds no folio for it or gives its folio back itself).
  */

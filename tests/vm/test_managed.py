@@ -433,3 +433,72 @@ def test_suspend_freezes_hagentd(managing: None) -> None:
     finally:
         hog.exit()
 
+
+MEMORY = Path("/sys/devices/system/memory")
+
+
+def pfns(hog: Memhog, mib: int) -> list[int]:
+    """The page frames backing the first @mib MiB of @hog's region (root reads them)."""
+    with open(f"/proc/{hog.pid}/pagemap", "rb") as f:
+        f.seek((hog.addr >> 12) * 8)
+        raw = f.read(mib * 256 * 8)
+    entries = (int.from_bytes(raw[i : i + 8], "little") for i in range(0, len(raw), 8))
+    return [e & ((1 << 55) - 1) for e in entries if e >> 63]
+
+
+def set_state(block: Path, state: str, timeout: float = 60) -> None:
+    # The write runs in a child, killed (which aborts an offline) on timeout.
+    subprocess.run(["sh", "-c", f"echo {state} > {block}/state"], check=True, timeout=timeout)
+
+
+def movable_block(blocks: list[Path]) -> Path:
+    """The highest of @blocks that can be taken offline now (no kernel
+    memory in it) and onlined again movable, done so."""
+    for block in reversed(blocks):
+        try:
+            set_state(block, "offline", timeout=20)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            continue
+        if "Movable" in (block / "valid_zones").read_text().split():
+            set_state(block, "online_movable")
+            return block
+        set_state(block, "online")
+    raise AssertionError(f"no block of node {SLOW} could be made movable")
+
+
+def test_memory_going_offline_gets_its_folios_back(managing: None) -> None:
+    # Memory is removed by taking its blocks offline; offline_pages()
+    # migrates what is on the LRU and retries until the block is free.
+    # Managed folios are on none: it spun until killed.  A block of the slow
+    # node is made movable (where memory meant for removal is onlined),
+    # a process's pages land there, then the block goes offline.
+    size = int((MEMORY / "block_size_bytes").read_text(), 16)
+    blocks = sorted(
+        (b for b in MEMORY.glob("memory[0-9]*") if (b / f"node{SLOW}").exists()),
+        key=lambda b: int(b.name[len("memory") :]),
+    )
+    block = movable_block(blocks)
+    first = int(block.name[len("memory") :]) * size // 4096
+    hog = Memhog(96, node=SLOW)  # movable user pages go to ZONE_MOVABLE first
+    try:
+        inside = sum(first <= p < first + size // 4096 for p in pfns(hog, 96))
+        assert inside > 4096, f"only {inside} of the process's pages in {block.name}"
+        enable(hog.pid)
+        c = counters(hog.pid)
+        assert c["managed_pages.slow"] >= 90 * 256, c
+        t0 = time.monotonic()
+        try:
+            set_state(block, "offline")
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"{block.name} did not go offline in 60 s") from None
+        print(f"{block.name} offline in {time.monotonic() - t0:.1f} s, {inside} pages moved")
+        assert (block / "state").read_text().strip() == "offline"
+        c = counters(hog.pid)
+        assert c["released.offline"] >= inside, c
+        assert not any(first <= p < first + size // 4096 for p in pfns(hog, 96))
+        hog.do("touch")
+        converged(hog)  # adopted again where they went
+    finally:
+        hog.exit()
+        if (block / "state").read_text().strip() == "offline":
+            set_state(block, "online_movable")
