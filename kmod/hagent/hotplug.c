@@ -12,17 +12,20 @@
  * folios there.  Memory meant to be removed is onlined movable, where the
  * isolation step assumes every page can move.)
  *
- * So on MEM_GOING_OFFLINE hagent records the range; hagentd gives back
- * every managed folio in it at its next round (released.offline), and
- * adopts nothing there (skipped.offline) until MEM_OFFLINE or
+ * So on MEM_GOING_OFFLINE hagent records the range and gives back every
+ * managed folio in it (released.offline): at once from every target whose
+ * lock it gets without waiting (the notifier runs under mem_hotplug_lock held
+ * for writing, so it walks the targets under RCU, as the shrinker does, and
+ * only tries their locks), and hagentd the rest at its next round.  Nothing
+ * is adopted there (skipped.offline) until MEM_OFFLINE or
  * MEM_CANCEL_OFFLINE; offline_pages()'s next pass migrates what was given
  * back.  Offlining is serialised by the kernel (mem_hotplug_lock), so one
- * range is enough.  Nothing is done in the notifier itself, which runs under
- * mem_hotplug_lock held for writing.
+ * range is enough.
  */
 #include <linux/memory.h>
 #include <linux/mm.h>
 #include <linux/notifier.h>
+#include <linux/rculist.h>
 #include "hotplug.h"
 #include "target.h"
 
@@ -39,6 +42,20 @@ bool hagent_pfn_offlining(unsigned long pfn, unsigned long nr)
 	return pfn < end && READ_ONCE(hagent_offline_start) < pfn + nr;
 }
 
+static void hagent_offline_give_back_now(unsigned long start, unsigned long end)
+{
+	struct hagent_target *t;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(t, &hagent_targets, node) {
+		if (!mutex_trylock(&t->lock))
+			continue;	/* hagentd gives back its folios next round */
+		hagent_target_release_pfns_locked(t, start, end, HAGENT_CTR_REL_OFFLINE);
+		mutex_unlock(&t->lock);
+	}
+	rcu_read_unlock();
+}
+
 static int hagent_memory_callback(struct notifier_block *nb, unsigned long action, void *arg)
 {
 	struct memory_notify *mn = arg;
@@ -48,6 +65,7 @@ static int hagent_memory_callback(struct notifier_block *nb, unsigned long actio
 		WRITE_ONCE(hagent_offline_start, mn->start_pfn);
 		smp_wmb();
 		WRITE_ONCE(hagent_offline_end, mn->start_pfn + mn->nr_pages);
+		hagent_offline_give_back_now(mn->start_pfn, mn->start_pfn + mn->nr_pages);
 		break;
 	case MEM_OFFLINE:
 	case MEM_CANCEL_OFFLINE:

@@ -156,17 +156,35 @@ unsigned long hagent_target_give_back(struct hagent_target *t, int tier, unsigne
 	return freed;
 }
 
+static bool hagent_entry_in_pfns(struct hagent_entry *e, unsigned long start, unsigned long end)
+{
+	unsigned long pfn = folio_pfn(e->folio);
+
+	return !(e->flags & HAGENT_EF_MIGRATING) && pfn < end && start < pfn + (1UL << e->order);
+}
+
+void hagent_target_release_pfns_locked(struct hagent_target *t, unsigned long start,
+				       unsigned long end, enum hagent_ctr why)
+{
+	struct hagent_entry *e;
+	u32 cursor;
+
+	if (t->dead)
+		return;
+	hagent_table_for_each(&t->table, e, cursor)
+		if (hagent_entry_in_pfns(e, start, end))
+			hagent_target_release_entry(t, e, why);
+}
+
 void hagent_target_release_pfns(struct hagent_target *t, unsigned long start,
 				unsigned long end, enum hagent_ctr why)
 {
 	struct hagent_entry *e;
-	unsigned long pfn;
 	u32 cursor = 0, n = 0;
 
 	mutex_lock(&t->lock);
 	while (!t->dead && (e = hagent_table_next(&t->table, &cursor))) {
-		pfn = folio_pfn(e->folio);
-		if (!(e->flags & HAGENT_EF_MIGRATING) && pfn < end && start < pfn + (1UL << e->order))
+		if (hagent_entry_in_pfns(e, start, end))
 			hagent_target_release_entry(t, e, why);
 		if (++n % HAGENT_RELEASE_BATCH == 0) {
 			mutex_unlock(&t->lock);

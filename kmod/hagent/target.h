@@ -130,6 +130,9 @@ unsigned long hagent_target_give_back(struct hagent_target *t, int tier, unsigne
  */
 void hagent_target_release_pfns(struct hagent_target *t, unsigned long start,
 				unsigned long end, enum hagent_ctr why);
+/* The same under target->lock, which it never drops (any caller, no sleeping). */
+void hagent_target_release_pfns_locked(struct hagent_target *t, unsigned long start,
+				       unsigned long end, enum hagent_ctr why);
 /*
  * Under target->lock: forget @e without touching its folio (the migrator,
  * which holds no folio for it or gives its folio back itself).
