@@ -55,6 +55,8 @@ TARGET: dict[str, str] = {
     "skipped.memcg": "P",
     "released.offline": "C",
     "skipped.offline": "P",
+    "released.pinned": "C",
+    "skipped.pinned": "P",
 }
 
 # HAGENT_GLOBAL_COUNTERS (counters.h): module-wide, totals only.

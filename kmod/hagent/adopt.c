@@ -128,6 +128,9 @@ static void hagent_adopt(struct hagent_walk *w, struct vm_area_struct *vma,
 		return hagent_skip(t, HAGENT_CTR_SKIP_LOCKED, pages);
 	if (folio_test_ksm(folio))
 		return hagent_skip(t, HAGENT_CTR_SKIP_KSM, pages);
+	/* Pinned for DMA (RDMA, io_uring, VFIO): it cannot move while it is. */
+	if (folio_maybe_dma_pinned(folio))
+		return hagent_skip(t, HAGENT_CTR_SKIP_PINNED, pages);
 	if (!pmd_mapped && folio_test_large(folio))
 		return hagent_skip(t, HAGENT_CTR_SKIP_LARGE_PTE, pages);
 	if (!PageAnonExclusive(page) ||

@@ -75,7 +75,9 @@
 	X(REL_MEMCG,		C, "released.memcg")			\
 	X(SKIP_MEMCG,		P, "skipped.memcg")			\
 	X(REL_OFFLINE,		C, "released.offline")			\
-	X(SKIP_OFFLINE,		P, "skipped.offline")
+	X(SKIP_OFFLINE,		P, "skipped.offline")			\
+	X(REL_PINNED,		C, "released.pinned")			\
+	X(SKIP_PINNED,		P, "skipped.pinned")
 
 #define HAGENT_CTR_ENUM(id, kind, name) HAGENT_CTR_##id,
 enum hagent_ctr {

@@ -364,6 +364,13 @@ static void hagent_settle_one(struct hagent_target *t, struct hagent_move *m, bo
 	hagent_node_managed_add(nid, pages);
 	err = hagent_heap_insert(&t->heap[now], e);	/* room: it left a heap in this batch */
 	HAGENT_CHECK(t, !err, "vpfn=%llx err=%d", e->vpfn, err);
+	/*
+	 * Pinned for DMA since it was adopted: it will not move while the pin
+	 * lasts, so it goes back instead of failing every round; the scan
+	 * leaves it alone while it stays pinned (skipped.pinned).
+	 */
+	if (m->failed && s.found == s.src && folio_maybe_dma_pinned(s.found))
+		hagent_target_release_entry(t, e, HAGENT_CTR_REL_PINNED);
 }
 
 unsigned long hagent_batch_run(struct hagent_target *t, struct hagent_batch *b)

@@ -127,7 +127,7 @@ def test_drift_kind() -> None:
 
 
 def test_drift_new_counter() -> None:
-    last = '\tX(SKIP_OFFLINE,\t\tP, "skipped.offline")'
+    last = '\tX(SKIP_PINNED,\t\tP, "skipped.pinned")'
     assert _drift(last + "\n", last + '\t\t\\\n\tX(NEW,\tC, "new")\n')
 
 

@@ -18,14 +18,19 @@
  *   mlock                 mlock the region
  *   grow MIB              map and touch MIB more (a second region)
  *   hot OFF_MIB MIB SEC   keep writing [OFF, OFF+MIB) MiB of the region for SEC s
+ *   pin OFF_MIB MIB       pin [OFF, OFF+MIB) MiB long-term, as io_uring's fixed
+ *                         buffers do (FOLL_LONGTERM), until exit
  *   exit                  exit(0)
  */
 #define _GNU_SOURCE
+#include <linux/io_uring.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -136,6 +141,24 @@ int main(int argc, char **argv)
 				clock_gettime(CLOCK_MONOTONIC, &t1);
 			} while ((unsigned long)(t1.tv_sec - t0.tv_sec) < sec);
 			printf("ok\n");
+		} else if (!strncmp(line, "pin", 3)) {
+			struct io_uring_params params = { 0 };
+			unsigned long off, mib;
+			struct iovec iov;
+			int ring;
+
+			if (sscanf(line + 3, "%lu %lu", &off, &mib) != 2 || (off + mib) << 20 > len) {
+				printf("err pin OFF_MIB MIB within the region\n");
+				continue;
+			}
+			ring = syscall(__NR_io_uring_setup, 1, &params);	/* kept open */
+			iov.iov_base = region + (off << 20);
+			iov.iov_len = mib << 20;
+			if (ring < 0 || syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS,
+						&iov, 1) < 0)
+				printf("err pin: %m\n");
+			else
+				printf("ok\n");
 		} else if (!strncmp(line, "exit", 4)) {
 			return 0;
 		} else {
