@@ -500,5 +500,8 @@ def test_memory_going_offline_gets_its_folios_back(managing: None) -> None:
         converged(hog)  # adopted again where they went
     finally:
         hog.exit()
-        if (block / "state").read_text().strip() == "offline":
-            set_state(block, "online_movable")
+        # Back to ordinary memory: a later test's pages must not land in
+        # ZONE_MOVABLE, where a long-term pin of a managed folio hangs.
+        if (block / "state").read_text().strip() != "offline":
+            set_state(block, "offline")
+        set_state(block, "online_kernel")

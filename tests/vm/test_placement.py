@@ -358,11 +358,11 @@ def test_pinned_pages_are_left_where_they_are(managing: None) -> None:
     # MiB pinned and kept hot failed to move round after round.
     hog = Memhog(48, node=SLOW)
     try:
-        hog.do("pin 0 8")
+        hog.do("pin 0 8", timeout=60)
         ctl_json("enable", "--pid", str(hog.pid))
         c = counters(hog.pid)
         assert c["skipped.pinned"] == 8 << 8, c
-        hog.do("pin 16 8")  # managed, then pinned
+        hog.do("pin 16 8", timeout=60)  # managed, then pinned (ZONE_NORMAL: at once)
         hog.do("hot 0 32 10")  # both pinned ranges and 16 MiB free to move
         c = counters(hog.pid)
         assert pages_on_node(hog.pid, hog.addr + (8 << 20), 8, FAST) >= 0.9, c
