@@ -201,7 +201,9 @@ def _boot(
 ) -> str:
     """One boot, its output into @console; "timeout" if it ran past @deadline."""
     error = ""
-    with console.open("w") as log:
+    # Line-buffered: the file shows how far a running guest is (a block-
+    # buffered one looked stalled for minutes while the guest ran on).
+    with console.open("w", buffering=1) as log:
         proc = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             env=env, text=True, errors="replace", start_new_session=True,
