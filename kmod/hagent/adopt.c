@@ -147,12 +147,10 @@ static void hagent_adopt(struct hagent_walk *w, struct vm_area_struct *vma,
 		return hagent_skip(t, HAGENT_CTR_SKIP_PRESSURE, pages);
 	if (hagent_pfn_offlining(folio_pfn(folio), folio_nr_pages(folio)))
 		return hagent_skip(t, HAGENT_CTR_SKIP_OFFLINE, pages);
-	if (hagent_max_pages && t->ctr[HAGENT_CTR_MANAGED_FAST] +
-	    t->ctr[HAGENT_CTR_MANAGED_SLOW] + pages > hagent_max_pages)
+	if (hagent_max_pages && hagent_target_held(t) + pages > hagent_max_pages)
 		return hagent_skip(t, HAGENT_CTR_SKIP_CAP, pages);
 	/* Room for reclaim in the process's cgroup (memcg.c). */
-	if (t->ctr[HAGENT_CTR_MANAGED_FAST] + t->ctr[HAGENT_CTR_MANAGED_SLOW] + pages >
-	    READ_ONCE(t->memcg_cap))
+	if (hagent_target_held(t) + pages > READ_ONCE(t->memcg_cap))
 		return hagent_skip(t, HAGENT_CTR_SKIP_MEMCG, pages);
 	if (hagent_table_lookup(&t->table, vpfn))
 		return;		/* cannot happen: the notifier gives back first */

@@ -40,12 +40,6 @@
 /* Give-backs go in batches, letting the notifier in between. */
 #define HAGENT_MEMCG_BATCH		1024UL
 
-static unsigned long hagent_held(struct hagent_target *t)
-{
-	return READ_ONCE(t->ctr[HAGENT_CTR_MANAGED_FAST]) +
-	       READ_ONCE(t->ctr[HAGENT_CTR_MANAGED_SLOW]);
-}
-
 /* What hagent may hold under a cgroup of @limit pages. */
 static unsigned long hagent_memcg_room(unsigned long limit)
 {
@@ -63,7 +57,7 @@ static unsigned long hagent_memcg_held(struct mem_cgroup *memcg, struct hagent_t
 
 	list_for_each_entry(u, &hagent_targets, node)
 		if (u != skip && u->memcg && mem_cgroup_is_descendant(u->memcg, memcg))
-			held += hagent_held(u);
+			held += hagent_target_held(u);
 	return held;
 }
 
@@ -104,7 +98,7 @@ void hagent_memcg_enforce(void)
 	lockdep_assert_held(&hagent_targets_lock);
 	list_for_each_entry(t, &hagent_targets, node) {
 		do {
-			over = hagent_held(t) - min(hagent_held(t), READ_ONCE(t->memcg_cap));
+			over = hagent_target_held(t) - min(hagent_target_held(t), READ_ONCE(t->memcg_cap));
 			if (!over)
 				break;
 			mutex_lock(&t->lock);

@@ -195,6 +195,13 @@ static inline bool hagent_folio_is_managed(struct folio *folio)
 	return READ_ONCE(folio->lru.next) == HAGENT_LRU_MANAGED;
 }
 
+/* Pages the target holds, both tiers (read without its lock by memcg.c). */
+static inline unsigned long hagent_target_held(struct hagent_target *t)
+{
+	return READ_ONCE(t->ctr[HAGENT_CTR_MANAGED_FAST]) +
+	       READ_ONCE(t->ctr[HAGENT_CTR_MANAGED_SLOW]);
+}
+
 /* Per-node managed pages, for the shrinker. */
 unsigned long hagent_node_managed(int nid);
 void hagent_node_managed_add(int nid, long pages);
