@@ -646,11 +646,7 @@ void hagent_target_revalidate(struct hagent_target *t)
 			hagent_target_count(t, HAGENT_CTR_ORPHANS, 1);
 			hagent_target_release_entry(t, e, HAGENT_CTR_REL_ORPHAN);
 		}
-		if (++n % HAGENT_REVALIDATE_BATCH == 0) {
-			mutex_unlock(&t->lock);
-			cond_resched();
-			mutex_lock(&t->lock);
-		}
+		hagent_target_yield_every(t, &n, HAGENT_REVALIDATE_BATCH);
 	}
 	mutex_unlock(&t->lock);
 }

@@ -186,11 +186,7 @@ void hagent_target_release_pfns(struct hagent_target *t, unsigned long start,
 	while (!t->dead && (e = hagent_table_next(&t->table, &cursor))) {
 		if (hagent_entry_in_pfns(e, start, end))
 			hagent_target_release_entry(t, e, why);
-		if (++n % HAGENT_RELEASE_BATCH == 0) {
-			mutex_unlock(&t->lock);
-			cond_resched();
-			mutex_lock(&t->lock);
-		}
+		hagent_target_yield_every(t, &n, HAGENT_RELEASE_BATCH);
 	}
 	mutex_unlock(&t->lock);
 }
@@ -210,11 +206,7 @@ static void hagent_target_release_all(struct hagent_target *t, enum hagent_ctr w
 
 	while ((e = hagent_table_next(&t->table, &cursor))) {
 		hagent_target_release_entry(t, e, why);
-		if (++n % HAGENT_RELEASE_BATCH == 0) {
-			mutex_unlock(&t->lock);
-			cond_resched();
-			mutex_lock(&t->lock);
-		}
+		hagent_target_yield_every(t, &n, HAGENT_RELEASE_BATCH);
 	}
 }
 

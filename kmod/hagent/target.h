@@ -202,6 +202,20 @@ static inline unsigned long hagent_target_held(struct hagent_target *t)
 	       READ_ONCE(t->ctr[HAGENT_CTR_MANAGED_SLOW]);
 }
 
+/*
+ * Under target->lock, in a walk over its table: every @batch calls, drop the
+ * lock and reschedule, so that the notifier, the shrinker and the OOM reaper
+ * get in.  Only hagentd inserts, so entry ids stay put meanwhile.
+ */
+static inline void hagent_target_yield_every(struct hagent_target *t, u32 *n, u32 batch)
+{
+	if (++*n % batch)
+		return;
+	mutex_unlock(&t->lock);
+	cond_resched();
+	mutex_lock(&t->lock);
+}
+
 /* Per-node managed pages, for the shrinker. */
 unsigned long hagent_node_managed(int nid);
 void hagent_node_managed_add(int nid, long pages);
