@@ -4,6 +4,7 @@
 #
 #   make module        build hagent.ko for every kernel with headers (build/<ver>/)
 #   make test          host tests, then VM tests on every installed kernel
+#   make test-debug    VM tests on a lockdep/KASAN build of Debian's 6.12 (K=expr: a subset)
 #   make demo          boot a two-node VM, load hagent, show it working
 #   make KVERS=6.12.95+deb12-amd64 test   limit to one kernel
 #   make install       install hagent.ko for the running kernel (KVER=...) and the man page
@@ -25,7 +26,7 @@ DKMS_ROOT ?=
 DKMS     = dkms $(if $(DKMS_ROOT),--sourcetree $(DKMS_ROOT)/src --dkmstree $(DKMS_ROOT)/tree)
 DKMS_SRC = $(if $(DKMS_ROOT),$(DKMS_ROOT)/src,/usr/src)/hagent-$(VERSION)
 
-.PHONY: all setup module progs host-test vm-test test demo clean man \
+.PHONY: all setup module progs mm-selftests host-test vm-test test test-debug demo clean man \
 	install uninstall dkms-add dkms-build dkms-install dkms-remove
 
 all: module
@@ -73,10 +74,26 @@ host-test: setup
 # (this tree's ctl/ first: the venv's editable install may point at another tree)
 	PYTHONPATH=$(TOP)/ctl $(PY) -m pytest -q tests/host
 
-vm-test: module progs dkms-tree
+# The kernel's own mm selftests the VM suite runs managed (tests/vm/test_external.py).
+mm-selftests: setup
+	@$(TOP)/scripts/mm-selftests > /dev/null
+
+vm-test: module progs dkms-tree mm-selftests
 	$(PY) -m tests.vm.run --kernels "$(KVERS)"
 
 test: host-test vm-test
+
+# The VM suite on the debug kernel flavour (lockdep, KASAN, DEBUG_VM, KFENCE):
+# Debian's 6.12 sources, built once by scripts/debug-kernel (about 15 minutes on
+# 2 cores) and cached.  Slower guests: DEBUG_TIMEOUT seconds per guest.  Not the
+# peers guest: its figures are placement's, and KASAN's shadow (an eighth of
+# all memory, from node 0) takes half of its 512 MiB fast node.
+DEBUG_TIMEOUT ?= 7200
+test-debug: setup progs mm-selftests
+	@set -e; k=$$($(TOP)/scripts/debug-kernel); \
+	$(MAKE) --no-print-directory KVERS="$$k" module dkms-tree; \
+	$(PY) -m tests.vm.run --kernels "$$k" --guests tests,tests-tcg-single \
+		--timeout $(DEBUG_TIMEOUT) $(if $(K),-k "$(K)")
 
 demo: module progs
 	$(PY) -m tests.vm.run --demo --kernels "$(lastword $(KVERS))"

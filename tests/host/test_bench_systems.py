@@ -37,6 +37,16 @@ def test_which_systems_each_kernel_supports() -> None:
 
 def test_kernel_config_reads_set_options(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert bp.kernel_config("no-such-kernel-0") == {}
+    # a kernel outside /boot (the debug flavour): its build tree's .config
+    real_path = bp.Path
+    rel = "0.0.0-hagent-test"
+
+    def fake(p: str) -> Path:
+        return real_path(str(p).replace(f"/lib/modules/{rel}/build", str(tmp_path)))
+
+    monkeypatch.setattr(bp, "Path", fake)
+    (tmp_path / ".config").write_text("# c\nCONFIG_DAMON=y\n# CONFIG_X is not set\n")
+    assert bp.kernel_config(rel) == {"CONFIG_DAMON": "y"}
 
 
 def fake_tiers(root: Path, tiers: dict[int, str]) -> None:

@@ -33,6 +33,61 @@ def test_scan_finds_warnings_and_hagent_checks() -> None:
     assert runner.scan_log(induced.replace("debug_fail=1", "vpfn=1")) != []
 
 
+def test_scan_finds_the_debug_kernels_reports() -> None:
+    # first lines of lockdep, KASAN, RCU-lockdep and DEBUG_VM reports (6.12)
+    for line in (
+        "WARNING: possible circular locking dependency detected",
+        "BUG: KASAN: slab-use-after-free in hagent_target_put+0x1c/0x80 [hagent]",
+        "BUG: KFENCE: out-of-bounds read in hagent_table_lookup+0x1/0x2",
+        "WARNING: suspicious RCU usage",
+        "page dumped because: VM_BUG_ON_FOLIO(!folio_test_locked(folio))",
+        "UBSAN: shift-out-of-bounds in mm/vmscan.c:10:2",
+    ):
+        assert runner.scan_log(f"[   12.5] {line}") != [], line
+
+
+OOM = """[  50.1] memhog invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE), order=0
+[  50.2] CPU: 1 UID: 0 PID: 301 Comm: memhog Not tainted 6.12.95+deb12-amd64 #1
+[  50.3] Call Trace:
+[  50.4]  <TASK>
+[  50.5]  dump_stack_lvl+0x5d/0x80
+[  50.6]  asm_exc_page_fault+0x26/0x30
+[  50.6] RIP: 0033:0x560c838eaa6a
+[  50.6]  </TASK>
+[  50.7] oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),task=memhog,pid=300,uid=0
+[  50.8] Out of memory: Killed process 300 (memhog) total-vm:800000kB
+"""
+
+
+def test_an_oom_kill_report_is_no_failure_but_what_follows_is() -> None:
+    assert runner.scan_log(OOM) == []
+    # a warning inside the report, and a stack after it, still count
+    warned = OOM.replace("dump_stack_lvl", "WARNING: CPU: 1 PID: 301 at mm/x.c:1 f")
+    assert len(runner.scan_log(warned)) == 1
+    assert runner.scan_log(OOM + "[  51.0] Call Trace:\n") == ["[  51.0] Call Trace:"]
+    kernel_rip = OOM.replace("RIP: 0033:0x560c838eaa6a", "RIP: 0010:hagent_x+0x1/0x2")
+    assert len(runner.scan_log(kernel_rip)) == 1
+    # a stack with no OOM report before it
+    assert runner.scan_log(OOM.split("\n", 1)[1]) != []
+
+
+def test_the_debug_kernel_boots_from_beside_its_modules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a release with no /boot image is looked for in /lib/modules/REL/
+    rel = "0.0.0-hagent-test-none"
+    assert runner.kernel_image(rel) == Path(f"/boot/vmlinuz-{rel}")
+    real_path = runner.Path
+
+    def fake(p: str) -> Path:
+        return real_path(str(p).replace(f"/lib/modules/{rel}", str(tmp_path)))
+
+    monkeypatch.setattr(runner, "Path", fake)
+    image = tmp_path / "vmlinuz"
+    image.write_bytes(b"")
+    assert runner.kernel_image(rel) == image
+
+
 def test_verdicts(tmp_path: Path) -> None:
     ok = runner.VmResult("k", 0, 1.0, tmp_path)
     assert ok.ok and ok.verdict() == "ok"

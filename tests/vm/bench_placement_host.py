@@ -550,8 +550,12 @@ def plot(scenario: str, records: Mapping[str, Mapping[str, Any]], path: Path, ti
 
 
 def kernel_config(kernel: str) -> dict[str, str]:
-    """/boot/config-<kernel> as {CONFIG_X: value} (empty when missing)."""
+    """/boot/config-<kernel>, else the .config of its build tree (a kernel
+    kept out of /boot: scripts/debug-kernel), as {CONFIG_X: value} (empty
+    when neither exists)."""
     path = Path(f"/boot/config-{kernel}")
+    if not path.exists():
+        path = Path(f"/lib/modules/{kernel}/build/.config")
     if not path.exists():
         return {}
     out = {}

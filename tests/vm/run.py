@@ -96,8 +96,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kernels", default="", help="space-separated releases (default: all)")
     p.add_argument("--demo", action="store_true", help="run the demonstration instead")
     p.add_argument("-k", dest="select", default="", help="pytest -k expression")
-    p.add_argument("--timeout", type=float, default=1500, help="seconds per kernel")
+    p.add_argument("--timeout", type=float, default=1500, help="seconds per guest")
+    p.add_argument(
+        "--guests",
+        default=",".join(g.name for g in GUESTS),
+        help="comma-separated guests to boot (default: all)",
+    )
     args = p.parse_args(argv)
+    unknown = set(args.guests.split(",")) - {g.name for g in GUESTS}
+    if unknown:
+        p.error(f"unknown guests {sorted(unknown)}: {[g.name for g in GUESTS]}")
     kernels = args.kernels.split() or runner.installed_kernels()
     if not kernels:
         print("vm: no kernel with headers installed; run scripts/setup", file=sys.stderr)
@@ -124,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"vm {kernel}: hagent.ko not built (make module)", file=sys.stderr)
             total_fail += 1
             continue
-        for g in GUESTS:
+        for g in (g for g in GUESTS if g.name in args.guests.split(",")):
             print(f"vm {kernel}: booting, running tests/vm ({g.name}) ...", flush=True)
             r = runner.run(
                 kernel,

@@ -15,6 +15,8 @@
  *   fork                  fork a child that writes every page and waits;
  *                         the parent writes every page too ("ok <child pid>")
  *   reap                  kill and wait for the forked child
+ *   storm N               N times in a row: fork a child that writes every page
+ *                         and exits, write every page, wait for the child
  *   mlock                 mlock the region
  *   grow MIB              map and touch MIB more (a second region)
  *   hot OFF_MIB MIB SEC   keep writing [OFF, OFF+MIB) MiB of the region for SEC s
@@ -120,6 +122,25 @@ int main(int argc, char **argv)
 			kill(child, SIGKILL);
 			waitpid(child, NULL, 0);
 			printf("ok\n");
+		} else if (!strncmp(line, "storm", 5)) {
+			unsigned long n = strtoul(line + 5, NULL, 0), i;
+			pid_t p = 0;
+
+			for (i = 0; i < n; i++) {
+				p = fork();
+				if (p < 0)
+					break;
+				if (p == 0) {
+					touch(region, len);
+					_exit(0);
+				}
+				touch(region, len);
+				waitpid(p, NULL, 0);
+			}
+			if (p < 0)
+				printf("err fork: %m\n");
+			else
+				printf("ok %lu\n", i);
 		} else if (!strncmp(line, "mlock", 5)) {
 			printf(mlock(region, len) ? "err mlock\n" : "ok\n");
 		} else if (!strncmp(line, "grow", 4)) {

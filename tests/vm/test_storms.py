@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Storms: memory running out for the whole machine, and processes forking
+and exiting as fast as they can, with their memory managed.
+
+The kernel log is scanned for warnings by tests/vm/run.py (an OOM kill's own
+report excepted, runner.scan_log); the `managing` fixture checks that the
+counters balance and that nothing stays isolated once the module is unloaded.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+from pathlib import Path
+
+from tests.vm.conftest import counters, managed_pages, meminfo
+from tests.vm.memhog import Memhog
+from tests.vm.test_managed import enable, wait_for
+
+
+def dmesg() -> str:
+    return subprocess.run(["dmesg"], capture_output=True, text=True, check=True).stdout
+
+
+def test_the_global_oom_killer_takes_a_managed_process_and_reaps_it(managing: None) -> None:
+    # No swap: memory runs out for the whole machine.  The managed process is
+    # the one the OOM killer must choose (oom_score_adj 1000); its folios are
+    # off the LRU, so it is hagent that must let the OOM reaper unmap them
+    # (a non-blocking notifier, target.c) and give them all back at exit,
+    # after which the other process gets the memory it asked for.
+    avail_mib = meminfo()["MemAvailable"] // 1024
+    victim = Memhog(avail_mib * 45 // 100)
+    other = None
+    try:
+        enable(victim.pid)
+        wait_for(
+            "most of the victim managed",
+            lambda: managed_pages(counters(victim.pid)) > avail_mib * 40 // 100 * 256,
+        )
+        Path(f"/proc/{victim.pid}/oom_score_adj").write_text("1000")
+        other = Memhog(avail_mib * 75 // 100)  # returns once all of it is touched
+        assert victim.proc.wait(timeout=120) == -9, "the managed process was not OOM-killed"
+        other.do("touch", timeout=120)
+    finally:
+        victim.kill()
+        if other is not None:
+            other.exit()
+    log = dmesg()
+    assert f"Killed process {victim.pid} " in log, "no OOM kill of the managed process"
+    # The reaper gives up after ten tries when a notifier keeps refusing.
+    assert "unable to reap" not in log
+
+
+def test_fork_and_exit_storms_of_managed_processes(managing: None) -> None:
+    # Four managed processes each fork 30 children in a row that write all
+    # their parent's pages (COW) and exit, while hagentd rescans every 200 ms
+    # and gives back what every fork write-protects; then all four exit at
+    # once, each giving everything back in its own exit.
+    hogs = [Memhog(16) for _ in range(4)]
+    try:
+        for h in hogs:
+            enable(h.pid)
+        errors: list[BaseException] = []
+
+        def storm(h: Memhog) -> None:
+            try:
+                assert h.do("storm 30", timeout=600) == "ok 30"
+            except BaseException as err:  # reported by the main thread
+                errors.append(err)
+
+        threads = [threading.Thread(target=storm, args=(h,)) for h in hogs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors
+        for h in hogs:
+            c = counters(h.pid)
+            assert c["released.fork"] > 0, c  # each fork gave its pages back
+            h.do("touch", timeout=120)
+        wait_for(
+            "the pages re-adopted after the storm",
+            lambda: all(managed_pages(counters(h.pid)) > 0 for h in hogs),
+        )
+    finally:
+        for h in hogs:
+            if h.proc.poll() is None and h.proc.stdin is not None:
+                h.proc.stdin.write("exit\n")
+                h.proc.stdin.flush()
+        for h in hogs:
+            h.proc.wait(timeout=120)
