@@ -616,6 +616,38 @@ void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full
 	mmput(mm);
 }
 
+/*
+ * A long-term pin (FOLL_LONGTERM: io_uring fixed buffers, RDMA, VFIO) of a
+ * folio in ZONE_MOVABLE or CMA must first migrate it out, and GUP retries
+ * for as long as it cannot isolate the folio from the LRU
+ * (check_and_migrate_movable_folios() returns -EAGAIN): for a managed folio,
+ * forever.  GUP holds the pin for most of each try and tells no one, so
+ * hagentd looks: every round a slice of the table, and a pinned folio goes
+ * back (released.pinned; adoption then skips it while pinned).  A pin in
+ * other memory needs no migration; its folio goes back too, as it would at
+ * its first failed move.  The slice bounds the cost per round: reading a
+ * folio's refcount, HAGENT_PIN_SWEEP of them.
+ */
+#define HAGENT_PIN_SWEEP	16384
+
+void hagent_target_sweep_pinned(struct hagent_target *t)
+{
+	struct hagent_entry *e;
+	u32 n;
+
+	mutex_lock(&t->lock);
+	for (n = 0; !t->dead && n < HAGENT_PIN_SWEEP; n++) {
+		e = hagent_table_next(&t->table, &t->pin_cursor);
+		if (!e) {
+			t->pin_cursor = 0;	/* from the start next round */
+			break;
+		}
+		if (folio_maybe_dma_pinned(e->folio))
+			hagent_target_release_entry(t, e, HAGENT_CTR_REL_PINNED);
+	}
+	mutex_unlock(&t->lock);
+}
+
 #define HAGENT_REVALIDATE_BATCH	4096
 
 void hagent_target_revalidate(struct hagent_target *t)

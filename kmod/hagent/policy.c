@@ -88,6 +88,8 @@ static void hagent_policy_step(void)
 	hagent_memcg_update();
 	hagent_memcg_enforce();
 	hagent_hotplug_give_back();
+	list_for_each_entry(t, &hagent_targets, node)
+		hagent_target_sweep_pinned(t);
 	hagent_sample_drain();
 	hagent_clock(&t0, HAGENT_GCTR_POLICY_DRAIN_NS);
 	if (decay) {

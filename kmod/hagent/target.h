@@ -61,6 +61,7 @@ struct hagent_target {
 	u64 ctr[HAGENT_CTR_NR];		/* see counters.h */
 	u64 pass[HAGENT_CTR_NR];	/* skipped.* of the scan pass in progress */
 	unsigned long scan_cursor;	/* where the next budgeted pass resumes */
+	u32 pin_cursor;			/* where the next pinned-folio sweep resumes */
 	u64 revalidated;		/* passes (scans) as of the last revalidation */
 	unsigned long revalidated_at;	/* jiffies then */
 	/* Addresses primed by the last scan step, measured once its window ends. */
@@ -167,6 +168,8 @@ u64 hagent_target_huge_measure(struct hagent_target *t, struct hagent_abit_tally
 bool hagent_target_running(struct hagent_target *t);
 /* Give back folios nobody maps any more (a missed or raced unmap). */
 void hagent_target_revalidate(struct hagent_target *t);
+/* Gives back managed folios pinned for DMA, a bounded slice of the table per call. */
+void hagent_target_sweep_pinned(struct hagent_target *t);
 
 /*
  * A managed folio is isolated, and its lru field is hagent's: a mark there

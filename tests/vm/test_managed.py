@@ -505,3 +505,50 @@ def test_memory_going_offline_gets_its_folios_back(managing: None) -> None:
         if (block / "state").read_text().strip() != "offline":
             set_state(block, "offline")
         set_state(block, "online_kernel")
+
+
+def test_a_long_term_pin_in_movable_memory_gets_its_folios_back(managing: None) -> None:
+    # A long-term pin (io_uring's fixed buffers, FOLL_LONGTERM) of memory in
+    # ZONE_MOVABLE must first migrate it out, and GUP retries for as long as
+    # it cannot isolate a folio from the LRU: for a managed folio, forever
+    # (the pin hung over 30 s, on both kernels).  hagentd's sweep gives
+    # pinned folios back each round (released.pinned), and the pin completes
+    # with its pages moved out of the movable block.
+    size = int((MEMORY / "block_size_bytes").read_text(), 16)
+    blocks = sorted(
+        (b for b in MEMORY.glob("memory[0-9]*") if (b / f"node{SLOW}").exists()),
+        key=lambda b: int(b.name[len("memory") :]),
+    )
+    block = movable_block(blocks)
+    first = int(block.name[len("memory") :]) * size // 4096
+    last = first + size // 4096
+
+    def in_block(mib_off: int, mib: int) -> bool:
+        frames = pfns(hog, mib_off + mib)[mib_off * 256 :]
+        return len(frames) == mib * 256 and all(first <= p < last for p in frames)
+
+    hog = Memhog(96, node=SLOW)  # movable user pages go to ZONE_MOVABLE first
+    try:
+        off = next((o for o in range(0, 96 - 4) if in_block(o, 4)), None)
+        assert off is not None, f"no 4 MiB of the process's pages in {block.name}"
+        enable(hog.pid)
+        assert managed_pages(counters(hog.pid)) >= 90 * 256
+        t0 = time.monotonic()
+        hog.do(f"pin {off} 4", timeout=60)
+        print(f"4 MiB in {block.name} pinned in {time.monotonic() - t0:.1f} s")
+        c = counters(hog.pid)
+        assert c["released.pinned"] >= 4 * 256, c
+        frames = pfns(hog, off + 4)[off * 256 :]
+        assert not any(first <= p < last for p in frames), "pinned pages left in ZONE_MOVABLE"
+        # pinned, they are not taken again
+        wait_for(
+            "the pinned pages skipped",
+            lambda: counters(hog.pid)["skipped.pinned"] >= 4 * 256,
+            30,
+        )
+    finally:
+        hog.kill()
+        # Back to ordinary memory, as test_memory_going_offline leaves it.
+        if (block / "state").read_text().strip() != "offline":
+            set_state(block, "offline")
+        set_state(block, "online_kernel")

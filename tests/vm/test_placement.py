@@ -353,8 +353,9 @@ def test_pinned_pages_are_left_where_they_are(managing: None) -> None:
     # A page pinned for DMA (here io_uring's fixed buffers, FOLL_LONGTERM)
     # cannot move while the pin lasts: migrate_pages() gives it back after
     # its retries (migrate_failed.eagain).  Pinned before enable, it is not
-    # taken (skipped.pinned); pinned after, its first failed move gives it
-    # back (released.pinned) instead of a failure every round.  Before, 8
+    # taken (skipped.pinned); pinned after, hagentd's sweep or its first
+    # failed move gives it back (released.pinned) instead of a failure every
+    # round.  Before, 8
     # MiB pinned and kept hot failed to move round after round.
     hog = Memhog(48, node=SLOW)
     try:
