@@ -466,12 +466,12 @@ def movable_block(blocks: list[Path]) -> Path:
     raise AssertionError(f"no block of node {SLOW} could be made movable")
 
 
-def test_memory_going_offline_gets_its_folios_back(managing: None) -> None:
-    # Memory is removed by taking its blocks offline; offline_pages()
-    # migrates what is on the LRU and retries until the block is free.
-    # Managed folios are on none: it spun until killed.  A block of the slow
-    # node is made movable (where memory meant for removal is onlined),
-    # a process's pages land there, then the block goes offline.
+@contextlib.contextmanager
+def slow_movable_block() -> Iterator[tuple[Path, range]]:
+    """A block of the slow node onlined movable (where memory meant for
+    removal, CXL memory included, is onlined) and its page frames; back to
+    ordinary memory afterwards, so that no later test's pages land in
+    ZONE_MOVABLE."""
     size = int((MEMORY / "block_size_bytes").read_text(), 16)
     blocks = sorted(
         (b for b in MEMORY.glob("memory[0-9]*") if (b / f"node{SLOW}").exists()),
@@ -479,32 +479,42 @@ def test_memory_going_offline_gets_its_folios_back(managing: None) -> None:
     )
     block = movable_block(blocks)
     first = int(block.name[len("memory") :]) * size // 4096
-    hog = Memhog(96, node=SLOW)  # movable user pages go to ZONE_MOVABLE first
     try:
-        inside = sum(first <= p < first + size // 4096 for p in pfns(hog, 96))
-        assert inside > 4096, f"only {inside} of the process's pages in {block.name}"
-        enable(hog.pid)
-        c = counters(hog.pid)
-        assert c["managed_pages.slow"] >= 90 * 256, c
-        t0 = time.monotonic()
-        try:
-            set_state(block, "offline")
-        except subprocess.TimeoutExpired:
-            raise AssertionError(f"{block.name} did not go offline in 60 s") from None
-        print(f"{block.name} offline in {time.monotonic() - t0:.1f} s, {inside} pages moved")
-        assert (block / "state").read_text().strip() == "offline"
-        c = counters(hog.pid)
-        assert c["released.offline"] >= inside, c
-        assert not any(first <= p < first + size // 4096 for p in pfns(hog, 96))
-        hog.do("touch")
-        converged(hog)  # adopted again where they went
+        yield block, range(first, first + size // 4096)
     finally:
-        hog.exit()
-        # Back to ordinary memory: a later test's pages must not land in
-        # ZONE_MOVABLE, where a long-term pin of a managed folio hangs.
         if (block / "state").read_text().strip() != "offline":
             set_state(block, "offline")
         set_state(block, "online_kernel")
+
+
+def test_memory_going_offline_gets_its_folios_back(managing: None) -> None:
+    # Memory is removed by taking its blocks offline; offline_pages()
+    # migrates what is on the LRU and retries until the block is free.
+    # Managed folios are on none: it spun until killed.  A block of the slow
+    # node is made movable, a process's pages land there, then the block
+    # goes offline.
+    with slow_movable_block() as (block, frames):
+        hog = Memhog(96, node=SLOW)  # movable user pages go to ZONE_MOVABLE first
+        try:
+            inside = sum(p in frames for p in pfns(hog, 96))
+            assert inside > 4096, f"only {inside} of the process's pages in {block.name}"
+            enable(hog.pid)
+            c = counters(hog.pid)
+            assert c["managed_pages.slow"] >= 90 * 256, c
+            t0 = time.monotonic()
+            try:
+                set_state(block, "offline")
+            except subprocess.TimeoutExpired:
+                raise AssertionError(f"{block.name} did not go offline in 60 s") from None
+            print(f"{block.name} offline in {time.monotonic() - t0:.1f} s, {inside} pages moved")
+            assert (block / "state").read_text().strip() == "offline"
+            c = counters(hog.pid)
+            assert c["released.offline"] >= inside, c
+            assert not any(p in frames for p in pfns(hog, 96))
+            hog.do("touch")
+            converged(hog)  # adopted again where they went
+        finally:
+            hog.exit()
 
 
 def test_a_long_term_pin_in_movable_memory_gets_its_folios_back(managing: None) -> None:
@@ -514,41 +524,30 @@ def test_a_long_term_pin_in_movable_memory_gets_its_folios_back(managing: None) 
     # (the pin hung over 30 s, on both kernels).  hagentd's sweep gives
     # pinned folios back each round (released.pinned), and the pin completes
     # with its pages moved out of the movable block.
-    size = int((MEMORY / "block_size_bytes").read_text(), 16)
-    blocks = sorted(
-        (b for b in MEMORY.glob("memory[0-9]*") if (b / f"node{SLOW}").exists()),
-        key=lambda b: int(b.name[len("memory") :]),
-    )
-    block = movable_block(blocks)
-    first = int(block.name[len("memory") :]) * size // 4096
-    last = first + size // 4096
+    with slow_movable_block() as (block, frames):
+        hog = Memhog(96, node=SLOW)  # movable user pages go to ZONE_MOVABLE first
 
-    def in_block(mib_off: int, mib: int) -> bool:
-        frames = pfns(hog, mib_off + mib)[mib_off * 256 :]
-        return len(frames) == mib * 256 and all(first <= p < last for p in frames)
+        def in_block(mib_off: int, mib: int) -> bool:
+            got = pfns(hog, mib_off + mib)[mib_off * 256 :]
+            return len(got) == mib * 256 and all(p in frames for p in got)
 
-    hog = Memhog(96, node=SLOW)  # movable user pages go to ZONE_MOVABLE first
-    try:
-        off = next((o for o in range(0, 96 - 4) if in_block(o, 4)), None)
-        assert off is not None, f"no 4 MiB of the process's pages in {block.name}"
-        enable(hog.pid)
-        assert managed_pages(counters(hog.pid)) >= 90 * 256
-        t0 = time.monotonic()
-        hog.do(f"pin {off} 4", timeout=60)
-        print(f"4 MiB in {block.name} pinned in {time.monotonic() - t0:.1f} s")
-        c = counters(hog.pid)
-        assert c["released.pinned"] >= 4 * 256, c
-        frames = pfns(hog, off + 4)[off * 256 :]
-        assert not any(first <= p < last for p in frames), "pinned pages left in ZONE_MOVABLE"
-        # pinned, they are not taken again
-        wait_for(
-            "the pinned pages skipped",
-            lambda: counters(hog.pid)["skipped.pinned"] >= 4 * 256,
-            30,
-        )
-    finally:
-        hog.kill()
-        # Back to ordinary memory, as test_memory_going_offline leaves it.
-        if (block / "state").read_text().strip() != "offline":
-            set_state(block, "offline")
-        set_state(block, "online_kernel")
+        try:
+            off = next((o for o in range(0, 96 - 4) if in_block(o, 4)), None)
+            assert off is not None, f"no 4 MiB of the process's pages in {block.name}"
+            enable(hog.pid)
+            assert managed_pages(counters(hog.pid)) >= 90 * 256
+            t0 = time.monotonic()
+            hog.do(f"pin {off} 4", timeout=60)
+            print(f"4 MiB in {block.name} pinned in {time.monotonic() - t0:.1f} s")
+            c = counters(hog.pid)
+            assert c["released.pinned"] >= 4 * 256, c
+            got = pfns(hog, off + 4)[off * 256 :]
+            assert not any(p in frames for p in got), "pinned pages left in ZONE_MOVABLE"
+            # pinned, they are not taken again
+            wait_for(
+                "the pinned pages skipped",
+                lambda: counters(hog.pid)["skipped.pinned"] >= 4 * 256,
+                30,
+            )
+        finally:
+            hog.kill()
