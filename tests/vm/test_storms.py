@@ -28,6 +28,15 @@ def test_the_global_oom_killer_takes_a_managed_process_and_reaps_it(managing: No
     # off the LRU, so it is hagent that must let the OOM reaper unmap them
     # (a non-blocking notifier, target.c) and give them all back at exit,
     # after which the other process gets the memory it asked for.
+    #
+    # Proactive compaction is off meanwhile: on 6.1 under TCG, kcompactd
+    # soft-locked a vCPU for 26 s in it while the other process filled
+    # memory (CI, 2026-12-06; the victim's managed memory is what compaction
+    # cannot move, so the node stays fragmented).  Unexplained; not what
+    # this test is about.
+    proactive = Path("/proc/sys/vm/compaction_proactiveness")
+    was = proactive.read_text()
+    proactive.write_text("0\n")
     avail_mib = meminfo()["MemAvailable"] // 1024
     victim = Memhog(avail_mib * 45 // 100)
     other = None
@@ -45,6 +54,7 @@ def test_the_global_oom_killer_takes_a_managed_process_and_reaps_it(managing: No
         victim.kill()
         if other is not None:
             other.exit()
+        proactive.write_text(was)
     log = dmesg()
     assert f"Killed process {victim.pid} " in log, "no OOM kill of the managed process"
     # The reaper gives up after ten tries when a notifier keeps refusing.
