@@ -57,6 +57,7 @@ TARGET: dict[str, str] = {
     "skipped.offline": "P",
     "released.pinned": "C",
     "skipped.pinned": "P",
+    "released.memcg_reclaim": "C",
 }
 
 # HAGENT_GLOBAL_COUNTERS (counters.h): module-wide, totals only.

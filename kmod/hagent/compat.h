@@ -109,6 +109,12 @@ static inline pte_t hagent_huge_ptep_get(struct mm_struct *mm, unsigned long add
 }
 
 /* Shrinkers became separately allocated objects in 6.7. */
+/*
+ * Per node, per memory cgroup (the kernel drops MEMCG_AWARE when memcg is
+ * off), and asked even where kernel memory is not accounted (NONSLAB).
+ */
+#define HAGENT_SHRINKER_FLAGS	(SHRINKER_NUMA_AWARE | SHRINKER_MEMCG_AWARE | SHRINKER_NONSLAB)
+
 static inline struct shrinker *
 hagent_shrinker_create(unsigned long (*count)(struct shrinker *, struct shrink_control *),
 		       unsigned long (*scan)(struct shrinker *, struct shrink_control *),
@@ -122,13 +128,13 @@ hagent_shrinker_create(unsigned long (*count)(struct shrinker *, struct shrink_c
 	s->count_objects = count;
 	s->scan_objects = scan;
 	s->seeks = DEFAULT_SEEKS;
-	s->flags = SHRINKER_NUMA_AWARE;
+	s->flags = HAGENT_SHRINKER_FLAGS;
 	if (register_shrinker(s, "%s", name)) {
 		kfree(s);
 		return NULL;
 	}
 #else
-	s = shrinker_alloc(SHRINKER_NUMA_AWARE, "%s", name);
+	s = shrinker_alloc(HAGENT_SHRINKER_FLAGS, "%s", name);
 	if (!s)
 		return NULL;
 	s->count_objects = count;

@@ -77,7 +77,8 @@
 	X(REL_OFFLINE,		C, "released.offline")			\
 	X(SKIP_OFFLINE,		P, "skipped.offline")			\
 	X(REL_PINNED,		C, "released.pinned")			\
-	X(SKIP_PINNED,		P, "skipped.pinned")
+	X(SKIP_PINNED,		P, "skipped.pinned")			\
+	X(REL_MEMCG_RECLAIM,	C, "released.memcg_reclaim")
 
 #define HAGENT_CTR_ENUM(id, kind, name) HAGENT_CTR_##id,
 enum hagent_ctr {

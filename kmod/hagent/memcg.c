@@ -23,14 +23,22 @@
  * round hagentd reads the limits again (hagent_memcg_update()), adoption
  * stops at a target's cap (skipped.memcg), and what a target holds above it,
  * when a limit was lowered or a sibling grew, goes back coldest first
- * (released.memcg).  Not covered: a write to memory.max below what is held
- * reclaims at once, before hagentd sees the new limit, and may OOM-kill;
- * memory.reclaim cannot take managed folios either.
+ * (released.memcg).
+ *
+ * Reclaim that cannot wait for a round -- a write to memory.max below what
+ * is held, memory.reclaim, a charge that finds the reserve used up -- asks
+ * the shrinker in the cgroup itself: hagentd marks each round the cgroup
+ * and nodes every target holds pages of (hagent_memcg_mark()), and the
+ * shrinker gives back that cgroup's folios (shrinker.c,
+ * released.memcg_reclaim).  A process that moved keeps its old pages
+ * charged to its old cgroup; hagent marks only the new one, so reclaim
+ * in the old one reaches them through global reclaim and the cap only.
  */
 #include <linux/memcontrol.h>
 #include <linux/page_counter.h>
 #include <linux/sched.h>
 #include "memcg.h"
+#include "shrinker.h"
 #include "target.h"
 
 #ifdef CONFIG_MEMCG
@@ -69,8 +77,12 @@ void hagent_memcg_update(void)
 	lockdep_assert_held(&hagent_targets_lock);
 	/* The process may have moved: its new pages are charged to the new one. */
 	list_for_each_entry(t, &hagent_targets, node) {
-		hagent_memcg_put(t);
-		t->memcg = get_mem_cgroup_from_mm(t->mm);	/* NULL: memcg disabled */
+		struct mem_cgroup *old = t->memcg;
+
+		/* The shrinker compares the pointer without a reference. */
+		WRITE_ONCE(t->memcg, get_mem_cgroup_from_mm(t->mm));	/* NULL: memcg disabled */
+		if (old)
+			mem_cgroup_put(old);
 	}
 	list_for_each_entry(t, &hagent_targets, node) {
 		unsigned long cap = ULONG_MAX;
@@ -111,6 +123,22 @@ void hagent_memcg_enforce(void)
 	}
 }
 
+void hagent_memcg_mark(void)
+{
+	struct hagent_target *t;
+	nodemask_t nodes;
+	int nid;
+
+	lockdep_assert_held(&hagent_targets_lock);
+	list_for_each_entry(t, &hagent_targets, node) {
+		if (!t->memcg || !hagent_target_held(t))
+			continue;
+		nodes_or(nodes, t->fast, t->slow);
+		for_each_node_mask(nid, nodes)
+			hagent_shrinker_mark(t->memcg, nid);
+	}
+}
+
 void hagent_memcg_put(struct hagent_target *t)
 {
 	if (t->memcg)
@@ -122,6 +150,7 @@ void hagent_memcg_put(struct hagent_target *t)
 
 void hagent_memcg_update(void) { }
 void hagent_memcg_enforce(void) { }
+void hagent_memcg_mark(void) { }
 void hagent_memcg_put(struct hagent_target *t) { }
 
 #endif

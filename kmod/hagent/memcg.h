@@ -12,6 +12,11 @@ struct hagent_target;
 void hagent_memcg_update(void);
 /* Under hagent_targets_lock: give back what each target holds above its cap. */
 void hagent_memcg_enforce(void);
+/*
+ * Under hagent_targets_lock: tells reclaim inside each target's cgroup, on
+ * each of its nodes, to ask the shrinker (once a round, after adoption).
+ */
+void hagent_memcg_mark(void);
 /* Drops the target's reference on its cgroup (target teardown). */
 void hagent_memcg_put(struct hagent_target *t);
 

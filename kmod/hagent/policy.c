@@ -145,6 +145,7 @@ static void hagent_policy_step(void)
 	hagent_place_step(ktime_get_ns() +
 			  (u64)max(READ_ONCE(hagent_interval_ms), 10U) * NSEC_PER_MSEC);
 	hagent_clock(&t0, HAGENT_GCTR_POLICY_PLACE_NS);
+	hagent_memcg_mark();
 	mutex_unlock(&hagent_targets_lock);
 }
 

@@ -32,6 +32,10 @@ static const struct {
 	HAGENT_SYM(folio_putback_lru),
 	HAGENT_SYM(putback_movable_pages),
 	HAGENT_SYM(lru_add_drain_all),
+	HAGENT_SYM(lru_add_drain),
+#ifdef CONFIG_MEMCG
+	HAGENT_SYM(set_shrinker_bit),
+#endif
 	HAGENT_SYM(walk_page_range),
 	HAGENT_SYM(walk_page_vma),
 	HAGENT_SYM(flush_tlb_mm_range),

@@ -11,6 +11,8 @@
  * once at load by hagent_symbols_init() and never changed after; the module
  * refuses to load when one is missing, so callers need no NULL checks.
  */
+struct mem_cgroup;
+
 struct hagent_symbols {
 	int (*migrate_pages)(struct list_head *from, hagent_new_t *get_new,
 			     hagent_free_t *put_new, unsigned long private,
@@ -20,6 +22,10 @@ struct hagent_symbols {
 	void (*folio_putback_lru)(struct folio *folio);
 	void (*putback_movable_pages)(struct list_head *l);
 	void (*lru_add_drain_all)(void);
+	void (*lru_add_drain)(void);
+#ifdef CONFIG_MEMCG
+	void (*set_shrinker_bit)(struct mem_cgroup *memcg, int nid, int shrinker_id);
+#endif
 	int (*walk_page_range)(struct mm_struct *mm, unsigned long start,
 			       unsigned long end, const struct mm_walk_ops *ops,
 			       void *private);

@@ -296,6 +296,7 @@ static int hagent_mn_invalidate_range_start(struct mmu_notifier *mn,
 	/* fork: the folios become shared */
 	enum hagent_ctr why = range->event == MMU_NOTIFY_PROTECTION_PAGE ?
 			      HAGENT_CTR_REL_FORK : HAGENT_CTR_REL_UNMAP;
+	u32 n;
 
 	if (!hagent_mn_gives_back(range))
 		return 0;
@@ -308,9 +309,19 @@ static int hagent_mn_invalidate_range_start(struct mmu_notifier *mn,
 		return -EAGAIN;
 	}
 	/* A dead target may still be giving back (release_all drops the lock). */
-	if (hagent_table_count(&t->table))
+	n = hagent_table_count(&t->table);
+	if (n)
 		hagent_target_release_range(t, range->start, range->end, why);
+	n -= hagent_table_count(&t->table);
 	mutex_unlock(&t->lock);
+	/*
+	 * What went back waits in this CPU's LRU batch, holding a reference
+	 * until the batch is drained.  The caller may count references next
+	 * (KSM merges a page only when nobody else holds one; migration and
+	 * GUP check too): drain it now, on the CPU that is about to look.
+	 */
+	if (n)
+		hagent_sym.lru_add_drain();
 	if (unlikely(READ_ONCE(hagent_notify_delay_us)) && mmu_notifier_range_blockable(range))
 		fsleep(min(READ_ONCE(hagent_notify_delay_us), 1000000U));
 	return 0;

@@ -105,7 +105,7 @@ def test_stress_ng_memory_stressors_verify_their_data_while_managed(
 
 
 # The kernel's own mm selftests (scripts/mm-selftests builds them from
-# Debian's 6.12 sources), each run managed from its exec on: see exec_managed.
+# Debian's 6.12 sources), each run managed from its exec on: see start_bound.
 MM_SELFTESTS = TOP / "build" / "mm-selftests"
 MM_SELFTEST_NAMES = ("cow", "mremap_test", "madv_populate", "mlock2-tests", "ksm_functional_tests")
 KSFT_TOTALS = re.compile(
@@ -117,28 +117,35 @@ PTRACE_TRACEME, PTRACE_DETACH = 0, 17
 SYS_SET_MEMPOLICY, MPOL_BIND = 238, 2  # x86_64
 
 
-def _bind_to_node_1_and_stop_at_exec() -> None:
-    """In the child, before exec: memory on the slow node (inherited across
-    exec), and a stop at exec for the parent to enable it."""
+def _bind_to_node_1() -> None:
+    """In the child, before exec: memory on the slow node (inherited across exec)."""
     mask = ctypes.c_ulong(1 << 1)
     if _libc.syscall(SYS_SET_MEMPOLICY, MPOL_BIND, ctypes.byref(mask), 64) != 0:
         os._exit(120)
+
+
+def _bind_to_node_1_and_stop_at_exec() -> None:
+    """As _bind_to_node_1, and a stop at exec for the parent to enable it."""
+    _bind_to_node_1()
     if _libc.ptrace(PTRACE_TRACEME, 0, None, None) != 0:
         os._exit(121)
 
 
-def exec_managed(argv: list[str], cwd: Path) -> subprocess.Popen[str]:
-    """Starts @argv managed from its first instruction: traced, it stops at
-    exec (SIGTRAP) with its new address space, is enabled, and detached.
-    Its children are not managed (following them is #21's)."""
+def start_bound(argv: list[str], cwd: Path, managed: bool) -> subprocess.Popen[str]:
+    """Starts @argv with its memory on the slow node, its output piped; when
+    @managed, managed from its first instruction: traced, it stops at exec
+    (SIGTRAP) with its new address space, is enabled, and detached.  Its
+    children are not managed (following them is #21's)."""
     proc = subprocess.Popen(
         argv,
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        preexec_fn=_bind_to_node_1_and_stop_at_exec,
+        preexec_fn=_bind_to_node_1_and_stop_at_exec if managed else _bind_to_node_1,
     )
+    if not managed:
+        return proc
     _, status = os.waitpid(proc.pid, os.WUNTRACED)
     assert os.WIFSTOPPED(status) and os.WSTOPSIG(status) == signal.SIGTRAP, status
     try:
@@ -150,30 +157,12 @@ def exec_managed(argv: list[str], cwd: Path) -> subprocess.Popen[str]:
 
 
 NOT_OK = re.compile(r"^not ok \d+ (.*)$", re.M)
-# Subtests known to fail while managed, with why; reported, never passed.
-# ksm_functional_tests: KSM merges a page only if its refcount is exactly
-# its mapcount + 1; the folio hagent gives back from KSM's own notifier
-# call (write_protect_page) sits in a per-CPU LRU batch that holds one more,
-# so that merge attempt fails, and the test allows KSM two scans only.
-# (Fix in view: drain the local batch after a notifier give-back.)
-KNOWN_MANAGED_FAILURES = {
-    "ksm_functional_tests": {"'ksm_zero_pages' updated after merging"},
-}
 
 
 def run_selftest(binary: Path, managed: bool) -> tuple[str, list[str]]:
     """Runs one selftest program; its output and the subtests that failed.
     Totals with no failures and exit 0 give an empty list."""
-    if managed:
-        proc = exec_managed([str(binary)], cwd=binary.parent)
-    else:
-        proc = subprocess.Popen(
-            ["numactl", "--membind=1", str(binary)],
-            cwd=binary.parent,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+    proc = start_bound([str(binary)], cwd=binary.parent, managed=managed)
     try:
         out, _ = proc.communicate(timeout=1200)
     finally:
@@ -202,12 +191,8 @@ def test_the_kernels_mm_selftests_pass_while_managed(managing: None, name: str) 
     before = stats()["totals"]
     out, failed = run_selftest(binary, managed=True)
     after = stats()["totals"]
-    new_failures = set(failed) - set(failed_alone)
-    known = new_failures & KNOWN_MANAGED_FAILURES.get(name, set())
-    if known:
-        print(f"{name}: KNOWN failures while managed: {sorted(known)}")
-    unknown = sorted(new_failures - known)
-    assert not unknown, f"failed only while managed: {unknown}\n{out[-3000:]}"
+    new_failures = sorted(set(failed) - set(failed_alone))
+    assert not new_failures, f"failed only while managed: {new_failures}\n{out[-3000:]}"
     adopted = after["adopted"] - before["adopted"]
     totals = KSFT_TOTALS.search(out)
     assert totals is not None

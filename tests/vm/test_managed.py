@@ -357,6 +357,44 @@ def cgroup_events(cg: Path) -> dict[str, int]:
     }
 
 
+@pytest.mark.parametrize("how", ["memory.reclaim", "memory.max"])
+def test_reclaim_inside_a_cgroup_reaches_managed_folios(managing: None, how: str) -> None:
+    # Reclaim that cannot wait for hagentd's next round -- memory.reclaim,
+    # memory.max written below what hagent holds -- asks hagent's shrinker
+    # in the cgroup itself (shrinker.c: hagent marks the cgroup for it).
+    # Without that, memory.reclaim failed (EAGAIN: nothing on the cgroup's
+    # LRU) and the lowered memory.max OOM-killed the managed process.  96 MiB,
+    # all managed (no limit yet, so no cap), then 64 MiB of it asked back.
+    with zram_swap(), memory_cgroup("hagent-test") as cg:
+        hog = Memhog(96, cgroup=cg)
+        try:
+            enable(hog.pid)
+            wait_for(
+                "hagent to hold 88 MiB", lambda: managed_pages(counters(hog.pid)) >= 88 * 256, 120
+            )
+            before = int((cg / "memory.current").read_text())
+            if how == "memory.reclaim":
+                (cg / "memory.reclaim").write_text("64M")  # OSError (EAGAIN) when it fails
+            else:
+                (cg / "memory.max").write_text("32M")
+            after = int((cg / "memory.current").read_text())
+            assert hog.proc.poll() is None, "the managed process was killed"
+            events = cgroup_events(cg)
+            assert events["oom_kill"] == 0, events
+            assert before - after >= 48 << 20, (before, after, events)
+            # Reclaim asked the shrinker; hagentd, reading the lower memory.max
+            # during the write, may have given back part of it first.
+            c = counters(hog.pid)
+            assert c["released.memcg_reclaim"] > 0, c
+            assert c["released.memcg_reclaim"] + c["released.memcg"] >= 48 * 256, c
+            # What went to swap comes back intact.
+            hog.do("verify", timeout=120)
+            hog.do("touch", timeout=120)
+            assert cgroup_events(cg)["oom_kill"] == 0
+        finally:
+            hog.kill()
+
+
 @pytest.mark.parametrize("limit", ["memory_max", "memory_high"])
 def test_a_cgroup_limit_is_survived_with_swap(managing: None, limit: str) -> None:
     # Reclaim inside a cgroup never asks a shrinker a module can register
@@ -391,7 +429,10 @@ def test_a_cgroup_limit_is_survived_with_swap(managing: None, limit: str) -> Non
                 lambda: managed_pages(counters(hog.pid)) <= (48 - 16) * 256,
                 30,
             )
-            assert counters(hog.pid)["released.memcg"] > 0
+            # By reclaim in the cgroup asking the shrinker, or by hagentd
+            # reading the new limit, whichever came first.
+            c = counters(hog.pid)
+            assert c["released.memcg"] + c["released.memcg_reclaim"] > 0, c
             hog.do("touch", timeout=120)
             assert cgroup_events(cg)["oom_kill"] == 0
         finally:

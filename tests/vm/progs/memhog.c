@@ -8,6 +8,8 @@
  * request), touches every page, prints "ready <address>" and then obeys one
  * command per line on stdin, answering "ok ..." when done:
  *   touch                 write every page still mapped
+ *   verify                check that every page of the region holds what
+ *                         touch wrote ("bad <offset>" at the first that does not)
  *   munmap_half           unmap the second half
  *   dontneed              MADV_DONTNEED the first quarter
  *   free                  MADV_FREE the second quarter
@@ -45,6 +47,15 @@ static void touch(char *p, size_t n)
 {
 	for (size_t off = 0; off < n; off += 4096)
 		p[off] = (char)(off >> 12) | 1;
+}
+
+/* The offset of the first page of [p, p + n) that touch() did not write, or -1. */
+static long verify(const char *p, size_t n)
+{
+	for (size_t off = 0; off < n; off += 4096)
+		if (p[off] != ((char)(off >> 12) | 1))
+			return (long)off;
+	return -1;
 }
 
 static char *map(size_t n, int thp)
@@ -89,6 +100,13 @@ int main(int argc, char **argv)
 		if (!strncmp(line, "touch", 5)) {
 			touch(region, len);
 			printf("ok\n");
+		} else if (!strncmp(line, "verify", 6)) {
+			long bad = verify(region, len);
+
+			if (bad >= 0)
+				printf("bad %ld\n", bad);
+			else
+				printf("ok\n");
 		} else if (!strncmp(line, "munmap_half", 11)) {
 			munmap(region + len / 2, len / 2);
 			len /= 2;
