@@ -4,7 +4,8 @@
  * its folios off the LRU into the target's table and tier heaps.
  *
  * Which folios: present, anonymous, exclusive to this process (AnonExclusive
- * and mapped once), not KSM, in a VMA that is neither VM_LOCKED nor hugetlb,
+ * and mapped once), not KSM, in a VMA that is neither VM_LOCKED, hugetlb nor
+ * KSM-mergeable,
  * on a node of one of the target's tiers.  Order-0 folios and PMD-mapped THPs
  * are managed, a THP as one unit (one entry, 512 pages in every counter);
  * a large folio mapped by PTEs is skipped, because it may be mapped only in
@@ -126,7 +127,12 @@ static void hagent_adopt(struct hagent_walk *w, struct vm_area_struct *vma,
 		return;		/* the huge zero page, a racing file page */
 	if (vma->vm_flags & VM_LOCKED)
 		return hagent_skip(t, HAGENT_CTR_SKIP_LOCKED, pages);
-	if (folio_test_ksm(folio))
+	/*
+	 * KSM's pages, and those it may merge (MADV_MERGEABLE, prctl's
+	 * PR_SET_MEMORY_MERGE): a merge attempt fails on a folio hagent holds
+	 * or is moving, and KSM makes one attempt per page every other scan.
+	 */
+	if (folio_test_ksm(folio) || (vma->vm_flags & VM_MERGEABLE))
 		return hagent_skip(t, HAGENT_CTR_SKIP_KSM, pages);
 	/* Pinned for DMA (RDMA, io_uring, VFIO): it cannot move while it is. */
 	if (folio_maybe_dma_pinned(folio))
@@ -149,8 +155,9 @@ static void hagent_adopt(struct hagent_walk *w, struct vm_area_struct *vma,
 		return hagent_skip(t, HAGENT_CTR_SKIP_OFFLINE, pages);
 	if (hagent_max_pages && hagent_target_held(t) + pages > hagent_max_pages)
 		return hagent_skip(t, HAGENT_CTR_SKIP_CAP, pages);
-	/* Room for reclaim in the process's cgroup (memcg.c). */
-	if (hagent_target_held(t) + pages > READ_ONCE(t->memcg_cap))
+	/* Room for reclaim in the process's cgroup (memcg.c), which just asked. */
+	if (hagent_target_held(t) + pages > READ_ONCE(t->memcg_cap) ||
+	    hagent_target_memcg_reclaiming(t))
 		return hagent_skip(t, HAGENT_CTR_SKIP_MEMCG, pages);
 	if (hagent_table_lookup(&t->table, vpfn))
 		return;		/* cannot happen: the notifier gives back first */

@@ -100,10 +100,7 @@ static unsigned long hagent_shrink_scan(struct shrinker *s, struct shrink_contro
 	unsigned long freed = 0;
 	enum hagent_ctr why = HAGENT_CTR_REL_MEMCG_RECLAIM;
 
-	/*
-	 * Inside a cgroup, adoption keeps to the cgroup's room (memcg.c)
-	 * instead of leaving the whole node alone.
-	 */
+	/* Global reclaim: adoption leaves the whole node alone for a while. */
 	if (hagent_shrink_global(sc)) {
 		hagent_node_pressure(sc->nid);
 		why = HAGENT_CTR_REL_SHRINKER;
@@ -112,8 +109,15 @@ static unsigned long hagent_shrink_scan(struct shrinker *s, struct shrink_contro
 	list_for_each_entry_rcu(t, &hagent_targets, node) {
 		if (freed >= sc->nr_to_scan)
 			break;
-		if (hagent_shrink_match(t, sc))
-			freed += hagent_shrink_target(t, sc->nid, sc->nr_to_scan - freed, why);
+		if (!hagent_shrink_match(t, sc))
+			continue;
+		/*
+		 * Inside a cgroup: its targets adopt nothing for a while, or
+		 * hagentd could take back what reclaim has yet to reach.
+		 */
+		if (!hagent_shrink_global(sc))
+			WRITE_ONCE(t->memcg_reclaim_until, jiffies + HAGENT_PRESSURE_BACKOFF);
+		freed += hagent_shrink_target(t, sc->nid, sc->nr_to_scan - freed, why);
 	}
 	rcu_read_unlock();
 	return freed ?: SHRINK_STOP;

@@ -66,8 +66,6 @@ const char *const hagent_gctr_names[HAGENT_GCTR_NR] = { HAGENT_GLOBAL_COUNTERS(H
 /* Entries given back between two drops of target->lock, when all go back. */
 #define HAGENT_RELEASE_BATCH	1024
 
-/* How long adoption leaves a node alone after reclaim asked for memory there. */
-#define HAGENT_PRESSURE_BACKOFF (10 * HZ)
 
 unsigned long hagent_node_managed(int nid)
 {
@@ -151,6 +149,14 @@ unsigned long hagent_target_give_back(struct hagent_target *t, int tier, unsigne
 		if (!e)
 			break;
 		freed += 1UL << e->order;
+		/*
+		 * Given back for reclaim to take: inactive, so that it is a
+		 * candidate at once (classic LRU: the inactive list; MGLRU: an
+		 * old generation, not the youngest, which needs two agings).
+		 * Still isolated here, as shrink_active_list() clears it.
+		 */
+		if (!(e->flags & HAGENT_EF_MIGRATING))
+			folio_clear_active(e->folio);
 		hagent_target_release_entry(t, e, why);
 	}
 	return freed;

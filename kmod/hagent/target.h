@@ -86,7 +86,15 @@ struct hagent_target {
 	 */
 	struct mem_cgroup *memcg;
 	unsigned long memcg_cap;
+	/* jiffies until which adoption waits: reclaim in its cgroup asked (shrinker.c) */
+	unsigned long memcg_reclaim_until;
 };
+
+/*
+ * How long adoption leaves a node (global reclaim) or a target (reclaim in
+ * its cgroup) alone after reclaim asked for memory there.
+ */
+#define HAGENT_PRESSURE_BACKOFF (10 * HZ)
 
 /* hagent_targets and hagent_targets_lock: every managed process. */
 extern struct list_head hagent_targets;
@@ -120,8 +128,8 @@ void hagent_target_release_entry(struct hagent_target *t, struct hagent_entry *e
 				 enum hagent_ctr why);
 /*
  * Under target->lock: give back the coldest folios of @tier's heap, or of
- * both heaps (@tier == __HAGENT_TIER_LAST), until @want pages went back;
- * returns the pages given back.
+ * both heaps (@tier == __HAGENT_TIER_LAST), until @want pages went back,
+ * inactive, for reclaim; returns the pages given back.
  */
 unsigned long hagent_target_give_back(struct hagent_target *t, int tier, unsigned long want,
 				      enum hagent_ctr why);
@@ -196,6 +204,14 @@ static inline void hagent_folio_unmark(struct folio *folio)
 static inline bool hagent_folio_is_managed(struct folio *folio)
 {
 	return READ_ONCE(folio->lru.next) == HAGENT_LRU_MANAGED;
+}
+
+/* Whether reclaim in the target's cgroup asked for its folios lately. */
+static inline bool hagent_target_memcg_reclaiming(struct hagent_target *t)
+{
+	unsigned long until = READ_ONCE(t->memcg_reclaim_until);
+
+	return until && time_before(jiffies, until);
 }
 
 /* Pages the target holds, both tiers (read without its lock by memcg.c). */
