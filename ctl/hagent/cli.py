@@ -17,6 +17,7 @@ from hagent.commands import (
     inject,
     load,
     replay,
+    run,
     state,
     stats,
     status,
@@ -102,6 +103,7 @@ for _module, _command in (
     (config, config.config),
     (enable, enable.enable),
     (disable, disable.disable),
+    (run, run.run),
     (stats, stats.stats),
     (inject, inject.inject),
     (replay, replay.replay),
@@ -109,7 +111,11 @@ for _module, _command in (
     (triage, triage.triage),
     (top, top.top),
 ):
-    app.command(help=_module.__doc__, epilog=_module.EPILOG)(_command)
+    app.command(
+        help=_module.__doc__,
+        epilog=_module.EPILOG,
+        context_settings=getattr(_module, "CONTEXT_SETTINGS", None),
+    )(_command)
 
 
 def main() -> None:

@@ -80,6 +80,8 @@ GLOBAL: tuple[str, ...] = (
     "scan.wake.size",
     "scan.wake.slow_touched",
     "policy.migrate_cpu_ns",
+    "follow.enabled",
+    "follow.missed",
 )
 
 OVERHEAD_PREFIX = "overhead."

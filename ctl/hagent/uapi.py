@@ -65,9 +65,10 @@ class Attr(IntEnum):
     SAMPLES = 16
     REPEAT = 17
     CONFIG = 18
+    FOLLOW = 19
 
 
-A_MAX = Attr.CONFIG
+A_MAX = Attr.FOLLOW
 
 
 class SamplerAttr(IntEnum):
@@ -109,9 +110,10 @@ class TargetAttr(IntEnum):
     TARGET_FAST_NODES = 4
     TARGET_SLOW_NODES = 5
     TARGET_COUNTERS = 6
+    TARGET_WORKLOAD = 7
 
 
-A_TARGET_MAX = TargetAttr.TARGET_COUNTERS
+A_TARGET_MAX = TargetAttr.TARGET_WORKLOAD
 
 
 class CounterAttr(IntEnum):

@@ -100,7 +100,9 @@ enum hagent_ctr {
  * scan = prime + measure + adopt + revalidate, decay, place = plan +
  * migrate + settle; migrate_ns and settle_ns are the parts of place_ns
  * spent inside migrate_pages() and re-reading the page tables after it),
- * since load.
+ * since load.  follow.enabled: processes enabled because a followed one
+ * forked or exec'd (follow.c); follow.missed: forks of followed processes
+ * not followed (no memory for the record, or follow_max reached).
  */
 #define HAGENT_GLOBAL_COUNTERS(X)					\
 	X(TARGETS_ENABLED,	"targets.enabled")			\
@@ -120,7 +122,9 @@ enum hagent_ctr {
 	X(SCAN_WAKE_MOVED,	"scan.wake.moved")				\
 	X(SCAN_WAKE_SIZE,	"scan.wake.size")				\
 	X(SCAN_WAKE_SLOW,	"scan.wake.slow_touched")		\
-	X(POLICY_MIGRATE_CPU_NS, "policy.migrate_cpu_ns")
+	X(POLICY_MIGRATE_CPU_NS, "policy.migrate_cpu_ns")		\
+	X(FOLLOW_ENABLED,	"follow.enabled")			\
+	X(FOLLOW_MISSED,	"follow.missed")
 
 #define HAGENT_GCTR_ENUM(id, name) HAGENT_GCTR_##id,
 enum hagent_gctr {

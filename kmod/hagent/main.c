@@ -14,6 +14,7 @@
 #include "sample.h"
 #include "sampler_pmu.h"
 #include "selftest.h"
+#include "follow.h"
 #include "shrinker.h"
 #include "symbols.h"
 #include "target.h"
@@ -97,6 +98,8 @@ static int __init hagent_init(void)
 	err = hagent_netlink_init();
 	if (err)
 		goto err_debugfs;
+	/* Last: its work item enables targets and sends their events. */
+	hagent_follow_init();
 
 	hagent_event_send(HAGENT_EV_LOADED, 0, GFP_KERNEL, "hagent %s loaded", HAGENT_VERSION);
 	pr_info("version %s loaded\n", HAGENT_VERSION);
@@ -126,6 +129,7 @@ err_symbols:
 static void __exit hagent_exit(void)
 {
 	hagent_event_send(HAGENT_EV_UNLOADING, 0, GFP_KERNEL, "hagent %s unloading", HAGENT_VERSION);
+	hagent_follow_exit();
 	hagent_netlink_exit();
 	hagent_debugfs_exit();
 	hagent_overhead_exit();

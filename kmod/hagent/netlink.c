@@ -49,6 +49,7 @@ static const struct nla_policy hagent_genl_policy[HAGENT_A_MAX + 1] = {
 	[HAGENT_A_SLOW_NODES]	= { .type = NLA_NUL_STRING, .len = HAGENT_NODELIST_MAX - 1 },
 	[HAGENT_A_SAMPLES]	= { .type = NLA_BINARY },
 	[HAGENT_A_REPEAT]	= NLA_POLICY_RANGE(NLA_U32, 1, 1000),
+	[HAGENT_A_FOLLOW]	= { .type = NLA_FLAG },
 	[HAGENT_A_CONFIG]	= NLA_POLICY_NESTED(hagent_config_policy),
 };
 
@@ -190,7 +191,8 @@ static int hagent_put_target(struct sk_buff *skb, struct hagent_target *t)
 	    nla_put_u32(skb, HAGENT_A_TARGET_PID, t->pid) ||
 	    nla_put_string(skb, HAGENT_A_TARGET_COMM, t->comm) ||
 	    hagent_put_nodelist(skb, HAGENT_A_TARGET_FAST_NODES, &t->fast) ||
-	    hagent_put_nodelist(skb, HAGENT_A_TARGET_SLOW_NODES, &t->slow))
+	    hagent_put_nodelist(skb, HAGENT_A_TARGET_SLOW_NODES, &t->slow) ||
+	    (t->workload && nla_put_u32(skb, HAGENT_A_TARGET_WORKLOAD, t->workload)))
 		return -EMSGSIZE;
 	list = nla_nest_start(skb, HAGENT_A_TARGET_COUNTERS);
 	if (!list)
@@ -296,7 +298,7 @@ static int hagent_cmd_enable(struct sk_buff *skb, struct genl_info *info)
 	if (info->attrs[HAGENT_A_SLOW_NODES])
 		slow = nla_data(info->attrs[HAGENT_A_SLOW_NODES]);
 	err = hagent_target_enable(nla_get_u32(info->attrs[HAGENT_A_PID]), fast, slow,
-				   info->extack, &tgid);
+				   nla_get_flag(info->attrs[HAGENT_A_FOLLOW]), info->extack, &tgid);
 	if (err)
 		return err;
 	err = hagent_reply_stats(info, HAGENT_CMD_ENABLE, tgid, false);

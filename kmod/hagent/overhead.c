@@ -32,6 +32,7 @@
 #include "overhead.h"
 #include "policy.h"
 #include "sample.h"
+#include "tracepoint.h"
 
 #define HAGENT_OVH_NAME(id, name) [HAGENT_OVH_##id] = name,
 const char *const hagent_overhead_names[HAGENT_OVH_NR] = {
@@ -100,23 +101,10 @@ static void hagent_mmap_lock_probe(void *data, HAGENT_TP_MMAP_LOCK_ACQUIRE_RETUR
 		hagent_ovh_add(success ? HAGENT_OVH_MMAP_READ : HAGENT_OVH_MMAP_READ_FAIL, 1);
 }
 
-static struct hagent_tp {
-	const char *name;
-	void *probe;
-	struct tracepoint *tp;		/* found at init; NULL when the kernel lacks it */
-} hagent_tps[] = {
+static struct hagent_tp hagent_tps[] = {
 	{ .name = "tlb_flush", .probe = hagent_tlb_flush_probe },
 	{ .name = "mmap_lock_acquire_returned", .probe = hagent_mmap_lock_probe },
 };
-
-static void hagent_tp_find(struct tracepoint *tp, void *priv)
-{
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(hagent_tps); i++)
-		if (!strcmp(tp->name, hagent_tps[i].name))
-			hagent_tps[i].tp = tp;
-}
 
 /* Entry of handle_mm_fault(): time faults on managed address spaces only. */
 static int hagent_fault_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -167,45 +155,27 @@ static int hagent_fault_probe_register(void)
 /* Under hagent_overhead_lock. */
 static int hagent_probes_start(void)
 {
-	int i, err = 0;
+	int err;
 
-	for (i = 0; i < ARRAY_SIZE(hagent_tps); i++) {
-		if (!hagent_tps[i].tp) {
-			pr_warn("probes: no tracepoint %s in this kernel\n", hagent_tps[i].name);
-			err = -ENOENT;
-			goto undo;
-		}
-		err = tracepoint_probe_register(hagent_tps[i].tp, hagent_tps[i].probe, NULL);
-		if (err) {
-			pr_warn("probes: cannot attach to tracepoint %s: %d\n",
-				hagent_tps[i].name, err);
-			goto undo;
-		}
-	}
+	err = hagent_tp_attach(hagent_tps, ARRAY_SIZE(hagent_tps), "probes");
+	if (err)
+		return err;
 	err = hagent_fault_probe_register();
 	if (err) {
 		pr_warn("probes: cannot attach a kretprobe to handle_mm_fault: %d\n", err);
-		goto undo;
+		hagent_tp_detach(hagent_tps, ARRAY_SIZE(hagent_tps));
+		return err;
 	}
 	hagent_probes_active = true;
 	return 0;
-undo:
-	while (i--)
-		tracepoint_probe_unregister(hagent_tps[i].tp, hagent_tps[i].probe, NULL);
-	tracepoint_synchronize_unregister();
-	return err;
 }
 
 /* Under hagent_overhead_lock.  No probe runs once this returns. */
 static void hagent_probes_stop(void)
 {
-	int i;
-
 	unregister_kretprobe(&hagent_fault_rp);	/* waits for running handlers */
 	hagent_fault_missed += hagent_fault_rp.nmissed;
-	for (i = 0; i < ARRAY_SIZE(hagent_tps); i++)
-		tracepoint_probe_unregister(hagent_tps[i].tp, hagent_tps[i].probe, NULL);
-	tracepoint_synchronize_unregister();
+	hagent_tp_detach(hagent_tps, ARRAY_SIZE(hagent_tps));
 	hagent_probes_active = false;
 }
 
@@ -275,7 +245,7 @@ int hagent_overhead_init(void)
 {
 	int err = 0;
 
-	for_each_kernel_tracepoint(hagent_tp_find, NULL);
+	hagent_tp_find(hagent_tps, ARRAY_SIZE(hagent_tps));
 	mutex_lock(&hagent_overhead_lock);
 	hagent_overhead_live = true;
 	if (hagent_probes)

@@ -36,6 +36,7 @@
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include "check.h"
+#include "follow.h"
 #include "memcg.h"
 #include "migrate.h"
 #include "netlink.h"
@@ -610,54 +611,34 @@ fail:
 	return NULL;
 }
 
-int hagent_target_enable(pid_t pid, const char *fast_s, const char *slow_s,
-			 struct netlink_ext_ack *extack, pid_t *tgid)
+int hagent_target_start(struct task_struct *task, const nodemask_t *fast, const nodemask_t *slow,
+			pid_t workload, struct netlink_ext_ack *extack, pid_t *tgid)
 {
-	struct task_struct *task;
 	struct hagent_target *t;
-	nodemask_t fast, slow;
 	struct mm_struct *mm;
-	struct pid *p;
 	int err;
 
-	if (pid <= 0) {
-		NL_SET_ERR_MSG(extack, "pid must be positive");
-		return -EINVAL;
-	}
-	err = hagent_target_tiers(fast_s, slow_s, &fast, &slow, extack);
-	if (err)
-		return err;
-	p = find_get_pid(pid);
-	task = p ? get_pid_task(p, PIDTYPE_PID) : NULL;
-	put_pid(p);
-	if (!task) {
-		HAGENT_SET_ERR_MSG_FMT(extack, "no process with pid %d", pid);
-		return -ESRCH;
-	}
+	*tgid = task_tgid_nr(task);
 	if (task->flags & PF_KTHREAD) {
-		put_task_struct(task);
-		HAGENT_SET_ERR_MSG_FMT(extack, "pid %d is a kernel thread", pid);
+		HAGENT_SET_ERR_MSG_FMT(extack, "pid %d is a kernel thread", *tgid);
 		return -EINVAL;
 	}
 	mm = get_task_mm(task);	/* keeps the address space up during adoption */
-	*tgid = task_tgid_nr(task);
 	if (!mm) {
-		put_task_struct(task);
-		HAGENT_SET_ERR_MSG_FMT(extack, "process %d is exiting", pid);
+		HAGENT_SET_ERR_MSG_FMT(extack, "process %d is exiting", *tgid);
 		return -ESRCH;
 	}
 	t = hagent_target_new(mm);
 	if (!t) {
-		put_task_struct(task);
 		mmput(mm);
 		return -ENOMEM;
 	}
 	t->pid = *tgid;
 	t->tgid = get_task_pid(task, PIDTYPE_TGID);
+	t->workload = workload;
 	get_task_comm(t->comm, task);
-	put_task_struct(task);
-	t->fast = fast;
-	t->slow = slow;
+	t->fast = *fast;
+	t->slow = *slow;
 	mmgrab(mm);		/* the mm_struct outlives the notifier for late samples */
 	t->mm = mm;
 	/* Fresh faults sit in per-CPU batches, off the LRU, until drained. */
@@ -678,9 +659,14 @@ int hagent_target_enable(pid_t pid, const char *fast_s, const char *slow_s,
 	atomic64_inc(&hagent_gctr_totals[HAGENT_GCTR_TARGETS_ENABLED]);
 	hagent_memcg_update();
 	hagent_target_scan(t, ULONG_MAX, true);
-	hagent_event_send(HAGENT_EV_TARGET_ENABLED, t->pid, GFP_KERNEL,
-			  "managing pid %d (%s): %llu pages adopted", t->pid, t->comm,
-			  t->ctr[HAGENT_CTR_ADOPTED]);
+	if (workload && workload != t->pid)
+		hagent_event_send(HAGENT_EV_TARGET_ENABLED, t->pid, GFP_KERNEL,
+				  "managing pid %d (%s), followed in workload %d: %llu pages adopted",
+				  t->pid, t->comm, workload, t->ctr[HAGENT_CTR_ADOPTED]);
+	else
+		hagent_event_send(HAGENT_EV_TARGET_ENABLED, t->pid, GFP_KERNEL,
+				  "managing pid %d (%s): %llu pages adopted", t->pid, t->comm,
+				  t->ctr[HAGENT_CTR_ADOPTED]);
 	t = NULL;
 unlock:
 	mutex_unlock(&hagent_targets_lock);
@@ -688,6 +674,49 @@ unlock:
 		hagent_target_free(t);
 	/* Last: if the process exited meanwhile, this runs exit_mmap and ->release. */
 	mmput(mm);
+	return err;
+}
+
+int hagent_target_enable(pid_t pid, const char *fast_s, const char *slow_s, bool follow,
+			 struct netlink_ext_ack *extack, pid_t *tgid)
+{
+	struct task_struct *task;
+	nodemask_t fast, slow;
+	bool added = false;
+	struct pid *p;
+	int err;
+
+	if (pid <= 0) {
+		NL_SET_ERR_MSG(extack, "pid must be positive");
+		return -EINVAL;
+	}
+	err = hagent_target_tiers(fast_s, slow_s, &fast, &slow, extack);
+	if (err)
+		return err;
+	p = find_get_pid(pid);
+	task = p ? get_pid_task(p, PIDTYPE_PID) : NULL;
+	put_pid(p);
+	if (!task) {
+		HAGENT_SET_ERR_MSG_FMT(extack, "no process with pid %d", pid);
+		return -ESRCH;
+	}
+	/* Followed first: nothing it forks while it is being enabled is missed. */
+	if (follow) {
+		err = hagent_follow_add(task, task_tgid_nr(task), &fast, &slow);
+		added = err > 0;
+		if (err < 0) {
+			if (err == -EOPNOTSUPP)
+				NL_SET_ERR_MSG(extack, "cannot follow: the scheduler tracepoints are missing");
+			else
+				NL_SET_ERR_MSG(extack, "cannot follow: follow_max processes are followed already");
+			put_task_struct(task);
+			return err;
+		}
+	}
+	err = hagent_target_start(task, &fast, &slow, follow ? task_tgid_nr(task) : 0, extack, tgid);
+	if (err && added)
+		hagent_follow_forget(task_tgid_nr(task));
+	put_task_struct(task);
 	return err;
 }
 
@@ -721,6 +750,7 @@ int hagent_target_disable(pid_t pid, struct netlink_ext_ack *extack)
 		HAGENT_SET_ERR_MSG_FMT(extack, "pid %d is not managed", pid);
 		return -ENOENT;
 	}
+	hagent_follow_forget(t->pid);	/* what it forks from now on stays unmanaged */
 	atomic64_inc(&hagent_gctr_totals[HAGENT_GCTR_TARGETS_DISABLED]);
 	hagent_event_send(HAGENT_EV_TARGET_DISABLED, t->pid, GFP_KERNEL,
 			  "stopped managing pid %d (%s)", t->pid, t->comm);

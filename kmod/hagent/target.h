@@ -30,6 +30,7 @@ struct hagent_target {
 	pid_t pid;			/* thread group id */
 	struct pid *tgid;		/* the same, referenced: whether it runs (pace.c) */
 	char comm[TASK_COMM_LEN];
+	pid_t workload;			/* tgid of its followed root (itself too); 0: not followed */
 	struct mm_struct *mm;		/* mm_count held by the notifier registration */
 	struct mmu_notifier mn;
 	nodemask_t fast, slow;		/* set at enable, then read-only */
@@ -103,8 +104,18 @@ extern struct mutex hagent_targets_lock;
 int hagent_targets_init(void);
 void hagent_targets_exit(void);
 
-int hagent_target_enable(pid_t pid, const char *fast, const char *slow,
+/*
+ * Manage process @pid (any of its thread ids) in tiers given as node lists
+ * (NULL: the default); @follow: what it forks is managed too (follow.c).
+ */
+int hagent_target_enable(pid_t pid, const char *fast, const char *slow, bool follow,
 			 struct netlink_ext_ack *extack, pid_t *tgid);
+/*
+ * Manage @task's process (the caller holds @task) in these tiers, as part
+ * of @workload (the tgid of its followed root; 0: none).
+ */
+int hagent_target_start(struct task_struct *task, const nodemask_t *fast, const nodemask_t *slow,
+			pid_t workload, struct netlink_ext_ack *extack, pid_t *tgid);
 int hagent_target_disable(pid_t pid, struct netlink_ext_ack *extack);
 /* Under hagent_targets_lock. */
 struct hagent_target *hagent_target_find(pid_t tgid);

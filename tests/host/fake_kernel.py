@@ -177,6 +177,7 @@ TUNABLES: dict[str, tuple[int, int, int]] = {
     "hysteresis": (3, 0, 255),
     "promote_min": (1, 1, 255),
     "fast_reserve_mb": (64, 0, 1 << 20),
+    "follow_max": (4096, 0, 1 << 20),
 }
 CONFIG = {name: default for name, (default, _, _) in TUNABLES.items()}
 
@@ -250,15 +251,20 @@ class FakeKernel:
         self._call("dmesg")
         return self.log
 
-    def enable(self, pid: int, fast: str | None = None, slow: str | None = None) -> Target:
-        self._call("enable", pid, fast, slow)
-        return {
+    def enable(
+        self, pid: int, fast: str | None = None, slow: str | None = None, follow: bool = False
+    ) -> Target:
+        self._call("enable", pid, fast, slow, *(("follow",) if follow else ()))
+        target: Target = {
             "pid": pid,
             "comm": "redis-server",
             "fast_nodes": fast if fast is not None else "0",
             "slow_nodes": slow if slow is not None else "1",
             "counters": counters(managed_pages__slow=5120, managed_folios=10, adopted=5120),
         }
+        if follow:
+            target["workload"] = pid
+        return target
 
     def disable(self, pid: int) -> None:
         self._call("disable", pid)
@@ -523,7 +529,12 @@ def _targets_nest(targets: list[Target], pad: bool) -> bytes:
                 + _str(TargetAttr.TARGET_COMM, t["comm"])
                 + _str(TargetAttr.TARGET_FAST_NODES, t["fast_nodes"])
                 + _str(TargetAttr.TARGET_SLOW_NODES, t["slow_nodes"])
-                + _counter_nest(TargetAttr.TARGET_COUNTERS, t["counters"], pad),
+                + _counter_nest(TargetAttr.TARGET_COUNTERS, t["counters"], pad)
+                + (
+                    _nla(TargetAttr.TARGET_WORKLOAD, struct.pack("=I", t["workload"]))
+                    if "workload" in t
+                    else b""
+                ),
                 nested=True,
             )
             for t in targets

@@ -634,7 +634,9 @@ def test_enable_nodes_and_json(invoke: Invoke) -> None:
 
 def test_enable_summary_without_counters(invoke: Invoke) -> None:
     class Bare(FakeKernel):
-        def enable(self, pid: int, fast: str | None = None, slow: str | None = None) -> Target:
+        def enable(
+            self, pid: int, fast: str | None = None, slow: str | None = None, follow: bool = False
+        ) -> Target:
             return {"pid": pid, "comm": "x", "fast_nodes": "0", "slow_nodes": "", "counters": {}}
 
     result = invoke(Bare(), "enable", "--pid", "9")
@@ -857,6 +859,19 @@ def test_enable_through_netlink_defaults_and_json(
     assert json.loads(result.stdout) == {"schema_version": 1, **STRESS}
     ((request, _, _),) = s.requests
     assert sent_attrs(request) == [("HAGENT_A_PID", 77)]  # the module picks the tiers
+
+
+def test_enable_follow_through_netlink(invoke: Invoke, sock: Callable[..., FakeGenlSocket]) -> None:
+    # The flag goes out; the reply's workload (the root's own pid) comes back.
+    followed: Target = {**REDIS, "workload": REDIS["pid"]}
+    s = sock(replies=(enable_reply(followed),))
+    result = invoke(RealKernel(), "enable", "--pid", "1234", "--follow", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["workload"] == 1234
+    ((request, _, _),) = s.requests
+    assert [a[0] for a in sent_attrs(request)] == ["HAGENT_A_PID", "HAGENT_A_FOLLOW"]
+    result = invoke(FakeKernel(), "enable", "--pid", "1234", "--follow")
+    assert "(redis-server) following its forks fast=0" in result.stdout
 
 
 @pytest.mark.parametrize("targets", [(), (REDIS, STRESS)], ids=["none", "two"])

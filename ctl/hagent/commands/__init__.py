@@ -6,6 +6,7 @@ Also the argument checks several commands share (pids, node lists).
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Annotated
 
 import typer
 
@@ -97,3 +98,24 @@ def parse_address(text: str) -> int | None:
         return None
     value = int(text, 0) if text[:2].lower() == "0x" else int(text, 10)
     return value if value <= ADDRESS_MAX else None
+
+
+# --fast and --slow, as enable and run take them (checked by check_nodelist).
+FastNodes = Annotated[
+    str | None,
+    typer.Option(
+        "--fast",
+        metavar="NODES",
+        help="Fast-tier NUMA nodes, e.g. 0 or 0-1,4. Default: nodes with CPUs.",
+        show_default=False,
+    ),
+]
+SlowNodes = Annotated[
+    str | None,
+    typer.Option(
+        "--slow",
+        metavar="NODES",
+        help="Slow-tier NUMA nodes. Default: memory nodes without CPUs.",
+        show_default=False,
+    ),
+]

@@ -5,13 +5,14 @@ from typing import Annotated
 import typer
 
 from hagent import jsonout
-from hagent.commands import check_nodelist, kernel, parse_pid
+from hagent.commands import FastNodes, SlowNodes, check_nodelist, kernel, parse_pid
 from hagent.kernel import Target
 
 EPILOG = (
     "Examples:\n\n"
     "hagentctl enable --pid 1234\n\n"
     "hagentctl enable --pid 1234 --fast 0 --slow 1-2\n\n"
+    "hagentctl enable --pid $(pgrep -o postgres) --follow\n\n"
     "hagentctl enable --pid $(pidof redis-server) --json"
 )
 
@@ -19,8 +20,9 @@ EPILOG = (
 def summary(t: Target) -> str:
     """The one line that reports a newly managed target."""
     c = t["counters"]
+    followed = " following its forks" if t.get("workload") == t["pid"] else ""
     return (
-        f"managing pid {t['pid']} ({t['comm']}) "
+        f"managing pid {t['pid']} ({t['comm']}){followed} "
         f"fast={t['fast_nodes'] or 'none'} slow={t['slow_nodes'] or 'none'}: "
         f"{c.get('adopted', 0)} pages adopted "
         f"(fast {c.get('managed_pages.fast', 0)}, slow {c.get('managed_pages.slow', 0)})"
@@ -38,31 +40,23 @@ def enable(
             show_default=False,
         ),
     ],
-    fast: Annotated[
-        str | None,
+    fast: FastNodes = None,
+    slow: SlowNodes = None,
+    follow: Annotated[
+        bool,
         typer.Option(
-            "--fast",
-            metavar="NODES",
-            help="Fast-tier NUMA nodes, e.g. 0 or 0-1,4. Default: nodes with CPUs.",
-            show_default=False,
+            "--follow",
+            help="Manage every process it forks from now on too (and theirs), "
+            "and itself again after an exec.",
         ),
-    ] = None,
-    slow: Annotated[
-        str | None,
-        typer.Option(
-            "--slow",
-            metavar="NODES",
-            help="Slow-tier NUMA nodes. Default: memory nodes without CPUs.",
-            show_default=False,
-        ),
-    ] = None,
+    ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the new target as JSON for scripts.")
     ] = False,
 ) -> None:
     n = parse_pid(pid)
     fast, slow = check_nodelist("--fast", fast), check_nodelist("--slow", slow)
-    target = kernel(ctx).enable(n, fast, slow)
+    target = kernel(ctx).enable(n, fast, slow, follow)
     if as_json:
         jsonout.echo(target)
     else:

@@ -58,8 +58,11 @@ class Kernel(Protocol):
         """The kernel log buffer as ``dmesg -r`` prints it (``<level>[ seconds] text``)."""
         ...
 
-    def enable(self, pid: int, fast: str | None = None, slow: str | None = None) -> Target:
-        """Manage ``pid``; ``fast``/``slow`` are node lists (None: the module's default)."""
+    def enable(
+        self, pid: int, fast: str | None = None, slow: str | None = None, follow: bool = False
+    ) -> Target:
+        """Manage ``pid``; ``fast``/``slow`` are node lists (None: the module's default);
+        ``follow``: every process it forks from now on too, and itself after exec."""
         ...
 
     def disable(self, pid: int) -> None:
@@ -130,8 +133,10 @@ class RealKernel:
     def dmesg(self) -> str:
         return kmsg.read()
 
-    def enable(self, pid: int, fast: str | None = None, slow: str | None = None) -> Target:
-        return genl.enable(pid, fast, slow)
+    def enable(
+        self, pid: int, fast: str | None = None, slow: str | None = None, follow: bool = False
+    ) -> Target:
+        return genl.enable(pid, fast, slow, follow)
 
     def disable(self, pid: int) -> None:
         genl.disable(pid)

@@ -11,7 +11,7 @@ import os
 import struct
 from collections.abc import Iterator, Mapping, Sequence
 from enum import IntEnum
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from pyroute2.netlink import NLM_F_ACK, NLM_F_REQUEST, genlmsg, nla
 from pyroute2.netlink.exceptions import NetlinkError
@@ -69,6 +69,7 @@ class Target(TypedDict):
     fast_nodes: str  # node list as the module prints it, e.g. "0" or "0-1,4"
     slow_nodes: str
     counters: dict[str, int]  # dotted names exactly as the module sends them
+    workload: NotRequired[int]  # pid of its followed root (its own when it is the root)
 
 
 class Stats(TypedDict):
@@ -106,6 +107,7 @@ _ATTR_TYPES: dict[type[IntEnum], dict[str, str]] = {
         "SAMPLES": "cdata",  # packed struct hagent_inject_sample array
         "REPEAT": "uint32",
         "CONFIG": "counter_attrs|nested",  # settings: COUNTER {NAME, VALUE} nests
+        "FOLLOW": "flag",
     },
     SamplerAttr: {
         "SAMPLER_UNSPEC": "none",
@@ -132,6 +134,7 @@ _ATTR_TYPES: dict[type[IntEnum], dict[str, str]] = {
         "TARGET_FAST_NODES": "asciiz",
         "TARGET_SLOW_NODES": "asciiz",
         "TARGET_COUNTERS": "counter_attrs|nested",
+        "TARGET_WORKLOAD": "uint32",
     },
     CounterAttr: {
         "COUNTER_UNSPEC": "none",
@@ -275,17 +278,17 @@ def targets_from_msg(msg: Any, what: str) -> list[Target]:
     """The HAGENT_A_TARGETS list of an ENABLE or STATS reply."""
     targets: list[Target] = []
     for t in _nested_list(msg, Attr.TARGETS, TargetAttr.TARGET.name):
-        targets.append(
-            {
-                "pid": int(_required(t, TargetAttr.TARGET_PID.name, what)),
-                "comm": _text(_required(t, TargetAttr.TARGET_COMM.name, what)),
-                "fast_nodes": _text(_required(t, TargetAttr.TARGET_FAST_NODES.name, what)),
-                "slow_nodes": _text(_required(t, TargetAttr.TARGET_SLOW_NODES.name, what)),
-                "counters": _counters(
-                    t.get_attr(ATTR_PREFIX + TargetAttr.TARGET_COUNTERS.name), what
-                ),
-            }
-        )
+        target: Target = {
+            "pid": int(_required(t, TargetAttr.TARGET_PID.name, what)),
+            "comm": _text(_required(t, TargetAttr.TARGET_COMM.name, what)),
+            "fast_nodes": _text(_required(t, TargetAttr.TARGET_FAST_NODES.name, what)),
+            "slow_nodes": _text(_required(t, TargetAttr.TARGET_SLOW_NODES.name, what)),
+            "counters": _counters(t.get_attr(ATTR_PREFIX + TargetAttr.TARGET_COUNTERS.name), what),
+        }
+        workload = t.get_attr(ATTR_PREFIX + TargetAttr.TARGET_WORKLOAD.name)
+        if workload is not None:
+            target["workload"] = int(workload)
+        targets.append(target)
     return targets
 
 
@@ -495,13 +498,18 @@ def status() -> Status:
     return status_from_msg(_one_reply(Cmd.STATUS, request(Cmd.STATUS)))
 
 
-def enable(pid: int, fast: str | None = None, slow: str | None = None) -> Target:
-    """HAGENT_CMD_ENABLE: manage ``pid``; node lists default to the module's tiers."""
+def enable(
+    pid: int, fast: str | None = None, slow: str | None = None, follow: bool = False
+) -> Target:
+    """HAGENT_CMD_ENABLE: manage ``pid``; node lists default to the module's tiers;
+    ``follow``: what it forks is managed too."""
     attrs: dict[str, Any] = {Attr.PID.name: pid}
     if fast is not None:
         attrs[Attr.FAST_NODES.name] = fast
     if slow is not None:
         attrs[Attr.SLOW_NODES.name] = slow
+    if follow:
+        attrs[Attr.FOLLOW.name] = True
     replies = request(Cmd.ENABLE, attrs, NLM_F_REQUEST | NLM_F_ACK)
     if not replies:
         # A bare ack: the module enabled the process, which then exited before

@@ -30,9 +30,14 @@
  *     <- HAGENT_A_PID            u32     the process (any of its thread ids)
  *        HAGENT_A_FAST_NODES     string  optional node list, e.g. "0" or "0-1,4"
  *        HAGENT_A_SLOW_NODES     string  optional node list
+ *        HAGENT_A_FOLLOW         flag    optional: also manage every process it
+ *                                        forks from now on (and theirs), in the
+ *                                        same tiers, and itself again after exec
  *     Default tiers: memory nodes with CPUs are fast, CPU-less ones slow.
  *     Errors: ESRCH no such process or exiting, EINVAL kernel thread or bad
- *     node lists, EEXIST already managed; each with an extack message.
+ *     node lists, EEXIST already managed, EOPNOTSUPP follow without the
+ *     scheduler tracepoints, ENOSPC follow beyond the follow_max parameter;
+ *     each with an extack message.
  *     -> HAGENT_A_TARGETS with the one new target (see STATS); no reply
  *        (only the ack) when the process exited before the reply was built.
  *
@@ -148,6 +153,7 @@ enum hagent_attr {
 	HAGENT_A_SAMPLES,
 	HAGENT_A_REPEAT,
 	HAGENT_A_CONFIG,
+	HAGENT_A_FOLLOW,
 	__HAGENT_A_LAST
 };
 #define HAGENT_A_MAX (__HAGENT_A_LAST - 1)
@@ -186,6 +192,7 @@ enum hagent_target_attr {
 	HAGENT_A_TARGET_FAST_NODES,
 	HAGENT_A_TARGET_SLOW_NODES,
 	HAGENT_A_TARGET_COUNTERS,
+	HAGENT_A_TARGET_WORKLOAD,	/* u32: its followed root's pid; absent: not followed */
 	__HAGENT_A_TARGET_LAST
 };
 #define HAGENT_A_TARGET_MAX (__HAGENT_A_TARGET_LAST - 1)
