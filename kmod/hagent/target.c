@@ -150,14 +150,6 @@ unsigned long hagent_target_give_back(struct hagent_target *t, int tier, unsigne
 		if (!e)
 			break;
 		freed += 1UL << e->order;
-		/*
-		 * Given back for reclaim to take: inactive, so that it is a
-		 * candidate at once (classic LRU: the inactive list; MGLRU: an
-		 * old generation, not the youngest, which needs two agings).
-		 * Still isolated here, as shrink_active_list() clears it.
-		 */
-		if (!(e->flags & HAGENT_EF_MIGRATING))
-			folio_clear_active(e->folio);
 		hagent_target_release_entry(t, e, why);
 	}
 	return freed;

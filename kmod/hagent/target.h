@@ -139,8 +139,8 @@ void hagent_target_release_entry(struct hagent_target *t, struct hagent_entry *e
 				 enum hagent_ctr why);
 /*
  * Under target->lock: give back the coldest folios of @tier's heap, or of
- * both heaps (@tier == __HAGENT_TIER_LAST), until @want pages went back,
- * inactive, for reclaim; returns the pages given back.
+ * both heaps (@tier == __HAGENT_TIER_LAST), until @want pages went back;
+ * returns the pages given back.
  */
 unsigned long hagent_target_give_back(struct hagent_target *t, int tier, unsigned long want,
 				      enum hagent_ctr why);
