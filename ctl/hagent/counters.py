@@ -82,6 +82,10 @@ GLOBAL: tuple[str, ...] = (
     "policy.migrate_cpu_ns",
     "follow.enabled",
     "follow.missed",
+    "follow.over_limit",
+    "shrinker.scans",
+    "shrinker.memcg_scans",
+    "shrinker.busy",
 )
 
 OVERHEAD_PREFIX = "overhead."

@@ -16,7 +16,7 @@ from rich.console import Group
 from rich.text import Text
 
 from hagent import overhead as ovh
-from hagent.commands.stats import PAGE_SIZE, target_bias
+from hagent.commands.stats import PAGE_SIZE, target_bias, workload_of
 from hagent.kernel import Stats, Target
 
 WINDOW = 60.0  # seconds of history behind a sparkline
@@ -117,6 +117,7 @@ class TargetFigures:
     fast_share_spark: str = ""
     samples_spark: str = ""
     placement: PlacementFigures | None = None  # None: the module sends no placement counters
+    workload: str = ""  # what brought it in (stats.workload_of): "" for none
 
     @property
     def managed(self) -> int:
@@ -133,6 +134,7 @@ class TargetFigures:
             "rates": self.rates,
             "bias": self.bias,
             "dropped": self.dropped,
+            "workload": self.workload or None,
             "placement": None if self.placement is None else self.placement.as_json(),
         }
 
@@ -318,7 +320,7 @@ class Dashboard:
         dt = self._interval()
         prev_targets = self._prev_targets()
         targets = [self._target(t, prev_targets.get(t["pid"]), dt, now) for t in stats["targets"]]
-        targets.sort(key=lambda f: (-f.managed, f.pid))
+        targets = grouped(targets)
         totals = {"targets": len(stats["targets"])}
         totals.update({k: v for k, v in stats["totals"].items() if k.startswith("targets.")})
         if "checks.failed" in stats["totals"]:
@@ -364,6 +366,7 @@ class Dashboard:
             bias=target_bias(t),
             dropped=c.get("samples.dropped"),
             rates=target_rates(prev, c, dt) if dt is not None else {},
+            workload=workload_of(t),
         )
         h = self._history.get(t["pid"])
         if h is not None:
@@ -461,6 +464,24 @@ def _pairs(items: Iterable[tuple[str, float]], unit: str = "") -> str:
     return "  ".join(f"{k} {num(v)}{unit}" for k, v in items)
 
 
+def grouped(targets: list[TargetFigures]) -> list[TargetFigures]:
+    """Each workload's processes together, the workload with most managed pages
+    first (a process on its own is a workload of one); inside, by pages."""
+    size: dict[str, int] = {}
+    for f in targets:
+        key = f.workload or f"pid {f.pid}"
+        size[key] = size.get(key, 0) + f.managed
+    return sorted(
+        targets,
+        key=lambda f: (
+            -size[f.workload or f"pid {f.pid}"],
+            f.workload or f"pid {f.pid}",
+            -f.managed,
+            f.pid,
+        ),
+    )
+
+
 def target_lines(f: TargetFigures) -> list[Text]:
     """The lines of one target, each meant to fit 80 columns."""
     r = f.rates
@@ -472,6 +493,7 @@ def target_lines(f: TargetFigures) -> list[Text]:
             f"({mib(f.managed_fast)})"
             f"   slow {f.managed_slow if f.managed_slow is not None else '-'} pg "
             f"({mib(f.managed_slow)})",
+            (f"   {f.workload}" if f.workload else "", "dim"),
         ),
         _line(
             f"  fast share {pct(f.fast_share):>6} ",

@@ -66,9 +66,10 @@ class Attr(IntEnum):
     REPEAT = 17
     CONFIG = 18
     FOLLOW = 19
+    CGROUP = 20
 
 
-A_MAX = Attr.FOLLOW
+A_MAX = Attr.CGROUP
 
 
 class SamplerAttr(IntEnum):
@@ -111,9 +112,11 @@ class TargetAttr(IntEnum):
     TARGET_SLOW_NODES = 5
     TARGET_COUNTERS = 6
     TARGET_WORKLOAD = 7
+    TARGET_CGROUP = 8
+    TARGET_PAD = 9
 
 
-A_TARGET_MAX = TargetAttr.TARGET_WORKLOAD
+A_TARGET_MAX = TargetAttr.TARGET_PAD
 
 
 class CounterAttr(IntEnum):
@@ -164,6 +167,7 @@ class Event(IntEnum):
     CHECK_FAILED = 6
     TARGET_FAILSAFE = 7
     MIGRATE_FAILURES = 8
+    WORKLOAD_LIMIT = 9
 
 
 class Feature(IntFlag):

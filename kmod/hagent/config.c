@@ -42,6 +42,7 @@ static const struct hagent_tunable hagent_tunables[] = {
 	HAGENT_TUNABLE("promote_min",		hagent_promote_min, 1, 255),
 	HAGENT_TUNABLE("fast_reserve_mb",	hagent_fast_reserve_mb, 0, 1 << 20),
 	HAGENT_TUNABLE("follow_max",		hagent_follow_max, 0, 1 << 20),
+	HAGENT_TUNABLE("workload_max",		hagent_workload_max, 1, 1 << 20),
 };
 
 unsigned int hagent_config_count(void)

@@ -102,7 +102,13 @@ enum hagent_ctr {
  * spent inside migrate_pages() and re-reading the page tables after it),
  * since load.  follow.enabled: processes enabled because a followed one
  * forked or exec'd (follow.c); follow.missed: forks of followed processes
- * not followed (no memory for the record, or follow_max reached).
+ * not followed (no memory for the record, or follow_max reached);
+ * follow.over_limit: processes not followed because their workload had
+ * workload_max processes followed already.
+ * shrinker.scans and shrinker.memcg_scans: calls from reclaim (global,
+ * inside a cgroup) asking hagent's shrinker to give back; shrinker.busy:
+ * targets reclaim asked for that were busy (hagentd held their lock), so
+ * gave nothing back to that call.
  */
 #define HAGENT_GLOBAL_COUNTERS(X)					\
 	X(TARGETS_ENABLED,	"targets.enabled")			\
@@ -124,7 +130,11 @@ enum hagent_ctr {
 	X(SCAN_WAKE_SLOW,	"scan.wake.slow_touched")		\
 	X(POLICY_MIGRATE_CPU_NS, "policy.migrate_cpu_ns")		\
 	X(FOLLOW_ENABLED,	"follow.enabled")			\
-	X(FOLLOW_MISSED,	"follow.missed")
+	X(FOLLOW_MISSED,	"follow.missed")			\
+	X(FOLLOW_OVER_LIMIT,	"follow.over_limit")			\
+	X(SHRINKER_SCANS,	"shrinker.scans")			\
+	X(SHRINKER_MEMCG_SCANS,	"shrinker.memcg_scans")			\
+	X(SHRINKER_BUSY,	"shrinker.busy")
 
 #define HAGENT_GCTR_ENUM(id, name) HAGENT_GCTR_##id,
 enum hagent_gctr {

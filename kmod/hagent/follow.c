@@ -13,6 +13,11 @@
  *   sched_process_exec  a followed process has a new address space (its
  *                       old target went with the old one): enabled again;
  *   sched_process_free  its last task is freed: forgotten.
+ * A cgroup workload (cgroup.c) follows by membership instead: a new process
+ * in a managed cgroup is followed and enabled whoever its parent is, one
+ * moved in is enabled from the cgroup_attach_task probe (hagent_follow_moved),
+ * one moved out is given back (a "leave" request) -- its parent's workload
+ * does not matter.
  * A followed process is keyed by its signal_struct: shared by its threads,
  * kept across exec (unlike the leader's task, which a thread's exec
  * replaces), and freed only after its last task, whose free removes the key
@@ -33,7 +38,9 @@
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
+#include "cgroup.h"
 #include "follow.h"
+#include "netlink.h"
 #include "target.h"
 #include "tracepoint.h"
 
@@ -41,23 +48,39 @@ unsigned int hagent_follow_max = 4096;
 module_param_named(follow_max, hagent_follow_max, uint, 0644);
 MODULE_PARM_DESC(follow_max, "Most processes followed at once, all workloads together (default 4096)");
 
+unsigned int hagent_workload_max = 1024;
+module_param_named(workload_max, hagent_workload_max, uint, 0644);
+MODULE_PARM_DESC(workload_max, "Most processes one workload (a followed tree, a managed cgroup) has followed at once (default 1024)");
+
 struct hagent_follow {
 	struct hlist_node node;		/* in hagent_follow_hash */
 	struct signal_struct *sig;	/* the key; not referenced: removed before it is freed */
-	pid_t workload;			/* tgid of the workload's root */
-	nodemask_t fast, slow;
+	struct hagent_workload wl;
 	struct rcu_head rcu;
 };
 
-/* A process to enable (again): queued by the probes, run by the work item. */
+/*
+ * A process to enable (again), or to give back when it left its cgroup
+ * workload: queued by the probes, run by the work item in order.
+ */
 struct hagent_follow_req {
 	struct llist_node node;
 	struct pid *pid;		/* referenced */
-	pid_t workload;
-	nodemask_t fast, slow;
+	bool leave;			/* give back, if managed in wl.cgroup */
+	struct hagent_workload wl;
+};
+
+/* How many processes a workload has followed: at most workload_max. */
+struct hagent_follow_count {
+	struct hlist_node node;		/* in hagent_follow_counts */
+	pid_t root;			/* the workload, as in struct hagent_workload */
+	u64 cgroup;
+	unsigned int n;
+	bool warned;			/* its limit was reported */
 };
 
 static DEFINE_HASHTABLE(hagent_follow_hash, 8);
+static DEFINE_HASHTABLE(hagent_follow_counts, 6);	/* under hagent_follow_lock */
 static DEFINE_SPINLOCK(hagent_follow_lock);
 static unsigned int hagent_followed;	/* entries; under hagent_follow_lock */
 static LLIST_HEAD(hagent_follow_queue);
@@ -78,28 +101,83 @@ static struct hagent_follow *hagent_follow_find(struct signal_struct *sig)
 	return NULL;
 }
 
+static unsigned long hagent_follow_count_key(const struct hagent_workload *wl)
+{
+	return wl->cgroup ? (unsigned long)wl->cgroup : (unsigned long)wl->root;
+}
+
+/* Under hagent_follow_lock: @wl's count, NULL when it has none. */
+static struct hagent_follow_count *hagent_follow_count_find(const struct hagent_workload *wl)
+{
+	struct hagent_follow_count *c;
+
+	hash_for_each_possible(hagent_follow_counts, c, node, hagent_follow_count_key(wl))
+		if (c->root == wl->root && c->cgroup == wl->cgroup)
+			return c;
+	return NULL;
+}
+
+/* Under hagent_follow_lock: one process fewer in @wl. */
+static void hagent_follow_count_put(const struct hagent_workload *wl)
+{
+	struct hagent_follow_count *c = hagent_follow_count_find(wl);
+
+	if (c && !--c->n) {
+		hash_del(&c->node);
+		kfree(c);
+	}
+}
+
+static void hagent_follow_over_limit(const struct hagent_workload *wl, unsigned int max)
+{
+	if (wl->cgroup)
+		hagent_event_send(HAGENT_EV_WORKLOAD_LIMIT, 0, GFP_ATOMIC,
+				  "cgroup %llu has workload_max=%u processes managed: what else enters it is not managed",
+				  wl->cgroup, max);
+	else
+		hagent_event_send(HAGENT_EV_WORKLOAD_LIMIT, wl->root, GFP_ATOMIC,
+				  "the workload of pid %d has workload_max=%u processes managed: what else it forks is not managed",
+				  wl->root, max);
+}
+
 /*
- * Follows @sig's process for @workload: 1 when it was not followed yet, 0
- * when it was (the first record stays), -ENOSPC beyond follow_max or without
- * memory (counted as missed).
+ * Follows @sig's process in @wl: 1 when it was not followed yet, 0 when it
+ * was (the first record stays), -ENOSPC beyond follow_max or without memory
+ * (counted as missed), -EDQUOT beyond workload_max (follow.over_limit; the
+ * first time an event says so).
  */
-static int hagent_follow_insert(struct signal_struct *sig, pid_t workload,
-				const nodemask_t *fast, const nodemask_t *slow, gfp_t gfp)
+static int hagent_follow_insert(struct signal_struct *sig, const struct hagent_workload *wl,
+				gfp_t gfp)
 {
 	struct hagent_follow *f = kmalloc(sizeof(*f), gfp | __GFP_NOWARN);
+	struct hagent_follow_count *spare = kzalloc(sizeof(*spare), gfp | __GFP_NOWARN);
+	unsigned int max = READ_ONCE(hagent_workload_max);
+	struct hagent_follow_count *c;
+	bool warn = false;
 	unsigned long flags;
 	int ret = -ENOSPC;
 
-	if (!f)
+	if (!f || !spare)
 		goto missed;
 	f->sig = sig;
-	f->workload = workload;
-	f->fast = *fast;
-	f->slow = *slow;
+	f->wl = *wl;
 	spin_lock_irqsave(&hagent_follow_lock, flags);
+	c = hagent_follow_count_find(wl);
 	if (hagent_follow_find(sig)) {
 		ret = 0;
+	} else if (c && c->n >= max) {
+		ret = -EDQUOT;
+		warn = !c->warned;
+		c->warned = true;
 	} else if (hagent_followed < READ_ONCE(hagent_follow_max)) {
+		if (!c) {
+			c = spare;
+			spare = NULL;
+			c->root = wl->root;
+			c->cgroup = wl->cgroup;
+			hash_add(hagent_follow_counts, &c->node, hagent_follow_count_key(wl));
+		}
+		c->n++;
 		hash_add_rcu(hagent_follow_hash, &f->node, (unsigned long)sig);
 		hagent_followed++;
 		f = NULL;
@@ -107,31 +185,47 @@ static int hagent_follow_insert(struct signal_struct *sig, pid_t workload,
 	}
 	spin_unlock_irqrestore(&hagent_follow_lock, flags);
 	kfree(f);
-	if (ret >= 0)
+	kfree(spare);
+	if (ret == -EDQUOT) {
+		hagent_gctr_add(HAGENT_GCTR_FOLLOW_OVER_LIMIT, 1);
+		if (warn)
+			hagent_follow_over_limit(wl, max);
+	}
+	if (ret != -ENOSPC)
 		return ret;
+	goto count;
 missed:
+	kfree(f);
+	kfree(spare);
+count:
 	hagent_gctr_add(HAGENT_GCTR_FOLLOW_MISSED, 1);
 	return -ENOSPC;
 }
 
-static void hagent_follow_remove(struct signal_struct *sig)
+/* Stops following @sig's process; only if it is in cgroup workload @cgroup unless 0. */
+static bool hagent_follow_remove(struct signal_struct *sig, u64 cgroup)
 {
 	struct hagent_follow *f;
 	unsigned long flags;
 
 	spin_lock_irqsave(&hagent_follow_lock, flags);
 	f = hagent_follow_find(sig);
+	if (f && cgroup && f->wl.cgroup != cgroup)
+		f = NULL;
 	if (f) {
 		hash_del_rcu(&f->node);
 		hagent_followed--;
+		hagent_follow_count_put(&f->wl);
 	}
 	spin_unlock_irqrestore(&hagent_follow_lock, flags);
 	if (f)
 		kfree_rcu(f, rcu);
+	return f;
 }
 
-/* Queues @task's process to be enabled as @f's workload. */
-static void hagent_follow_queue_enable(struct task_struct *task, const struct hagent_follow *f)
+/* Queues @task's process to be enabled in @wl, or given back (@leave). */
+static void hagent_follow_request(struct task_struct *task, const struct hagent_workload *wl,
+				bool leave)
 {
 	struct hagent_follow_req *r = kmalloc(sizeof(*r), GFP_ATOMIC | __GFP_NOWARN);
 
@@ -140,9 +234,8 @@ static void hagent_follow_queue_enable(struct task_struct *task, const struct ha
 		return;
 	}
 	r->pid = get_task_pid(task, PIDTYPE_TGID);
-	r->workload = f->workload;
-	r->fast = f->fast;
-	r->slow = f->slow;
+	r->leave = leave;
+	r->wl = *wl;
 	llist_add(&r->node, &hagent_follow_queue);
 	schedule_work(&hagent_follow_work);
 }
@@ -150,15 +243,23 @@ static void hagent_follow_queue_enable(struct task_struct *task, const struct ha
 static void hagent_follow_fork_probe(void *data, struct task_struct *parent,
 				     struct task_struct *child)
 {
+	const struct hagent_workload *wl = NULL;
 	const struct hagent_follow *f;
 
-	if (!READ_ONCE(hagent_followed) || !thread_group_leader(child))
-		return;		/* nothing followed, or a new thread of the same process */
+	if (!thread_group_leader(child))
+		return;		/* a new thread of the same process */
 	rcu_read_lock();
-	f = hagent_follow_find(parent->signal);
-	if (f && hagent_follow_insert(child->signal, f->workload, &f->fast, &f->slow, GFP_ATOMIC) >= 0 &&
+	if (READ_ONCE(hagent_followed)) {
+		f = hagent_follow_find(parent->signal);
+		if (f && !f->wl.cgroup)
+			wl = &f->wl;
+	}
+	/* A cgroup workload takes whatever starts in its cgroup. */
+	if (!wl)
+		wl = hagent_cgroup_workload(child);
+	if (wl && hagent_follow_insert(child->signal, wl, GFP_ATOMIC) >= 0 &&
 	    child->mm && child->mm != parent->mm)
-		hagent_follow_queue_enable(child, f);
+		hagent_follow_request(child, wl, false);
 	rcu_read_unlock();
 }
 
@@ -172,7 +273,7 @@ static void hagent_follow_exec_probe(void *data, struct task_struct *p, pid_t ol
 	rcu_read_lock();
 	f = hagent_follow_find(p->signal);
 	if (f)
-		hagent_follow_queue_enable(p, f);
+		hagent_follow_request(p, &f->wl, false);
 	rcu_read_unlock();
 }
 
@@ -180,7 +281,26 @@ static void hagent_follow_free_probe(void *data, struct task_struct *p)
 {
 	/* The leader goes last (a zombie leader waits for its threads). */
 	if (READ_ONCE(hagent_followed) && thread_group_leader(p))
-		hagent_follow_remove(p->signal);
+		hagent_follow_remove(p->signal, 0);
+}
+
+void hagent_follow_moved(struct task_struct *task, const struct hagent_workload *wl)
+{
+	const struct hagent_follow *f = NULL;
+
+	if (task->flags & PF_KTHREAD)
+		return;
+	if (READ_ONCE(hagent_followed))
+		f = hagent_follow_find(task->signal);
+	if (f && f->wl.cgroup && (!wl || wl->cgroup != f->wl.cgroup)) {
+		u64 left = f->wl.cgroup;
+
+		if (hagent_follow_remove(task->signal, left))
+			hagent_follow_request(task, &f->wl, true);
+		f = NULL;
+	}
+	if (!f && wl && hagent_follow_insert(task->signal, wl, GFP_ATOMIC) > 0 && task->mm)
+		hagent_follow_request(task, wl, false);
 }
 
 static void hagent_follow_work_fn(struct work_struct *work)
@@ -194,7 +314,9 @@ static void hagent_follow_work_fn(struct work_struct *work)
 
 		/* Gone already, or managed already (a second exec raced the first). */
 		if (task && !READ_ONCE(hagent_follow_stopping)) {
-			if (!hagent_target_start(task, &r->fast, &r->slow, r->workload, NULL, &tgid))
+			if (r->leave)
+				hagent_target_disable(task_tgid_nr(task), r->wl.cgroup, NULL);
+			else if (!hagent_target_start(task, &r->wl, NULL, &tgid))
 				hagent_gctr_add(HAGENT_GCTR_FOLLOW_ENABLED, 1);
 		}
 		if (task)
@@ -205,12 +327,16 @@ static void hagent_follow_work_fn(struct work_struct *work)
 	}
 }
 
-int hagent_follow_add(struct task_struct *task, pid_t workload,
-		      const nodemask_t *fast, const nodemask_t *slow)
+bool hagent_follow_available(void)
+{
+	return hagent_follow_live;
+}
+
+int hagent_follow_add(struct task_struct *task, const struct hagent_workload *wl)
 {
 	if (!hagent_follow_live)
 		return -EOPNOTSUPP;
-	return hagent_follow_insert(task->signal, workload, fast, slow, GFP_KERNEL);
+	return hagent_follow_insert(task->signal, wl, GFP_KERNEL);
 }
 
 void hagent_follow_forget(pid_t tgid)
@@ -222,8 +348,32 @@ void hagent_follow_forget(pid_t tgid)
 	put_pid(p);
 	if (!task)
 		return;
-	hagent_follow_remove(task->signal);
+	hagent_follow_remove(task->signal, 0);
 	put_task_struct(task);
+}
+
+void hagent_follow_forget_cgroup(u64 cgroup)
+{
+	struct hagent_follow *f;
+	struct hlist_node *tmp;
+	unsigned long flags;
+	int bkt;
+
+	spin_lock_irqsave(&hagent_follow_lock, flags);
+	hash_for_each_safe(hagent_follow_hash, bkt, tmp, f, node) {
+		if (f->wl.cgroup != cgroup)
+			continue;
+		hash_del_rcu(&f->node);
+		hagent_followed--;
+		hagent_follow_count_put(&f->wl);
+		kfree_rcu(f, rcu);
+	}
+	spin_unlock_irqrestore(&hagent_follow_lock, flags);
+}
+
+void hagent_follow_flush(void)
+{
+	flush_work(&hagent_follow_work);
 }
 
 static struct hagent_tp hagent_follow_tps[] = {
@@ -244,6 +394,7 @@ void hagent_follow_init(void)
 /* First at unload, before netlink: nothing is enabled once this returns. */
 void hagent_follow_exit(void)
 {
+	struct hagent_follow_count *c;
 	struct hagent_follow *f;
 	struct hlist_node *tmp;
 	int bkt;
@@ -257,6 +408,10 @@ void hagent_follow_exit(void)
 	hash_for_each_safe(hagent_follow_hash, bkt, tmp, f, node) {
 		hash_del(&f->node);
 		kfree(f);
+	}
+	hash_for_each_safe(hagent_follow_counts, bkt, tmp, c, node) {
+		hash_del(&c->node);
+		kfree(c);
 	}
 	hagent_followed = 0;
 }

@@ -5,6 +5,7 @@
  * part owns its state behind hagent_<part>_init()/_exit().
  */
 #include <linux/module.h>
+#include "cgroup.h"
 #include "debugfs.h"
 #include "hotplug.h"
 #include "main.h"
@@ -100,6 +101,7 @@ static int __init hagent_init(void)
 		goto err_debugfs;
 	/* Last: its work item enables targets and sends their events. */
 	hagent_follow_init();
+	hagent_cgroup_init();
 
 	hagent_event_send(HAGENT_EV_LOADED, 0, GFP_KERNEL, "hagent %s loaded", HAGENT_VERSION);
 	pr_info("version %s loaded\n", HAGENT_VERSION);
@@ -129,6 +131,7 @@ err_symbols:
 static void __exit hagent_exit(void)
 {
 	hagent_event_send(HAGENT_EV_UNLOADING, 0, GFP_KERNEL, "hagent %s unloading", HAGENT_VERSION);
+	hagent_cgroup_exit();
 	hagent_follow_exit();
 	hagent_netlink_exit();
 	hagent_debugfs_exit();

@@ -6,6 +6,7 @@
  */
 #include <linux/utsname.h>
 #include <net/genetlink.h>
+#include "cgroup.h"
 #include "check.h"
 #include "compat.h"
 #include "config.h"
@@ -50,6 +51,7 @@ static const struct nla_policy hagent_genl_policy[HAGENT_A_MAX + 1] = {
 	[HAGENT_A_SAMPLES]	= { .type = NLA_BINARY },
 	[HAGENT_A_REPEAT]	= NLA_POLICY_RANGE(NLA_U32, 1, 1000),
 	[HAGENT_A_FOLLOW]	= { .type = NLA_FLAG },
+	[HAGENT_A_CGROUP]	= NLA_POLICY_MIN(NLA_U64, 1),
 	[HAGENT_A_CONFIG]	= NLA_POLICY_NESTED(hagent_config_policy),
 };
 
@@ -192,7 +194,9 @@ static int hagent_put_target(struct sk_buff *skb, struct hagent_target *t)
 	    nla_put_string(skb, HAGENT_A_TARGET_COMM, t->comm) ||
 	    hagent_put_nodelist(skb, HAGENT_A_TARGET_FAST_NODES, &t->fast) ||
 	    hagent_put_nodelist(skb, HAGENT_A_TARGET_SLOW_NODES, &t->slow) ||
-	    (t->workload && nla_put_u32(skb, HAGENT_A_TARGET_WORKLOAD, t->workload)))
+	    (t->workload && nla_put_u32(skb, HAGENT_A_TARGET_WORKLOAD, t->workload)) ||
+	    (t->cgroup && nla_put_u64_64bit(skb, HAGENT_A_TARGET_CGROUP, t->cgroup,
+					    HAGENT_A_TARGET_PAD)))
 		return -EMSGSIZE;
 	list = nla_nest_start(skb, HAGENT_A_TARGET_COUNTERS);
 	if (!list)
@@ -234,10 +238,12 @@ static int hagent_put_totals(struct sk_buff *skb)
 }
 
 /*
- * Replies with the totals (when @totals) and the targets: every one, or only
- * @pid.  -ENOENT when @pid is not managed.
+ * Replies with the totals (when @totals) and the targets: every one, only
+ * @pid, or only those that came in through @cgroup.  -ENOENT when @pid is
+ * not managed.
  */
-static int hagent_reply_stats(struct genl_info *info, u8 cmd, pid_t pid, bool totals)
+static int hagent_reply_stats(struct genl_info *info, u8 cmd, pid_t pid, u64 cgroup,
+			      bool totals)
 {
 	/* Each target takes about 3 KiB of counters; overhead.* under 64 bytes each. */
 	size_t size = 2 * NLMSG_DEFAULT_SIZE + HAGENT_OVH_NR * 64 +
@@ -262,7 +268,7 @@ static int hagent_reply_stats(struct genl_info *info, u8 cmd, pid_t pid, bool to
 		goto fail;
 	err = pid ? -ENOENT : 0;
 	list_for_each_entry(t, &hagent_targets, node) {
-		if (pid && t->pid != pid)
+		if ((pid && t->pid != pid) || (cgroup && t->cgroup != cgroup))
 			continue;
 		if (hagent_put_target(msg, t)) {
 			/* more targets than when the message was sized: retry */
@@ -285,32 +291,63 @@ fail:
 	return err;
 }
 
+/* A pid or a cgroup, exactly one: the cgroup's id, 0 for a pid. */
+static int hagent_pid_or_cgroup(struct genl_info *info, u64 *cgroup)
+{
+	bool pid = info->attrs[HAGENT_A_PID], cg = info->attrs[HAGENT_A_CGROUP];
+
+	if (pid == cg) {
+		if (pid)
+			NL_SET_ERR_MSG(info->extack, "give a pid or a cgroup, not both");
+		else
+			NL_SET_ERR_MSG(info->extack, "a pid or a cgroup is required");
+		return -EINVAL;
+	}
+	*cgroup = cg ? nla_get_u64(info->attrs[HAGENT_A_CGROUP]) : 0;
+	return 0;
+}
+
 static int hagent_cmd_enable(struct sk_buff *skb, struct genl_info *info)
 {
 	const char *fast = NULL, *slow = NULL;
 	pid_t tgid = 0;
+	u64 cgroup;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, HAGENT_A_PID))
-		return -EINVAL;
+	err = hagent_pid_or_cgroup(info, &cgroup);
+	if (err)
+		return err;
 	if (info->attrs[HAGENT_A_FAST_NODES])
 		fast = nla_data(info->attrs[HAGENT_A_FAST_NODES]);
 	if (info->attrs[HAGENT_A_SLOW_NODES])
 		slow = nla_data(info->attrs[HAGENT_A_SLOW_NODES]);
+	if (cgroup) {
+		if (nla_get_flag(info->attrs[HAGENT_A_FOLLOW])) {
+			NL_SET_ERR_MSG(info->extack, "a cgroup is followed by itself: no follow flag");
+			return -EINVAL;
+		}
+		err = hagent_cgroup_enable(cgroup, fast, slow, info->extack);
+		return err ?: hagent_reply_stats(info, HAGENT_CMD_ENABLE, 0, cgroup, false);
+	}
 	err = hagent_target_enable(nla_get_u32(info->attrs[HAGENT_A_PID]), fast, slow,
 				   nla_get_flag(info->attrs[HAGENT_A_FOLLOW]), info->extack, &tgid);
 	if (err)
 		return err;
-	err = hagent_reply_stats(info, HAGENT_CMD_ENABLE, tgid, false);
+	err = hagent_reply_stats(info, HAGENT_CMD_ENABLE, tgid, 0, false);
 	/* Exited already: it was enabled, and ->release gave everything back. */
 	return err == -ENOENT ? 0 : err;
 }
 
 static int hagent_cmd_disable(struct sk_buff *skb, struct genl_info *info)
 {
-	if (GENL_REQ_ATTR_CHECK(info, HAGENT_A_PID))
-		return -EINVAL;
-	return hagent_target_disable(nla_get_u32(info->attrs[HAGENT_A_PID]), info->extack);
+	u64 cgroup;
+	int err = hagent_pid_or_cgroup(info, &cgroup);
+
+	if (err)
+		return err;
+	if (cgroup)
+		return hagent_cgroup_disable(cgroup, info->extack);
+	return hagent_target_disable(nla_get_u32(info->attrs[HAGENT_A_PID]), 0, info->extack);
 }
 
 static int hagent_cmd_stats(struct sk_buff *skb, struct genl_info *info)
@@ -323,7 +360,7 @@ static int hagent_cmd_stats(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&hagent_targets_lock);
 	hagent_sample_drain();
 	mutex_unlock(&hagent_targets_lock);
-	return hagent_reply_stats(info, HAGENT_CMD_STATS, pid, true);
+	return hagent_reply_stats(info, HAGENT_CMD_STATS, pid, 0, true);
 }
 
 static int hagent_cmd_inject(struct sk_buff *skb, struct genl_info *info)

@@ -87,8 +87,10 @@ static unsigned long hagent_shrink_target(struct hagent_target *t, int nid, unsi
 		tier = HAGENT_TIER_SLOW;
 	else
 		return 0;
-	if (!mutex_trylock(&t->lock))
+	if (!mutex_trylock(&t->lock)) {
+		hagent_gctr_add(HAGENT_GCTR_SHRINKER_BUSY, 1);
 		return 0;
+	}
 	freed = hagent_target_give_back(t, tier, want, why);
 	mutex_unlock(&t->lock);
 	return freed;
@@ -102,8 +104,11 @@ static unsigned long hagent_shrink_scan(struct shrinker *s, struct shrink_contro
 
 	/* Global reclaim: adoption leaves the whole node alone for a while. */
 	if (hagent_shrink_global(sc)) {
+		hagent_gctr_add(HAGENT_GCTR_SHRINKER_SCANS, 1);
 		hagent_node_pressure(sc->nid);
 		why = HAGENT_CTR_REL_SHRINKER;
+	} else {
+		hagent_gctr_add(HAGENT_GCTR_SHRINKER_MEMCG_SCANS, 1);
 	}
 	rcu_read_lock();
 	list_for_each_entry_rcu(t, &hagent_targets, node) {

@@ -521,7 +521,7 @@ static int hagent_parse_nodes(const char *s, const char *tier, nodemask_t *mask,
 	return 0;
 }
 
-static int hagent_target_tiers(const char *fast_s, const char *slow_s, nodemask_t *fast,
+int hagent_target_tiers(const char *fast_s, const char *slow_s, nodemask_t *fast,
 			       nodemask_t *slow, struct netlink_ext_ack *extack)
 {
 	nodemask_t both;
@@ -603,8 +603,8 @@ fail:
 	return NULL;
 }
 
-int hagent_target_start(struct task_struct *task, const nodemask_t *fast, const nodemask_t *slow,
-			pid_t workload, struct netlink_ext_ack *extack, pid_t *tgid)
+int hagent_target_start(struct task_struct *task, const struct hagent_workload *wl,
+			struct netlink_ext_ack *extack, pid_t *tgid)
 {
 	struct hagent_target *t;
 	struct mm_struct *mm;
@@ -627,10 +627,11 @@ int hagent_target_start(struct task_struct *task, const nodemask_t *fast, const 
 	}
 	t->pid = *tgid;
 	t->tgid = get_task_pid(task, PIDTYPE_TGID);
-	t->workload = workload;
+	t->workload = wl->root;
+	t->cgroup = wl->cgroup;
 	get_task_comm(t->comm, task);
-	t->fast = *fast;
-	t->slow = *slow;
+	t->fast = wl->fast;
+	t->slow = wl->slow;
 	mmgrab(mm);		/* the mm_struct outlives the notifier for late samples */
 	t->mm = mm;
 	/* Fresh faults sit in per-CPU batches, off the LRU, until drained. */
@@ -651,10 +652,14 @@ int hagent_target_start(struct task_struct *task, const nodemask_t *fast, const 
 	atomic64_inc(&hagent_gctr_totals[HAGENT_GCTR_TARGETS_ENABLED]);
 	hagent_memcg_update();
 	hagent_target_scan(t, ULONG_MAX, true);
-	if (workload && workload != t->pid)
+	if (wl->root && wl->root != t->pid)
 		hagent_event_send(HAGENT_EV_TARGET_ENABLED, t->pid, GFP_KERNEL,
 				  "managing pid %d (%s), followed in workload %d: %llu pages adopted",
-				  t->pid, t->comm, workload, t->ctr[HAGENT_CTR_ADOPTED]);
+				  t->pid, t->comm, wl->root, t->ctr[HAGENT_CTR_ADOPTED]);
+	else if (wl->cgroup)
+		hagent_event_send(HAGENT_EV_TARGET_ENABLED, t->pid, GFP_KERNEL,
+				  "managing pid %d (%s) in cgroup %llu: %llu pages adopted",
+				  t->pid, t->comm, wl->cgroup, t->ctr[HAGENT_CTR_ADOPTED]);
 	else
 		hagent_event_send(HAGENT_EV_TARGET_ENABLED, t->pid, GFP_KERNEL,
 				  "managing pid %d (%s): %llu pages adopted", t->pid, t->comm,
@@ -672,8 +677,8 @@ unlock:
 int hagent_target_enable(pid_t pid, const char *fast_s, const char *slow_s, bool follow,
 			 struct netlink_ext_ack *extack, pid_t *tgid)
 {
+	struct hagent_workload wl = {};
 	struct task_struct *task;
-	nodemask_t fast, slow;
 	bool added = false;
 	struct pid *p;
 	int err;
@@ -682,7 +687,7 @@ int hagent_target_enable(pid_t pid, const char *fast_s, const char *slow_s, bool
 		NL_SET_ERR_MSG(extack, "pid must be positive");
 		return -EINVAL;
 	}
-	err = hagent_target_tiers(fast_s, slow_s, &fast, &slow, extack);
+	err = hagent_target_tiers(fast_s, slow_s, &wl.fast, &wl.slow, extack);
 	if (err)
 		return err;
 	p = find_get_pid(pid);
@@ -694,18 +699,21 @@ int hagent_target_enable(pid_t pid, const char *fast_s, const char *slow_s, bool
 	}
 	/* Followed first: nothing it forks while it is being enabled is missed. */
 	if (follow) {
-		err = hagent_follow_add(task, task_tgid_nr(task), &fast, &slow);
+		wl.root = task_tgid_nr(task);
+		err = hagent_follow_add(task, &wl);
 		added = err > 0;
 		if (err < 0) {
 			if (err == -EOPNOTSUPP)
 				NL_SET_ERR_MSG(extack, "cannot follow: the scheduler tracepoints are missing");
+			else if (err == -EDQUOT)
+				NL_SET_ERR_MSG(extack, "cannot follow: its workload has workload_max processes already");
 			else
 				NL_SET_ERR_MSG(extack, "cannot follow: follow_max processes are followed already");
 			put_task_struct(task);
 			return err;
 		}
 	}
-	err = hagent_target_start(task, &fast, &slow, follow ? task_tgid_nr(task) : 0, extack, tgid);
+	err = hagent_target_start(task, &wl, extack, tgid);
 	if (err && added)
 		hagent_follow_forget(task_tgid_nr(task));
 	put_task_struct(task);
@@ -729,12 +737,24 @@ bool hagent_target_running(struct hagent_target *t)
 	return running;
 }
 
-int hagent_target_disable(pid_t pid, struct netlink_ext_ack *extack)
+/* Unlisted, @t goes: every folio back, what it forks stays unmanaged. */
+static void hagent_target_stop(struct hagent_target *t, const char *why)
+{
+	hagent_follow_forget(t->pid);
+	atomic64_inc(&hagent_gctr_totals[HAGENT_GCTR_TARGETS_DISABLED]);
+	hagent_event_send(HAGENT_EV_TARGET_DISABLED, t->pid, GFP_KERNEL,
+			  "stopped managing pid %d (%s)%s", t->pid, t->comm, why);
+	hagent_target_destroy(t, HAGENT_CTR_REL_DISABLE, NULL);
+}
+
+int hagent_target_disable(pid_t pid, u64 cgroup, struct netlink_ext_ack *extack)
 {
 	struct hagent_target *t;
 
 	mutex_lock(&hagent_targets_lock);
 	t = hagent_target_find(pid);
+	if (t && cgroup && t->cgroup != cgroup)
+		t = NULL;	/* managed, but not through that cgroup */
 	if (t)
 		hagent_target_unlist_locked(t);
 	mutex_unlock(&hagent_targets_lock);
@@ -742,12 +762,30 @@ int hagent_target_disable(pid_t pid, struct netlink_ext_ack *extack)
 		HAGENT_SET_ERR_MSG_FMT(extack, "pid %d is not managed", pid);
 		return -ENOENT;
 	}
-	hagent_follow_forget(t->pid);	/* what it forks from now on stays unmanaged */
-	atomic64_inc(&hagent_gctr_totals[HAGENT_GCTR_TARGETS_DISABLED]);
-	hagent_event_send(HAGENT_EV_TARGET_DISABLED, t->pid, GFP_KERNEL,
-			  "stopped managing pid %d (%s)", t->pid, t->comm);
-	hagent_target_destroy(t, HAGENT_CTR_REL_DISABLE, NULL);
+	hagent_target_stop(t, cgroup ? ": it left the managed cgroup" : "");
 	return 0;
+}
+
+unsigned int hagent_target_disable_cgroup(u64 cgroup)
+{
+	struct hagent_target *t;
+	unsigned int n = 0;
+
+	for (;;) {
+		mutex_lock(&hagent_targets_lock);
+		list_for_each_entry(t, &hagent_targets, node)
+			if (t->cgroup == cgroup)
+				break;
+		if (list_entry_is_head(t, &hagent_targets, node))
+			t = NULL;
+		else
+			hagent_target_unlist_locked(t);
+		mutex_unlock(&hagent_targets_lock);
+		if (!t)
+			return n;
+		hagent_target_stop(t, "");
+		n++;
+	}
 }
 
 void hagent_target_counters(struct hagent_target *t, u64 *out)

@@ -23,6 +23,7 @@
  * notifier, which takes it.
  */
 struct mem_cgroup;
+struct hagent_workload;
 
 struct hagent_target {
 	struct list_head node;		/* in hagent_targets (RCU), under hagent_targets_lock */
@@ -31,6 +32,7 @@ struct hagent_target {
 	struct pid *tgid;		/* the same, referenced: whether it runs (pace.c) */
 	char comm[TASK_COMM_LEN];
 	pid_t workload;			/* tgid of its followed root (itself too); 0: not followed */
+	u64 cgroup;			/* the managed cgroup it came in through; 0: none */
 	struct mm_struct *mm;		/* mm_count held by the notifier registration */
 	struct mmu_notifier mn;
 	nodemask_t fast, slow;		/* set at enable, then read-only */
@@ -110,13 +112,16 @@ void hagent_targets_exit(void);
  */
 int hagent_target_enable(pid_t pid, const char *fast, const char *slow, bool follow,
 			 struct netlink_ext_ack *extack, pid_t *tgid);
-/*
- * Manage @task's process (the caller holds @task) in these tiers, as part
- * of @workload (the tgid of its followed root; 0: none).
- */
-int hagent_target_start(struct task_struct *task, const nodemask_t *fast, const nodemask_t *slow,
-			pid_t workload, struct netlink_ext_ack *extack, pid_t *tgid);
-int hagent_target_disable(pid_t pid, struct netlink_ext_ack *extack);
+/* Parses node lists (NULL: the default tier) into @fast and @slow. */
+int hagent_target_tiers(const char *fast_s, const char *slow_s, nodemask_t *fast,
+			nodemask_t *slow, struct netlink_ext_ack *extack);
+/* Manage @task's process (the caller holds @task) in workload @wl. */
+int hagent_target_start(struct task_struct *task, const struct hagent_workload *wl,
+			struct netlink_ext_ack *extack, pid_t *tgid);
+/* Stop managing @pid; when @cgroup, only if it came in through that cgroup. */
+int hagent_target_disable(pid_t pid, u64 cgroup, struct netlink_ext_ack *extack);
+/* Stops every target that came in through @cgroup; how many. */
+unsigned int hagent_target_disable_cgroup(u64 cgroup);
 /* Under hagent_targets_lock. */
 struct hagent_target *hagent_target_find(pid_t tgid);
 u32 hagent_nr_targets(void);

@@ -178,6 +178,7 @@ TUNABLES: dict[str, tuple[int, int, int]] = {
     "promote_min": (1, 1, 255),
     "fast_reserve_mb": (64, 0, 1 << 20),
     "follow_max": (4096, 0, 1 << 20),
+    "workload_max": (1024, 1, 1 << 20),
 }
 CONFIG = {name: default for name, (default, _, _) in TUNABLES.items()}
 
@@ -268,6 +269,32 @@ class FakeKernel:
 
     def disable(self, pid: int) -> None:
         self._call("disable", pid)
+
+    def cgroup_id(self, path: str) -> tuple[Path, int]:
+        self._call("cgroup_id", path)
+        return Path("/sys/fs/cgroup") / path.lstrip("/"), 4242
+
+    def cgroup_path(self, cgroup: int) -> Path | None:
+        return Path("/sys/fs/cgroup/app") if cgroup == 4242 else None
+
+    def enable_cgroup(
+        self, cgroup: int, fast: str | None = None, slow: str | None = None
+    ) -> list[Target]:
+        self._call("enable_cgroup", cgroup, fast, slow)
+        return [
+            {
+                "pid": pid,
+                "comm": "qemu-system-x86",
+                "fast_nodes": fast if fast is not None else "0",
+                "slow_nodes": slow if slow is not None else "1",
+                "counters": counters(adopted=100),
+                "cgroup": cgroup,
+            }
+            for pid in (301, 302)
+        ]
+
+    def disable_cgroup(self, cgroup: int) -> None:
+        self._call("disable_cgroup", cgroup)
 
     def debug_fail(self, pid: int) -> None:
         self._call("debug_fail", pid)
@@ -533,6 +560,15 @@ def _targets_nest(targets: list[Target], pad: bool) -> bytes:
                 + (
                     _nla(TargetAttr.TARGET_WORKLOAD, struct.pack("=I", t["workload"]))
                     if "workload" in t
+                    else b""
+                )
+                + (
+                    _u64(
+                        TargetAttr.TARGET_CGROUP,
+                        t["cgroup"],
+                        TargetAttr.TARGET_PAD if pad else None,
+                    )
+                    if "cgroup" in t
                     else b""
                 ),
                 nested=True,

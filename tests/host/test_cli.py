@@ -241,14 +241,14 @@ def test_events(sock: Callable[..., FakeGenlSocket]) -> None:
             event_message(Event.LOADED, 0, "hagent 0.1.0 loaded"),
             status_reply(),  # not an event: skipped
             event_message(Event.UNLOADING, 42, "bye"),
-            event_message(9, 1, "from the future"),
+            event_message(99, 1, "from the future"),
         )
     )
     events = RealKernel().events()
     assert list(islice(events, 3)) == [
         {"type": "loaded", "pid": 0, "msg": "hagent 0.1.0 loaded"},
         {"type": "unloading", "pid": 42, "msg": "bye"},
-        {"type": "event9", "pid": 1, "msg": "from the future"},
+        {"type": "event99", "pid": 1, "msg": "from the future"},
     ]
     assert s.groups == ["events"]
     events.close()  # type: ignore[attr-defined]
@@ -645,12 +645,20 @@ def test_enable_summary_without_counters(invoke: Invoke) -> None:
     )
 
 
-def test_disable(invoke: Invoke) -> None:
+@pytest.mark.parametrize(
+    ("args", "said", "call"),
+    [
+        (("--pid", "1234"), "pid 1234", ("disable", 1234)),
+        (("--cgroup", "/app"), "cgroup /sys/fs/cgroup/app", ("disable_cgroup", 4242)),
+    ],
+    ids=["pid", "cgroup"],
+)
+def test_disable(invoke: Invoke, args: tuple[str, ...], said: str, call: tuple[Any, ...]) -> None:
     k = FakeKernel()
-    result = invoke(k, "disable", "--pid", "1234")
+    result = invoke(k, "disable", *args)
     assert result.exit_code == 0, result.output
-    assert result.stdout == "stopped managing pid 1234\n"
-    assert ("disable", 1234) in k.calls
+    assert result.stdout == f"stopped managing {said}\n"
+    assert call in k.calls
 
 
 def test_stats_human(invoke: Invoke) -> None:

@@ -106,6 +106,34 @@ def test_rates_from_deltas() -> None:
     assert FOOTNOTE in text and "estimate" in FOOTNOTE
 
 
+def test_a_workloads_processes_are_shown_together() -> None:
+    # Largest workload first (a process on its own is one), its processes by
+    # pages; each names the workload that brought it in.
+    alone = target(10, 3000, 0)
+    cg = [target(20, 1000, 0), target(21, 1500, 0)]  # 2500 in all
+    run = [target(30, 100, 0), target(31, 2000, 0)]  # 2100 in all
+    for t in cg:
+        t["cgroup"] = 7
+    for t in run:
+        t["workload"] = 30
+    dash = Dashboard()
+    dash.update(1.0, {"totals": {}, "targets": [run[0], cg[0], alone, run[1], cg[1]]})
+    fig = dash.figures()
+    assert [t.pid for t in fig.targets] == [10, 21, 20, 31, 30]
+    assert [t.workload for t in fig.targets] == [
+        "",
+        "cgroup id 7",
+        "cgroup id 7",
+        "workload of pid 30",
+        "workload root",
+    ]
+    assert fig.as_json()["targets"][1]["workload"] == "cgroup id 7"
+    assert fig.as_json()["targets"][0]["workload"] is None
+    text = render(dash, height=60)
+    check_fits(text, height=60)
+    assert "21 worker   fast 1500 pg (5.9 MiB)   slow 0 pg (0.0 MiB)   cgroup id 7" in text
+
+
 def test_migrations_failures_overhead_and_totals_when_present() -> None:
     before, after = copy.deepcopy(STATS), copy.deepcopy(STATS)
     new = placement(promoted=10, demoted=4, exchanges=2, attempted=20, enomem=1)

@@ -384,8 +384,13 @@ def test_reclaim_inside_a_cgroup_reaches_managed_folios(managing: None, how: str
                         (cg / "memory.reclaim").write_text("64M")
                     except BlockingIOError:
                         refused += 1
-                        assert refused < 4, "memory.reclaim refused 4 times"
-                print(f"memory.reclaim refused {refused} times")
+                        assert refused < 4, (
+                            "memory.reclaim refused 4 times",
+                            counters(hog.pid),
+                            {k: v for k, v in stats()["totals"].items() if "shrink" in k},
+                        )
+                shrinker = {k: v for k, v in stats()["totals"].items() if "shrinker" in k}
+                print(f"memory.reclaim refused {refused} times; {shrinker}")
             else:
                 (cg / "memory.max").write_text("32M")
             after = int((cg / "memory.current").read_text())

@@ -1,4 +1,4 @@
-"""Start managing a process's private anonymous memory across the memory tiers."""
+"""Start managing a process's (or a cgroup's) private anonymous memory across the memory tiers."""
 
 from typing import Annotated
 
@@ -6,6 +6,7 @@ import typer
 
 from hagent import jsonout
 from hagent.commands import FastNodes, SlowNodes, check_nodelist, kernel, parse_pid
+from hagent.errors import usage_error
 from hagent.kernel import Target
 
 EPILOG = (
@@ -13,6 +14,7 @@ EPILOG = (
     "hagentctl enable --pid 1234\n\n"
     "hagentctl enable --pid 1234 --fast 0 --slow 1-2\n\n"
     "hagentctl enable --pid $(pgrep -o postgres) --follow\n\n"
+    "hagentctl enable --cgroup /sys/fs/cgroup/machine.slice\n\n"
     "hagentctl enable --pid $(pidof redis-server) --json"
 )
 
@@ -29,17 +31,48 @@ def summary(t: Target) -> str:
     )
 
 
+def cgroup_summary(path: str, targets: list[Target]) -> str:
+    """The line that reports a newly managed cgroup."""
+    adopted = sum(t["counters"].get("adopted", 0) for t in targets)
+    return (
+        f"managing cgroup {path}: {len(targets)} processes in it now, "
+        f"{adopted} pages adopted; processes that start in it or move in are managed, "
+        "those that move out given back"
+    )
+
+
+PidOption = Annotated[
+    str | None,
+    typer.Option(
+        "--pid",
+        metavar="PID",
+        help="The process to manage (any of its thread ids).",
+        show_default=False,
+    ),
+]
+CgroupOption = Annotated[
+    str | None,
+    typer.Option(
+        "--cgroup",
+        metavar="PATH",
+        help="A cgroup v2 (/sys/fs/cgroup/app, or app): every process in it and below it, "
+        "now and whenever one starts there or moves in.",
+        show_default=False,
+    ),
+]
+
+
+def pid_or_cgroup(pid: str | None, cgroup: str | None) -> int | None:
+    """Exactly one of --pid and --cgroup; the pid, or None for a cgroup."""
+    if (pid is None) == (cgroup is None):
+        raise usage_error("give --pid PID or --cgroup PATH" + (", not both" if pid else ""))
+    return parse_pid(pid) if pid is not None else None
+
+
 def enable(
     ctx: typer.Context,
-    pid: Annotated[
-        str,
-        typer.Option(
-            "--pid",
-            metavar="PID",
-            help="The process to manage (any of its thread ids).",
-            show_default=False,
-        ),
-    ],
+    pid: PidOption = None,
+    cgroup: CgroupOption = None,
     fast: FastNodes = None,
     slow: SlowNodes = None,
     follow: Annotated[
@@ -54,8 +87,19 @@ def enable(
         bool, typer.Option("--json", help="Print the new target as JSON for scripts.")
     ] = False,
 ) -> None:
-    n = parse_pid(pid)
+    n = pid_or_cgroup(pid, cgroup)
     fast, slow = check_nodelist("--fast", fast), check_nodelist("--slow", slow)
+    if n is None:
+        assert cgroup is not None
+        if follow:
+            raise usage_error("--follow is for --pid: a cgroup follows what enters it by itself")
+        path, cgroup_id = kernel(ctx).cgroup_id(cgroup)
+        targets = kernel(ctx).enable_cgroup(cgroup_id, fast, slow)
+        if as_json:
+            jsonout.echo({"cgroup": str(path), "id": cgroup_id, "targets": targets})
+        else:
+            typer.echo(cgroup_summary(str(path), targets))
+        return
     target = kernel(ctx).enable(n, fast, slow, follow)
     if as_json:
         jsonout.echo(target)

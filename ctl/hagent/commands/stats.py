@@ -270,19 +270,35 @@ def samples_table(title: str, counters: Mapping[str, int], with_bias: bool = Tru
     return table
 
 
-def target_title(t: Target) -> Text:
+def workload_of(t: Target, cgroups: Mapping[int, str] | None = None) -> str:
+    """Which workload brought ``t`` in: "" for none."""
+    if "cgroup" in t:
+        ident = t["cgroup"]
+        return f"cgroup {(cgroups or {}).get(ident, f'id {ident}')}"
+    if "workload" in t:
+        root = t["workload"]
+        return "workload root" if root == t["pid"] else f"workload of pid {root}"
+    return ""
+
+
+def target_title(t: Target, cgroups: Mapping[int, str] | None = None) -> Text:
+    workload = workload_of(t, cgroups)
     return Text(
         f"pid {t['pid']} ({t['comm']})  "
         f"fast {t['fast_nodes'] or 'none'}  slow {t['slow_nodes'] or 'none'}"
+        + (f"  {workload}" if workload else "")
     )
 
 
-def render(st: Stats, console: Console, totals: bool = True) -> None:
-    """The people's view of a Stats: one table per target, then the totals."""
+def render(
+    st: Stats, console: Console, totals: bool = True, cgroups: Mapping[int, str] | None = None
+) -> None:
+    """The people's view of a Stats: one table per target, then the totals;
+    ``cgroups`` names the cgroups targets came in through (id -> path)."""
     if not st["targets"]:
         console.print(Text("no processes managed"))
     for t in st["targets"]:
-        console.print(counter_table(target_title(t), t["counters"]))
+        console.print(counter_table(target_title(t, cgroups), t["counters"]))
         _print_samples(console, f"samples (pid {t['pid']})", t["counters"], with_bias=True)
     if totals and st["totals"]:
         console.print(counter_table(Text("totals since load"), overhead.without(st["totals"])))
@@ -337,6 +353,10 @@ def stats(
     if json_out:
         jsonout.echo(as_json(st))
     else:
-        render(st, Console(highlight=False), totals=n is None)
+        cgroups = {}
+        for ident in {t["cgroup"] for t in st["targets"] if "cgroup" in t}:
+            path = kernel(ctx).cgroup_path(ident)
+            cgroups[ident] = str(path) if path is not None else f"id {ident} (removed)"
+        render(st, Console(highlight=False), totals=n is None, cgroups=cgroups)
     for warning in balance_warnings(st, totals=n is None):
         typer.echo(f"hagentctl: warning: {warning}", err=True)

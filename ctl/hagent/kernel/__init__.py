@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from hagent.kernel import debugfs, genl, kmodlib, kmsg
+from hagent.kernel import cgroupfs, debugfs, genl, kmodlib, kmsg
 from hagent.kernel.debugfs import Counters
 from hagent.kernel.genl import EventInfo, NodeInfo, SamplerInfo, Stats, Status, Target
 
@@ -67,6 +67,25 @@ class Kernel(Protocol):
 
     def disable(self, pid: int) -> None:
         """Stop managing ``pid``, giving every folio back."""
+        ...
+
+    def cgroup_id(self, path: str) -> tuple[Path, int]:
+        """A cgroup v2 directory named by ``path``, and its id."""
+        ...
+
+    def cgroup_path(self, cgroup: int) -> Path | None:
+        """The directory of the cgroup v2 with id ``cgroup``, if it still exists."""
+        ...
+
+    def enable_cgroup(
+        self, cgroup: int, fast: str | None = None, slow: str | None = None
+    ) -> list[Target]:
+        """Manage every process in cgroup ``cgroup`` (an id), and every one that
+        starts there or moves in; the targets it has now."""
+        ...
+
+    def disable_cgroup(self, cgroup: int) -> None:
+        """Stop managing cgroup ``cgroup``: its processes' folios go back."""
         ...
 
     def stats(self, pid: int | None = None) -> Stats:
@@ -140,6 +159,20 @@ class RealKernel:
 
     def disable(self, pid: int) -> None:
         genl.disable(pid)
+
+    def cgroup_id(self, path: str) -> tuple[Path, int]:
+        return cgroupfs.resolve(path)
+
+    def cgroup_path(self, cgroup: int) -> Path | None:
+        return cgroupfs.path_of(cgroup)
+
+    def enable_cgroup(
+        self, cgroup: int, fast: str | None = None, slow: str | None = None
+    ) -> list[Target]:
+        return genl.enable_cgroup(cgroup, fast, slow)
+
+    def disable_cgroup(self, cgroup: int) -> None:
+        genl.disable_cgroup(cgroup)
 
     def stats(self, pid: int | None = None) -> Stats:
         return genl.stats(pid)

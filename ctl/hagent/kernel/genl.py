@@ -70,6 +70,7 @@ class Target(TypedDict):
     slow_nodes: str
     counters: dict[str, int]  # dotted names exactly as the module sends them
     workload: NotRequired[int]  # pid of its followed root (its own when it is the root)
+    cgroup: NotRequired[int]  # id of the managed cgroup it came in through
 
 
 class Stats(TypedDict):
@@ -108,6 +109,7 @@ _ATTR_TYPES: dict[type[IntEnum], dict[str, str]] = {
         "REPEAT": "uint32",
         "CONFIG": "counter_attrs|nested",  # settings: COUNTER {NAME, VALUE} nests
         "FOLLOW": "flag",
+        "CGROUP": "uint64",
     },
     SamplerAttr: {
         "SAMPLER_UNSPEC": "none",
@@ -135,6 +137,8 @@ _ATTR_TYPES: dict[type[IntEnum], dict[str, str]] = {
         "TARGET_SLOW_NODES": "asciiz",
         "TARGET_COUNTERS": "counter_attrs|nested",
         "TARGET_WORKLOAD": "uint32",
+        "TARGET_CGROUP": "uint64",
+        "TARGET_PAD": "none",
     },
     CounterAttr: {
         "COUNTER_UNSPEC": "none",
@@ -288,6 +292,9 @@ def targets_from_msg(msg: Any, what: str) -> list[Target]:
         workload = t.get_attr(ATTR_PREFIX + TargetAttr.TARGET_WORKLOAD.name)
         if workload is not None:
             target["workload"] = int(workload)
+        cgroup = t.get_attr(ATTR_PREFIX + TargetAttr.TARGET_CGROUP.name)
+        if cgroup is not None:
+            target["cgroup"] = int(cgroup)
         targets.append(target)
     return targets
 
@@ -518,9 +525,28 @@ def enable(
     return enabled_from_msg(_one_reply(Cmd.ENABLE, replies))
 
 
+def enable_cgroup(cgroup: int, fast: str | None = None, slow: str | None = None) -> list[Target]:
+    """HAGENT_CMD_ENABLE with a cgroup id: manage every process in it, now and
+    later; returns the targets that came in through it (none: it is empty)."""
+    attrs: dict[str, Any] = {Attr.CGROUP.name: cgroup}
+    if fast is not None:
+        attrs[Attr.FAST_NODES.name] = fast
+    if slow is not None:
+        attrs[Attr.SLOW_NODES.name] = slow
+    replies = request(Cmd.ENABLE, attrs, NLM_F_REQUEST | NLM_F_ACK)
+    reply = _one_reply(Cmd.ENABLE, replies)
+    _check_version(reply)
+    return targets_from_msg(reply, "ENABLE reply")
+
+
 def disable(pid: int) -> None:
     """HAGENT_CMD_DISABLE: give every folio of ``pid`` back; the ack is the answer."""
     request(Cmd.DISABLE, {Attr.PID.name: pid}, NLM_F_REQUEST | NLM_F_ACK)
+
+
+def disable_cgroup(cgroup: int) -> None:
+    """HAGENT_CMD_DISABLE with a cgroup id: every process that came in through it goes back."""
+    request(Cmd.DISABLE, {Attr.CGROUP.name: cgroup}, NLM_F_REQUEST | NLM_F_ACK)
 
 
 def debug_fail(pid: int) -> None:

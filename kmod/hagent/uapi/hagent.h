@@ -27,24 +27,37 @@
  *                                  HAGENT_A_NODE_MEM_FREE  u64 bytes }
  *
  * HAGENT_CMD_ENABLE   (CAP_NET_ADMIN) manage a process's private anonymous memory
- *     <- HAGENT_A_PID            u32     the process (any of its thread ids)
+ *     <- HAGENT_A_PID            u32     the process (any of its thread ids), or
+ *        HAGENT_A_CGROUP         u64     a cgroup v2 (its directory's inode
+ *                                        number): every process in it or below
+ *                                        it, now and whenever one starts there or
+ *                                        moves in; one that moves out is given
+ *                                        back.  Exactly one of the two.
  *        HAGENT_A_FAST_NODES     string  optional node list, e.g. "0" or "0-1,4"
  *        HAGENT_A_SLOW_NODES     string  optional node list
- *        HAGENT_A_FOLLOW         flag    optional: also manage every process it
- *                                        forks from now on (and theirs), in the
- *                                        same tiers, and itself again after exec
+ *        HAGENT_A_FOLLOW         flag    optional, with a pid: also manage every
+ *                                        process it forks from now on (and
+ *                                        theirs), in the same tiers, and itself
+ *                                        again after exec
  *     Default tiers: memory nodes with CPUs are fast, CPU-less ones slow.
- *     Errors: ESRCH no such process or exiting, EINVAL kernel thread or bad
- *     node lists, EEXIST already managed, EOPNOTSUPP follow without the
- *     scheduler tracepoints, ENOSPC follow beyond the follow_max parameter;
- *     each with an extack message.
- *     -> HAGENT_A_TARGETS with the one new target (see STATS); no reply
- *        (only the ack) when the process exited before the reply was built.
+ *     Errors: ESRCH no such process or exiting, EINVAL kernel thread, bad
+ *     node lists, neither or both of pid and cgroup, EEXIST already managed
+ *     (a cgroup: it, or one above or below it), ENOENT no such cgroup v2,
+ *     EOPNOTSUPP follow or cgroup without the tracepoints, ENOSPC follow
+ *     beyond the follow_max parameter or a 65th cgroup, EDQUOT follow of a
+ *     pid whose workload has workload_max processes; each with an extack
+ *     message.  A cgroup's processes beyond workload_max are left
+ *     unmanaged (follow.over_limit, a HAGENT_EV_WORKLOAD_LIMIT event).
+ *     -> HAGENT_A_TARGETS with the new target (see STATS), with a cgroup
+ *        every target that came in through it; no reply (only the ack) when
+ *        the process exited before the reply was built.
  *
  * HAGENT_CMD_DISABLE  (CAP_NET_ADMIN) give every folio back, stop managing
  *     <- HAGENT_A_PID            u32     the process id (thread group id) that
- *                                        ENABLE reported
- *     Errors: ENOENT not managed.
+ *                                        ENABLE reported, or
+ *        HAGENT_A_CGROUP         u64     a managed cgroup: every process that
+ *                                        came in through it is given back
+ *     Errors: ENOENT not managed, EINVAL neither or both.
  *
  * HAGENT_CMD_STATS    (any user) counters, per target and in total
  *     <- HAGENT_A_PID            u32     optional: only this target (ENOENT if
@@ -55,6 +68,8 @@
  *                                  HAGENT_A_TARGET_COMM       string
  *                                  HAGENT_A_TARGET_FAST_NODES string
  *                                  HAGENT_A_TARGET_SLOW_NODES string
+ *                                  HAGENT_A_TARGET_WORKLOAD   u32, optional
+ *                                  HAGENT_A_TARGET_CGROUP     u64, optional
  *                                  HAGENT_A_TARGET_COUNTERS   nest of
  *                                                             HAGENT_A_COUNTER }
  *     Sample counters: samples.<kind> and samples.<source>.<kind>, kinds
@@ -154,6 +169,7 @@ enum hagent_attr {
 	HAGENT_A_REPEAT,
 	HAGENT_A_CONFIG,
 	HAGENT_A_FOLLOW,
+	HAGENT_A_CGROUP,
 	__HAGENT_A_LAST
 };
 #define HAGENT_A_MAX (__HAGENT_A_LAST - 1)
@@ -193,6 +209,8 @@ enum hagent_target_attr {
 	HAGENT_A_TARGET_SLOW_NODES,
 	HAGENT_A_TARGET_COUNTERS,
 	HAGENT_A_TARGET_WORKLOAD,	/* u32: its followed root's pid; absent: not followed */
+	HAGENT_A_TARGET_CGROUP,		/* u64: the managed cgroup it came in through */
+	HAGENT_A_TARGET_PAD,		/* alignment padding for u64s, no data */
 	__HAGENT_A_TARGET_LAST
 };
 #define HAGENT_A_TARGET_MAX (__HAGENT_A_TARGET_LAST - 1)
@@ -239,6 +257,7 @@ enum hagent_event {
 	HAGENT_EV_CHECK_FAILED,		/* an invariant broke; its target is shut down */
 	HAGENT_EV_TARGET_FAILSAFE,	/* a target was shut down after a failed check */
 	HAGENT_EV_MIGRATE_FAILURES,	/* a target's migrations failed (periodic summary) */
+	HAGENT_EV_WORKLOAD_LIMIT,	/* a workload has workload_max processes: no more */
 	__HAGENT_EV_LAST
 };
 
