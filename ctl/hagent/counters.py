@@ -85,6 +85,7 @@ GLOBAL: tuple[str, ...] = (
     "follow.over_limit",
     "shrinker.scans",
     "shrinker.memcg_scans",
+    "shrinker.memcg_counts",
     "shrinker.busy",
 )
 

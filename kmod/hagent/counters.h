@@ -106,7 +106,9 @@ enum hagent_ctr {
  * follow.over_limit: processes not followed because their workload had
  * workload_max processes followed already.
  * shrinker.scans and shrinker.memcg_scans: calls from reclaim (global,
- * inside a cgroup) asking hagent's shrinker to give back; shrinker.busy:
+ * inside a cgroup) asking hagent's shrinker to give back;
+ * shrinker.memcg_counts: calls from reclaim inside a cgroup asking how much
+ * hagent holds there (it asks before it scans); shrinker.busy:
  * targets reclaim asked for that were busy (hagentd held their lock), so
  * gave nothing back to that call.
  */
@@ -134,6 +136,7 @@ enum hagent_ctr {
 	X(FOLLOW_OVER_LIMIT,	"follow.over_limit")			\
 	X(SHRINKER_SCANS,	"shrinker.scans")			\
 	X(SHRINKER_MEMCG_SCANS,	"shrinker.memcg_scans")			\
+	X(SHRINKER_MEMCG_COUNTS, "shrinker.memcg_counts")		\
 	X(SHRINKER_BUSY,	"shrinker.busy")
 
 #define HAGENT_GCTR_ENUM(id, name) HAGENT_GCTR_##id,

@@ -126,6 +126,8 @@ static void hagent_policy_step(void)
 			cond_resched();
 		}
 		hagent_clock(&t0, HAGENT_GCTR_POLICY_SCAN_NS);
+		/* What the scan adopted is in reclaim's reach during the windows. */
+		hagent_memcg_mark();
 		if (READ_ONCE(hagent_abit)) {
 			/* Nobody waits for hagentd while the windows last. */
 			mutex_unlock(&hagent_targets_lock);

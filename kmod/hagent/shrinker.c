@@ -67,6 +67,7 @@ static unsigned long hagent_shrink_count(struct shrinker *s, struct shrink_contr
 
 	if (hagent_shrink_global(sc))
 		return hagent_node_managed(sc->nid) ?: SHRINK_EMPTY;
+	hagent_gctr_add(HAGENT_GCTR_SHRINKER_MEMCG_COUNTS, 1);
 	rcu_read_lock();
 	list_for_each_entry_rcu(t, &hagent_targets, node)
 		if (hagent_shrink_match(t, sc))

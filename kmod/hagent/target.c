@@ -652,6 +652,12 @@ int hagent_target_start(struct task_struct *task, const struct hagent_workload *
 	atomic64_inc(&hagent_gctr_totals[HAGENT_GCTR_TARGETS_ENABLED]);
 	hagent_memcg_update();
 	hagent_target_scan(t, ULONG_MAX, true);
+	/*
+	 * Reclaim in its cgroup reaches what it just adopted from now on, not
+	 * from hagentd's next round: a memory.reclaim write gives up within
+	 * milliseconds when its cgroup's LRU is empty and hagent's bit unset.
+	 */
+	hagent_memcg_mark();
 	if (wl->root && wl->root != t->pid)
 		hagent_event_send(HAGENT_EV_TARGET_ENABLED, t->pid, GFP_KERNEL,
 				  "managing pid %d (%s), followed in workload %d: %llu pages adopted",
