@@ -43,15 +43,17 @@ typedef int hagent_isolate_ret_t;
 /*
  * NL_SET_ERR_MSG_FMT arrived in 6.2.  The static buffer is safe because
  * hagent's family is not parallel_ops: genl_mutex is held from doit until
- * the ack carrying the message has been built.
+ * the ack carrying the message has been built.  Callers outside a doit (the
+ * follow work item) pass a NULL extack and must not touch the buffer.
  */
 #define HAGENT_SET_ERR_MSG_FMT(extack, fmt, args...)				\
 	do {									\
 		static char __msg[80];						\
 		struct netlink_ext_ack *__extack = (extack);			\
-		snprintf(__msg, sizeof(__msg), fmt, ##args);			\
-		if (__extack)							\
+		if (__extack) {							\
+			snprintf(__msg, sizeof(__msg), fmt, ##args);		\
 			__extack->_msg = __msg;					\
+		}								\
 	} while (0)
 #else
 typedef struct folio *hagent_new_t(struct folio *folio, unsigned long private);

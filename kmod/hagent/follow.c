@@ -60,13 +60,22 @@ struct hagent_follow {
 };
 
 /*
- * A process to enable (again), or to give back when it left its cgroup
- * workload: queued by the probes, run by the work item in order.
+ * What the probes queue for the work item, which runs it in order: a
+ * process to enable (again), one to give back because it left its cgroup
+ * workload, or a workload that reached workload_max to report (the event is
+ * built there, not in a probe that may run with interrupts off).
  */
+enum hagent_follow_op {
+	HAGENT_FOLLOW_ENABLE,
+	HAGENT_FOLLOW_LEAVE,		/* give back, if managed in wl.cgroup */
+	HAGENT_FOLLOW_LIMIT,
+};
+
 struct hagent_follow_req {
 	struct llist_node node;
-	struct pid *pid;		/* referenced */
-	bool leave;			/* give back, if managed in wl.cgroup */
+	enum hagent_follow_op op;
+	struct pid *pid;		/* referenced; NULL for a limit */
+	unsigned int max;		/* for a limit: workload_max then */
 	struct hagent_workload wl;
 };
 
@@ -128,16 +137,35 @@ static void hagent_follow_count_put(const struct hagent_workload *wl)
 	}
 }
 
+static void hagent_follow_queue_req(struct hagent_follow_req *r)
+{
+	llist_add(&r->node, &hagent_follow_queue);
+	schedule_work(&hagent_follow_work);
+}
+
+/* Queues the report that @wl reached its limit of @max processes. */
 static void hagent_follow_over_limit(const struct hagent_workload *wl, unsigned int max)
 {
-	if (wl->cgroup)
-		hagent_event_send(HAGENT_EV_WORKLOAD_LIMIT, 0, GFP_ATOMIC,
+	struct hagent_follow_req *r = kzalloc(sizeof(*r), GFP_ATOMIC | __GFP_NOWARN);
+
+	if (!r)
+		return;		/* counted in follow.over_limit all the same */
+	r->op = HAGENT_FOLLOW_LIMIT;
+	r->max = max;
+	r->wl = *wl;
+	hagent_follow_queue_req(r);
+}
+
+static void hagent_follow_report_limit(const struct hagent_follow_req *r)
+{
+	if (r->wl.cgroup)
+		hagent_event_send(HAGENT_EV_WORKLOAD_LIMIT, 0, GFP_KERNEL,
 				  "cgroup %llu has workload_max=%u processes managed: what else enters it is not managed",
-				  wl->cgroup, max);
+				  r->wl.cgroup, r->max);
 	else
-		hagent_event_send(HAGENT_EV_WORKLOAD_LIMIT, wl->root, GFP_ATOMIC,
+		hagent_event_send(HAGENT_EV_WORKLOAD_LIMIT, r->wl.root, GFP_KERNEL,
 				  "the workload of pid %d has workload_max=%u processes managed: what else it forks is not managed",
-				  wl->root, max);
+				  r->wl.root, r->max);
 }
 
 /*
@@ -150,17 +178,19 @@ static int hagent_follow_insert(struct signal_struct *sig, const struct hagent_w
 				gfp_t gfp)
 {
 	struct hagent_follow *f = kmalloc(sizeof(*f), gfp | __GFP_NOWARN);
-	struct hagent_follow_count *spare = kzalloc(sizeof(*spare), gfp | __GFP_NOWARN);
 	unsigned int max = READ_ONCE(hagent_workload_max);
+	struct hagent_follow_count *spare = NULL;
 	struct hagent_follow_count *c;
 	bool warn = false;
 	unsigned long flags;
-	int ret = -ENOSPC;
+	int ret;
 
-	if (!f || !spare)
+	if (!f)
 		goto missed;
 	f->sig = sig;
 	f->wl = *wl;
+again:
+	ret = -ENOSPC;
 	spin_lock_irqsave(&hagent_follow_lock, flags);
 	c = hagent_follow_count_find(wl);
 	if (hagent_follow_find(sig)) {
@@ -170,6 +200,14 @@ static int hagent_follow_insert(struct signal_struct *sig, const struct hagent_w
 		warn = !c->warned;
 		c->warned = true;
 	} else if (hagent_followed < READ_ONCE(hagent_follow_max)) {
+		if (!c && !spare) {
+			/* The workload's first process: its count, allocated unlocked. */
+			spin_unlock_irqrestore(&hagent_follow_lock, flags);
+			spare = kzalloc(sizeof(*spare), gfp | __GFP_NOWARN);
+			if (!spare)
+				goto missed;
+			goto again;
+		}
 		if (!c) {
 			c = spare;
 			spare = NULL;
@@ -196,7 +234,6 @@ static int hagent_follow_insert(struct signal_struct *sig, const struct hagent_w
 	goto count;
 missed:
 	kfree(f);
-	kfree(spare);
 count:
 	hagent_gctr_add(HAGENT_GCTR_FOLLOW_MISSED, 1);
 	return -ENOSPC;
@@ -233,11 +270,10 @@ static void hagent_follow_request(struct task_struct *task, const struct hagent_
 		hagent_gctr_add(HAGENT_GCTR_FOLLOW_MISSED, 1);
 		return;
 	}
+	r->op = leave ? HAGENT_FOLLOW_LEAVE : HAGENT_FOLLOW_ENABLE;
 	r->pid = get_task_pid(task, PIDTYPE_TGID);
-	r->leave = leave;
 	r->wl = *wl;
-	llist_add(&r->node, &hagent_follow_queue);
-	schedule_work(&hagent_follow_work);
+	hagent_follow_queue_req(r);
 }
 
 static void hagent_follow_fork_probe(void *data, struct task_struct *parent,
@@ -309,12 +345,14 @@ static void hagent_follow_work_fn(struct work_struct *work)
 	struct hagent_follow_req *r, *next;
 
 	llist_for_each_entry_safe(r, next, list, node) {
-		struct task_struct *task = get_pid_task(r->pid, PIDTYPE_TGID);
+		struct task_struct *task = r->pid ? get_pid_task(r->pid, PIDTYPE_TGID) : NULL;
 		pid_t tgid;
 
+		if (r->op == HAGENT_FOLLOW_LIMIT)
+			hagent_follow_report_limit(r);
 		/* Gone already, or managed already (a second exec raced the first). */
-		if (task && !READ_ONCE(hagent_follow_stopping)) {
-			if (r->leave)
+		else if (task && !READ_ONCE(hagent_follow_stopping)) {
+			if (r->op == HAGENT_FOLLOW_LEAVE)
 				hagent_target_disable(task_tgid_nr(task), r->wl.cgroup, NULL);
 			else if (!hagent_target_start(task, &r->wl, NULL, &tgid))
 				hagent_gctr_add(HAGENT_GCTR_FOLLOW_ENABLED, 1);

@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,19 @@ def vmstat() -> dict[str, int]:
 
 def stats(pid: int | None = None) -> Any:
     return ctl_json("stats", *(["--pid", str(pid)] if pid else []))
+
+
+def wait_until(
+    what: str, check: Callable[[], object], timeout: float = 60, step: float = 0.5
+) -> None:
+    """Poll @check until it is true; past @timeout fail, naming @what and the
+    targets hagent has then (when it is loaded)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            targets = stats()["targets"] if module_loaded() else "hagent not loaded"
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}: {targets}")
+        time.sleep(step)
 
 
 def counters(pid: int) -> dict[str, int]:

@@ -13,7 +13,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from tests.vm.conftest import counters, ctl_json, run_ctl, stats
+from tests.vm.conftest import counters, ctl_json, run_ctl, stats, wait_until
 from tests.vm.memhog import Memhog
 
 ROOT = Path("/sys/fs/cgroup")
@@ -36,13 +36,6 @@ def plain_cgroup(name: str) -> Iterator[Path]:
 def in_cgroup(ident: int) -> dict[int, dict[str, Any]]:
     """The targets that came in through cgroup @ident, by pid."""
     return {t["pid"]: t for t in stats()["targets"] if t.get("cgroup") == ident}
-
-
-def wait_until(what: str, check: Any, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}: {stats()['targets']}"
-        time.sleep(0.5)
 
 
 def test_a_cgroup_is_managed_as_processes_enter_and_leave_it(managing: None) -> None:

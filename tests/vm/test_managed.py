@@ -14,7 +14,7 @@ import math
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,6 +28,7 @@ from tests.vm.conftest import (
     module_loaded,
     run_ctl,
     stats,
+    wait_until,
 )
 from tests.vm.memhog import (
     Memhog,
@@ -41,14 +42,6 @@ from tests.vm.memhog import (
 FAST, SLOW = 0, 1
 
 
-def wait_for(what: str, check: Callable[[], bool], timeout: float = 60) -> None:
-    end = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.3)
-
-
 def converged(hog: Memhog) -> None:
     """After a rescan every resident anonymous page is accounted for: managed,
     or skipped for a reason (shared with a child, not yet exclusive again)."""
@@ -60,7 +53,7 @@ def converged(hog: Memhog) -> None:
         return managed_pages(last) + skipped == anon_pages(hog.pid)
 
     try:
-        wait_for(f"managed + skipped == resident for pid {hog.pid}", same)
+        wait_until(f"managed + skipped == resident for pid {hog.pid}", same)
     except AssertionError as err:
         skips = {k: v for k, v in last.items() if k.startswith("skipped.") and v}
         raise AssertionError(
@@ -166,7 +159,7 @@ def test_exit_gives_everything_back(managing: None) -> None:
     enable(hog.pid)
     adopted = counters(hog.pid)["adopted"]
     hog.exit()
-    wait_for("the target to go", lambda: stats()["targets"] == [])
+    wait_until("the target to go", lambda: stats()["targets"] == [])
     t = stats()["totals"]
     assert t["released.exit"] >= adopted
     assert t["targets.exited"] == 1
@@ -206,7 +199,7 @@ def test_eight_processes_at_once(managing: None) -> None:
     finally:
         for h in hogs:
             h.exit()
-    wait_for("all targets to go", lambda: stats()["targets"] == [])
+    wait_until("all targets to go", lambda: stats()["targets"] == [])
 
 
 def test_kill_during_enable_leaves_nothing(managing: None) -> None:
@@ -222,7 +215,7 @@ def test_kill_during_enable_leaves_nothing(managing: None) -> None:
     hog.kill()
     th.join(timeout=300)
     assert not th.is_alive()
-    wait_for("the target to go", lambda: stats()["targets"] == [])
+    wait_until("the target to go", lambda: stats()["targets"] == [])
     assert managed_pages(stats()["totals"]) == 0
 
 
@@ -348,7 +341,7 @@ def memory_cgroup(name: str, **limits: str) -> Iterator[Path]:
             (cg / key.replace("_", ".")).write_text(value)
         yield cg
     finally:
-        wait_for(f"{cg} empty", lambda: not (cg / "cgroup.procs").read_text().strip(), 30)
+        wait_until(f"{cg} empty", lambda: not (cg / "cgroup.procs").read_text().strip(), 30)
         cg.rmdir()
 
 
@@ -370,7 +363,7 @@ def test_reclaim_inside_a_cgroup_reaches_managed_folios(managing: None, how: str
         hog = Memhog(96, cgroup=cg)
         try:
             enable(hog.pid)
-            wait_for(
+            wait_until(
                 "hagent to hold 88 MiB", lambda: managed_pages(counters(hog.pid)) >= 88 * 256, 120
             )
             before = int((cg / "memory.current").read_text())
@@ -441,7 +434,7 @@ def test_a_cgroup_limit_is_survived_with_swap(managing: None, limit: str) -> Non
             assert c["skipped.memcg"] > 0, c
             # A lower limit: what is held above the new room goes back.
             (cg / "memory.high").write_text("48M")
-            wait_for(
+            wait_until(
                 "hagent to hold no more than 32 MiB",
                 lambda: managed_pages(counters(hog.pid)) <= (48 - 16) * 256,
                 30,
@@ -618,7 +611,7 @@ def test_a_long_term_pin_in_movable_memory_gets_its_folios_back(managing: None) 
             got = pfns(hog, off + 4)[off * 256 :]
             assert not any(p in frames for p in got), "pinned pages left in ZONE_MOVABLE"
             # pinned, they are not taken again
-            wait_for(
+            wait_until(
                 "the pinned pages skipped",
                 lambda: counters(hog.pid)["skipped.pinned"] >= 4 * 256,
                 30,

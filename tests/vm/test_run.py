@@ -9,7 +9,7 @@ import subprocess
 import time
 from typing import Any
 
-from tests.vm.conftest import counters, run_ctl, stats
+from tests.vm.conftest import counters, run_ctl, stats, wait_until
 from tests.vm.memhog import MEMHOG, Memhog
 
 
@@ -21,13 +21,6 @@ def target_by_comm(comm: str) -> dict[str, Any]:
     found = targets_by_comm(comm)
     assert len(found) == 1, stats()["targets"]
     return found[0]
-
-
-def wait_until(what: str, check: Any, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}: {stats()['targets']}"
-        time.sleep(0.5)
 
 
 def start_run(*argv: str) -> subprocess.Popen[str]:

@@ -13,9 +13,9 @@ import subprocess
 import threading
 from pathlib import Path
 
-from tests.vm.conftest import counters, managed_pages, meminfo
+from tests.vm.conftest import counters, managed_pages, meminfo, wait_until
 from tests.vm.memhog import Memhog
-from tests.vm.test_managed import enable, wait_for
+from tests.vm.test_managed import enable
 
 
 def dmesg() -> str:
@@ -42,7 +42,7 @@ def test_the_global_oom_killer_takes_a_managed_process_and_reaps_it(managing: No
     other = None
     try:
         enable(victim.pid)
-        wait_for(
+        wait_until(
             "most of the victim managed",
             lambda: managed_pages(counters(victim.pid)) > avail_mib * 40 // 100 * 256,
         )
@@ -88,7 +88,7 @@ def test_fork_and_exit_storms_of_managed_processes(managing: None) -> None:
             c = counters(h.pid)
             assert c["released.fork"] > 0, c  # each fork gave its pages back
             h.do("touch", timeout=120)
-        wait_for(
+        wait_until(
             "the pages re-adopted after the storm",
             lambda: all(managed_pages(counters(h.pid)) > 0 for h in hogs),
         )

@@ -6,7 +6,7 @@ Also the argument checks several commands share (pids, node lists).
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -98,6 +98,22 @@ def parse_address(text: str) -> int | None:
         return None
     value = int(text, 0) if text[:2].lower() == "0x" else int(text, 10)
     return value if value <= ADDRESS_MAX else None
+
+
+# --pid and --cgroup, as enable and disable take them: exactly one of the two.
+def pid_option(help: str) -> Any:
+    return typer.Option("--pid", metavar="PID", help=help, show_default=False)
+
+
+def cgroup_option(help: str) -> Any:
+    return typer.Option("--cgroup", metavar="PATH", help=help, show_default=False)
+
+
+def pid_or_cgroup(pid: str | None, cgroup: str | None) -> int | None:
+    """Exactly one of --pid and --cgroup; the pid, or None for a cgroup."""
+    if (pid is None) == (cgroup is None):
+        raise usage_error("give --pid PID or --cgroup PATH" + (", not both" if pid else ""))
+    return parse_pid(pid) if pid is not None else None
 
 
 # --fast and --slow, as enable and run take them (checked by check_nodelist).

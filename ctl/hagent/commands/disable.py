@@ -4,8 +4,7 @@ from typing import Annotated
 
 import typer
 
-from hagent.commands import kernel
-from hagent.commands.enable import pid_or_cgroup
+from hagent.commands import cgroup_option, kernel, pid_option, pid_or_cgroup
 
 EPILOG = (
     "Examples:\n\nhagentctl disable --pid 1234\n\n"
@@ -15,18 +14,10 @@ EPILOG = (
 
 def disable(
     ctx: typer.Context,
-    pid: Annotated[
-        str | None,
-        typer.Option("--pid", metavar="PID", help="The managed process.", show_default=False),
-    ] = None,
+    pid: Annotated[str | None, pid_option("The managed process.")] = None,
     cgroup: Annotated[
         str | None,
-        typer.Option(
-            "--cgroup",
-            metavar="PATH",
-            help="A managed cgroup: every process that came in through it is given back.",
-            show_default=False,
-        ),
+        cgroup_option("A managed cgroup: every process that came in through it is given back."),
     ] = None,
 ) -> None:
     n = pid_or_cgroup(pid, cgroup)

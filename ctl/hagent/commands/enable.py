@@ -5,7 +5,15 @@ from typing import Annotated
 import typer
 
 from hagent import jsonout
-from hagent.commands import FastNodes, SlowNodes, check_nodelist, kernel, parse_pid
+from hagent.commands import (
+    FastNodes,
+    SlowNodes,
+    cgroup_option,
+    check_nodelist,
+    kernel,
+    pid_option,
+    pid_or_cgroup,
+)
 from hagent.errors import usage_error
 from hagent.kernel import Target
 
@@ -41,32 +49,14 @@ def cgroup_summary(path: str, targets: list[Target]) -> str:
     )
 
 
-PidOption = Annotated[
-    str | None,
-    typer.Option(
-        "--pid",
-        metavar="PID",
-        help="The process to manage (any of its thread ids).",
-        show_default=False,
-    ),
-]
+PidOption = Annotated[str | None, pid_option("The process to manage (any of its thread ids).")]
 CgroupOption = Annotated[
     str | None,
-    typer.Option(
-        "--cgroup",
-        metavar="PATH",
-        help="A cgroup v2 (/sys/fs/cgroup/app, or app): every process in it and below it, "
-        "now and whenever one starts there or moves in.",
-        show_default=False,
+    cgroup_option(
+        "A cgroup v2 (/sys/fs/cgroup/app, or app): every process in it and below it, "
+        "now and whenever one starts there or moves in."
     ),
 ]
-
-
-def pid_or_cgroup(pid: str | None, cgroup: str | None) -> int | None:
-    """Exactly one of --pid and --cgroup; the pid, or None for a cgroup."""
-    if (pid is None) == (cgroup is None):
-        raise usage_error("give --pid PID or --cgroup PATH" + (", not both" if pid else ""))
-    return parse_pid(pid) if pid is not None else None
 
 
 def enable(
