@@ -41,6 +41,7 @@ static const struct hagent_tunable hagent_tunables[] = {
 	HAGENT_TUNABLE("hysteresis",		hagent_hysteresis, 0, 255),
 	HAGENT_TUNABLE("promote_min",		hagent_promote_min, 1, 255),
 	HAGENT_TUNABLE("fast_reserve_mb",	hagent_fast_reserve_mb, 0, 1 << 20),
+	HAGENT_TUNABLE("fair_share",		hagent_fair_share, 0, 1),
 	HAGENT_TUNABLE("follow_max",		hagent_follow_max, 0, 1 << 20),
 	HAGENT_TUNABLE("workload_max",		hagent_workload_max, 1, 1 << 20),
 };

@@ -143,8 +143,10 @@ static int hagent_entries_seq_show(struct seq_file *m, void *v)
 DEFINE_SHOW_ATTRIBUTE(hagent_entries_seq);
 
 /*
- * The placement's view: "bar <count>" (plan.h; 256: nothing may be promoted)
- * and, per process and tier, the pages at each access count that has any:
+ * The placement's view: "bar <count>" (plan.h; 256: nothing may be promoted),
+ * the bar of one scale for all; per process its own bar, its workload's fair
+ * share's (the same without fair_share): "<pid> bar <count>"; and per
+ * process and tier, the pages at each access count that has any:
  * "<pid> <tier> <count> <pages>".
  */
 static int hagent_histogram_seq_show(struct seq_file *m, void *v)
@@ -156,6 +158,7 @@ static int hagent_histogram_seq_show(struct seq_file *m, void *v)
 	seq_printf(m, "bar %u\n", hagent_place_bar());
 	mutex_lock(&hagent_targets_lock);
 	list_for_each_entry(t, &hagent_targets, node) {
+		seq_printf(m, "%d bar %u\n", t->pid, t->bar);
 		mutex_lock(&t->lock);
 		for (tier = 0; tier < __HAGENT_TIER_LAST; tier++) {
 			for (hot = 0; hot <= HAGENT_HOT_MAX; hot++) {

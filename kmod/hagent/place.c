@@ -5,6 +5,12 @@
  * Each step first computes the bar (plan.h) from every target's histograms:
  * the least access count whose pages, with every hotter one, fit in the
  * fast tier -- the managed fast pages plus the free room of the fast nodes.
+ * With fair_share (the default) the fast tier is first split among the
+ * workloads (a followed tree, a managed cgroup, a process on its own),
+ * max-min fairly by the pages each has hot enough to promote, and each
+ * workload gets the bar of its own share; a folio is then a victim for
+ * another workload's only below its own workload's bar.  Without it, one
+ * bar for all: the hottest pages win whoever owns them.
  * Then, in rounds:
  *   - the hottest slow folio of any target, if it is at or above the bar
  *     (and promote_min, and the hysteresis), is promoted into free fast
@@ -21,9 +27,12 @@
  * what a page has lately cost to move: slow migration (6.1 unmaps page by
  * page, one TLB shootdown each) never starves sampling.
  */
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/timekeeping.h>
 #include "check.h"
 #include "migrate.h"
@@ -57,6 +66,10 @@ unsigned int hagent_fast_reserve_mb = 64;
 module_param_named(fast_reserve_mb, hagent_fast_reserve_mb, uint, 0644);
 MODULE_PARM_DESC(fast_reserve_mb, "MiB kept free above a fast node's high watermarks (default 64)");
 
+bool hagent_fair_share = true;
+module_param_named(fair_share, hagent_fair_share, bool, 0644);
+MODULE_PARM_DESC(fair_share, "Workloads split the fast tier max-min fairly; off: the hottest pages win whoever owns them (default on)");
+
 /* How often, at most, one target's migration failures are summarised. */
 #define HAGENT_FAIL_REPORT	(10 * HZ)
 
@@ -70,6 +83,13 @@ static struct hagent_place {
 	unsigned int bar;		/* of this step */
 	bool pending;			/* a folio above the bar waited */
 	struct hagent_hist hist;	/* scratch: every target's pages per hot */
+	struct hagent_hist whist;	/* scratch: one workload's */
+	/* Scratch for the fair shares, room for share_cap targets. */
+	struct hagent_target **share_by;	/* targets, by workload */
+	unsigned long *demand, *share;	/* per workload (t->slot) */
+	unsigned long *wfast;		/* per workload: its fast pages, as planned */
+	unsigned int share_cap;
+	bool fair;			/* this step's bars are fair shares */
 } hagent_place;
 
 unsigned long hagent_place_moved(void)
@@ -116,10 +136,116 @@ static long hagent_fast_room(const nodemask_t *fast)
 	return best - ((long)READ_ONCE(hagent_fast_reserve_mb) << (20 - PAGE_SHIFT));
 }
 
+/* The workload @t belongs to, for the fair shares: its cgroup, its followed root, or itself. */
+static u64 hagent_share_key(const struct hagent_target *t)
+{
+	if (t->cgroup)
+		return t->cgroup | BIT_ULL(63);
+	return t->workload ? t->workload : t->pid;
+}
+
+static int hagent_share_cmp(const void *a, const void *b)
+{
+	u64 x = hagent_share_key(*(struct hagent_target * const *)a);
+	u64 y = hagent_share_key(*(struct hagent_target * const *)b);
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * @t's pages per hot value, both tiers, added to @sum, and its fast nodes
+ * to @nodes (if given); returns its fast pages.  A dead target has none.
+ */
+static unsigned long hagent_hist_add_target(struct hagent_hist *sum, struct hagent_target *t,
+					    nodemask_t *nodes)
+{
+	unsigned long fast = 0;
+	unsigned int i;
+
+	mutex_lock(&t->lock);
+	if (!t->dead) {
+		hagent_hist_add(sum, &t->heap[HAGENT_TIER_FAST]);
+		hagent_hist_add(sum, &t->heap[HAGENT_TIER_SLOW]);
+		for (i = 0; i <= HAGENT_HOT_MAX; i++)
+			fast += hagent_heap_pages_at(&t->heap[HAGENT_TIER_FAST], i);
+		if (nodes)
+			nodes_or(*nodes, *nodes, t->fast);
+	}
+	mutex_unlock(&t->lock);
+	return fast;
+}
+
+/* Room in the scratch arrays for @n targets; false without memory. */
+static bool hagent_share_reserve(unsigned int n)
+{
+	struct hagent_place *pl = &hagent_place;
+	unsigned int cap = max(roundup_pow_of_two(n), 16UL);
+
+	if (n <= pl->share_cap)
+		return true;
+	kvfree(pl->share_by);
+	kvfree(pl->demand);
+	kvfree(pl->share);
+	kvfree(pl->wfast);
+	pl->share_by = kvmalloc_array(cap, sizeof(*pl->share_by), GFP_KERNEL);
+	pl->demand = kvmalloc_array(cap, sizeof(*pl->demand), GFP_KERNEL);
+	pl->share = kvmalloc_array(cap, sizeof(*pl->share), GFP_KERNEL);
+	pl->wfast = kvmalloc_array(cap, sizeof(*pl->wfast), GFP_KERNEL);
+	pl->share_cap = pl->share_by && pl->demand && pl->share && pl->wfast ? cap : 0;
+	return pl->share_cap;
+}
+
+/*
+ * Each target's bar under fair_share: the targets sorted by workload, each
+ * workload's demand (its pages at or above the promotion floor), the
+ * capacity split by hagent_plan_share(), then each workload's bar from its
+ * own histogram and share.  False (one scale for all) without memory.
+ */
+static bool hagent_place_fair_bars(unsigned int n, unsigned long capacity)
+{
+	struct hagent_place *pl = &hagent_place;
+	struct hagent_hist *wh = &pl->whist;
+	unsigned int floor = hagent_promote_floor();
+	unsigned int i, j, w, nw = 0;
+	struct hagent_target *t;
+	unsigned int bar;
+
+	if (!hagent_share_reserve(n))
+		return false;
+	i = 0;
+	list_for_each_entry(t, &hagent_targets, node)
+		pl->share_by[i++] = t;
+	sort(pl->share_by, n, sizeof(*pl->share_by), hagent_share_cmp, NULL);
+	/* Each workload is a run of the sorted targets: [i, j). */
+	for (i = 0; i < n; i = j, nw++) {
+		memset(wh, 0, sizeof(*wh));
+		pl->wfast[nw] = 0;
+		for (j = i; j < n && hagent_share_key(pl->share_by[j]) ==
+				     hagent_share_key(pl->share_by[i]); j++) {
+			pl->wfast[nw] += hagent_hist_add_target(wh, pl->share_by[j], NULL);
+			pl->share_by[j]->slot = nw;
+		}
+		pl->demand[nw] = hagent_hist_pages_from(wh, floor);
+	}
+	hagent_plan_share(pl->demand, pl->share, nw, capacity);
+	for (i = 0, w = 0; i < n; i = j, w++) {
+		memset(wh, 0, sizeof(*wh));
+		for (j = i; j < n && hagent_share_key(pl->share_by[j]) ==
+				     hagent_share_key(pl->share_by[i]); j++)
+			hagent_hist_add_target(wh, pl->share_by[j], NULL);
+		bar = hagent_plan_bar(wh, pl->share[w]);
+		for (j = i; j < n && hagent_share_key(pl->share_by[j]) ==
+				     hagent_share_key(pl->share_by[i]); j++)
+			pl->share_by[j]->bar = bar;
+	}
+	return true;
+}
+
 /*
  * The bar for all targets: one fast tier is shared, so one histogram and
  * one capacity -- every target's managed fast pages plus the room of every
  * fast node (each node's own, summed: capacity, not one batch's room).
+ * Each target's own bar (t->bar) is this one, or its workload's fair one.
  */
 static unsigned int hagent_place_compute_bar(void)
 {
@@ -128,24 +254,23 @@ static unsigned int hagent_place_compute_bar(void)
 	nodemask_t fast = NODE_MASK_NONE;
 	unsigned long capacity = 0;
 	struct hagent_target *t;
-	unsigned int i;
+	unsigned int n = 0, bar;
 	int nid;
 
 	memset(all, 0, sizeof(*all));
 	list_for_each_entry(t, &hagent_targets, node) {
-		mutex_lock(&t->lock);
-		if (!t->dead) {
-			hagent_hist_add(all, &t->heap[HAGENT_TIER_FAST]);
-			hagent_hist_add(all, &t->heap[HAGENT_TIER_SLOW]);
-			for (i = 0; i <= HAGENT_HOT_MAX; i++)
-				capacity += hagent_heap_pages_at(&t->heap[HAGENT_TIER_FAST], i);
-			nodes_or(fast, fast, t->fast);
-		}
-		mutex_unlock(&t->lock);
+		n++;
+		t->stuck = false;
+		capacity += hagent_hist_add_target(all, t, &fast);
 	}
 	for_each_node_mask(nid, fast)
 		capacity += max(hagent_node_avail_pages(nid) - reserve, 0L);
-	return hagent_plan_bar(all, capacity);
+	bar = hagent_plan_bar(all, capacity);
+	hagent_place.fair = READ_ONCE(hagent_fair_share) && hagent_place_fair_bars(n, capacity);
+	if (!hagent_place.fair)
+		list_for_each_entry(t, &hagent_targets, node)
+			t->bar = bar;
+	return bar;
 }
 
 /*
@@ -203,16 +328,69 @@ static bool hagent_top_of(struct hagent_target *t, enum hagent_tier tier, int *h
 }
 
 /*
- * Under hagent_targets_lock: the hottest slow folio of all targets, and the
- * coldest fast folio among the targets whose fast nodes overlap its
- * target's.  One fast tier is shared: the folio to demote for a process's
- * hot folio is the coldest anyone has there, not the coldest that process
- * has.  Ties go first to the promoting target itself (one batch instead of
- * two), then to the target nearest after the rotor, so equals take turns.
+ * The least count a promotion needs under @bar: the bar's own tie too, the
+ * count just below it, of which only some pages fit.  Those move into free
+ * room, or in place of folios colder than them by more than the hysteresis,
+ * never in place of their equals: so a hot set larger than its room (a
+ * workload's whole fast share, say) fills the room instead of waiting for
+ * counts to part.
+ */
+static unsigned int hagent_tie(unsigned int bar)
+{
+	return bar ? bar - 1 : 0;
+}
+
+/* Fair shares this step, and @t and @s in different workloads. */
+static bool hagent_across(const struct hagent_target *t, const struct hagent_target *s)
+{
+	return hagent_place.fair && t->slot != s->slot;
+}
+
+/*
+ * Pages @t's workload may give to @s's: what the first holds beyond its
+ * share, and the second lacks of its own.  Fast pages pass only from a
+ * workload over its share to one under it, so shares settle and stay.
+ */
+static unsigned long hagent_transfer(const struct hagent_target *t, const struct hagent_target *s)
+{
+	const struct hagent_place *pl = &hagent_place;
+
+	if (pl->wfast[t->slot] <= pl->share[t->slot] || pl->wfast[s->slot] >= pl->share[s->slot])
+		return 0;
+	return min(pl->wfast[t->slot] - pl->share[t->slot], pl->share[s->slot] - pl->wfast[s->slot]);
+}
+
+/*
+ * Fast folios of @t below this may make room for @s's folio at @hot: below
+ * @t's bar, and, in the same workload (one scale), colder by more than the
+ * hysteresis.  Across workloads each bar is its own share's, and only a
+ * workload over its share gives to one under its own.
+ */
+static unsigned int hagent_victim_below(const struct hagent_target *t,
+					const struct hagent_target *s, int hot)
+{
+	unsigned int hyst = READ_ONCE(hagent_hysteresis);
+
+	if (hagent_across(t, s))
+		return hagent_transfer(t, s) ? t->bar : 0;
+	return min(t->bar, hot > (int)hyst ? hot - hyst : 0U);
+}
+
+/*
+ * Under hagent_targets_lock: the hottest slow folio of all targets that may
+ * be promoted (at or above its target's bar and the floor), and the fast
+ * folio among the targets whose fast nodes overlap its target's that is
+ * furthest below its own bar and may make room for it (with one bar for
+ * all: the coldest).  One fast tier is shared: the folio to demote for a
+ * process's hot folio is the one that least belongs there, not the coldest
+ * that process has.  Ties go first to the promoting target itself (one
+ * batch instead of two), then to the target nearest after the rotor, so
+ * equals take turns.
  */
 static void hagent_tops(struct hagent_top *slow, struct hagent_top *fast)
 {
-	unsigned int n = 0, i = 0, first, best = UINT_MAX, dist;
+	unsigned int n = 0, i = 0, first, best = UINT_MAX, dist, floor = hagent_promote_floor();
+	long key, best_key = LONG_MAX;
 	unsigned long pages;
 	struct hagent_target *t;
 	int hot;
@@ -230,7 +408,9 @@ static void hagent_tops(struct hagent_top *slow, struct hagent_top *fast)
 		mutex_lock(&t->lock);
 		hagent_top_of(t, HAGENT_TIER_SLOW, &hot, &pages);
 		mutex_unlock(&t->lock);
-		if (hot > slow->hot || (hot >= 0 && hot == slow->hot && dist < best)) {
+		if (t->stuck || hot < (int)max(floor, hagent_tie(t->bar)))
+			continue;
+		if (hot > slow->hot || (hot == slow->hot && dist < best)) {
 			slow->t = t;
 			slow->hot = hot;
 			slow->pages = pages;
@@ -239,20 +419,23 @@ static void hagent_tops(struct hagent_top *slow, struct hagent_top *fast)
 	}
 	if (!slow->t)
 		return;
-	mutex_lock(&slow->t->lock);
-	if (hagent_top_of(slow->t, HAGENT_TIER_FAST, &fast->hot, &fast->pages))
-		fast->t = slow->t;
-	mutex_unlock(&slow->t->lock);
-	list_for_each_entry(t, &hagent_targets, node) {
-		if (t == slow->t || !nodes_intersects(t->fast, slow->t->fast))
-			continue;
-		mutex_lock(&t->lock);
-		hagent_top_of(t, HAGENT_TIER_FAST, &hot, &pages);
-		mutex_unlock(&t->lock);
-		if (hot >= 0 && (!fast->t || hot < fast->hot)) {
-			fast->t = t;
-			fast->hot = hot;
-			fast->pages = pages;
+	/* The promoting target first (i == 0): it wins a tie. */
+	for (i = 0; i < 2; i++) {
+		list_for_each_entry(t, &hagent_targets, node) {
+			if ((i == 0) != (t == slow->t) || !nodes_intersects(t->fast, slow->t->fast))
+				continue;
+			mutex_lock(&t->lock);
+			hagent_top_of(t, HAGENT_TIER_FAST, &hot, &pages);
+			mutex_unlock(&t->lock);
+			if (hot < 0 || hot >= (int)hagent_victim_below(t, slow->t, slow->hot))
+				continue;
+			key = (long)hot - (long)t->bar;
+			if (!fast->t || key < best_key) {
+				fast->t = t;
+				fast->hot = hot;
+				fast->pages = pages;
+				best_key = key;
+			}
 		}
 	}
 }
@@ -283,14 +466,13 @@ static void hagent_place_add(struct hagent_plan *p, struct hagent_heap *h,
  * free fast memory if there is some, else in exchange for the coldest fast
  * folios of all targets (another target's are demoted in a batch of their
  * own first).  At most the pages the rate limit and the time left until
- * @deadline allow.  Returns false when nothing was worth moving.
+ * @deadline allow.  Returns false when no target has a folio worth moving;
+ * a target whose top could not move sits out the rest of the step.
  */
 static bool hagent_place_round(u64 deadline)
 {
 	struct hagent_batch *b = &hagent_place.batch;
 	struct hagent_plan p = {
-		.bar = hagent_place.bar,
-		.min_hot = max(hagent_promote_floor(), hagent_place.bar),
 		.hyst = READ_ONCE(hagent_hysteresis),
 		.limit = min_t(unsigned long, hagent_place.tokens, b->cap),
 		.add = hagent_place_add,
@@ -303,31 +485,68 @@ static bool hagent_place_round(u64 deadline)
 		p.limit = min_t(unsigned long, p.limit,
 				max_t(u64, div64_u64(deadline - now, hagent_place.page_ns), 16));
 	hagent_tops(&s, &f);
-	if (!s.t || s.hot < (int)p.min_hot)
+	if (!s.t)
 		return false;
+	p.bar = s.t->bar;
+	p.min_hot = max(hagent_promote_floor(), hagent_tie(s.t->bar));
 	p.room = max(hagent_fast_room(&s.t->fast), 0L);
 	if (p.room < (long)s.pages && f.t && f.t != s.t) {
-		unsigned long want;
+		struct hagent_plan d = p;
+		unsigned long want, moved;
 
 		/*
-		 * Room for as many of s.t's folios as are above the bar, and
-		 * only they move into it: lukewarm ones never ride along.
+		 * Room for as many of s.t's folios as may take f.t's place, and
+		 * only they move into it: lukewarm ones never ride along.  In
+		 * one workload (one scale) s.t's hottest pair with f.t's
+		 * coldest, each hotter than its pair by more than the
+		 * hysteresis (the bar's tie never trades places with its
+		 * equals), and only the paired victims leave; across
+		 * workloads, whatever may be promoted, within what f.t's
+		 * workload gives.
 		 */
-		mutex_lock(&s.t->lock);
-		want = s.t->dead ? 0 : hagent_plan_pages_above(&s.t->heap[HAGENT_TIER_SLOW],
-							       p.min_hot, p.limit / 2);
-		mutex_unlock(&s.t->lock);
-		want = max(want, s.pages);
-		p.ctx = f.t;
-		p.slots = b->cap - b->nr;
+		d.bar = hagent_victim_below(f.t, s.t, s.hot);
+		if (hagent_across(f.t, s.t)) {
+			mutex_lock(&s.t->lock);
+			want = s.t->dead ? 0 :
+			       hagent_plan_pages_above(&s.t->heap[HAGENT_TIER_SLOW], p.min_hot,
+						       p.limit / 2);
+			mutex_unlock(&s.t->lock);
+			want = min(max(want, s.pages), max(hagent_transfer(f.t, s.t), s.pages));
+		} else {
+			struct hagent_hist *up = &hagent_place.whist, *down = &hagent_place.hist;
+
+			memset(up, 0, sizeof(*up));
+			memset(down, 0, sizeof(*down));
+			mutex_lock(&s.t->lock);
+			if (!s.t->dead)
+				hagent_hist_add(up, &s.t->heap[HAGENT_TIER_SLOW]);
+			mutex_unlock(&s.t->lock);
+			mutex_lock(&f.t->lock);
+			if (!f.t->dead)
+				hagent_hist_add(down, &f.t->heap[HAGENT_TIER_FAST]);
+			mutex_unlock(&f.t->lock);
+			want = hagent_plan_pairs(up, down, p.min_hot, d.bar, p.hyst, p.limit / 2,
+						 &d.bar);
+			want = max(want, s.pages);
+		}
+		/* f.t's victims: below its own bar (hagent_victim_below()). */
+		d.ctx = f.t;
+		d.slots = b->cap - b->nr;
+		d.hyst = 0;
 		mutex_lock(&f.t->lock);
 		planned = f.t->dead ? 0 :
-			  hagent_plan_demote(&p, &f.t->heap[HAGENT_TIER_FAST], s.hot, want);
+			  hagent_plan_demote(&d, &f.t->heap[HAGENT_TIER_FAST], HAGENT_BAR_NONE,
+					     want);
 		mutex_unlock(&f.t->lock);
 		if (!b->nr)
-			return false;
+			goto stuck;
 		/* What left the fast tier may not show as free yet (per-CPU lists). */
-		p.room = max_t(long, hagent_fast_room(&s.t->fast), hagent_run(f.t, planned));
+		moved = hagent_run(f.t, planned);
+		if (hagent_across(f.t, s.t)) {
+			hagent_place.wfast[f.t->slot] -= min(moved, hagent_place.wfast[f.t->slot]);
+			hagent_place.wfast[s.t->slot] += moved;
+		}
+		p.room = max_t(long, hagent_fast_room(&s.t->fast), moved);
 		p.limit -= min(p.limit, planned);
 		p.planned = 0;
 		if (!p.room || !p.limit)
@@ -340,8 +559,12 @@ static bool hagent_place_round(u64 deadline)
 						      &s.t->heap[HAGENT_TIER_SLOW]);
 	mutex_unlock(&s.t->lock);
 	if (!b->nr)
-		return false;
+		goto stuck;
 	hagent_run(s.t, planned);
+	return true;
+stuck:
+	/* Nothing of s.t can move now: the others' turn, in this step. */
+	s.t->stuck = true;
 	return true;
 }
 
@@ -414,4 +637,11 @@ int hagent_place_init(void)
 void hagent_place_exit(void)
 {
 	hagent_batch_destroy(&hagent_place.batch);
+	kvfree(hagent_place.share_by);
+	kvfree(hagent_place.demand);
+	kvfree(hagent_place.share);
+	kvfree(hagent_place.wfast);
+	hagent_place.share_by = NULL;
+	hagent_place.demand = hagent_place.share = hagent_place.wfast = NULL;
+	hagent_place.share_cap = 0;
 }

@@ -15,6 +15,7 @@ extern unsigned int hagent_migrate_batch;
 extern unsigned int hagent_hysteresis;
 extern unsigned int hagent_promote_min;
 extern unsigned int hagent_fast_reserve_mb;
+extern bool hagent_fair_share;
 
 int hagent_place_init(void);
 void hagent_place_exit(void);

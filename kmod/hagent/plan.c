@@ -29,6 +29,105 @@ unsigned int hagent_plan_bar(const struct hagent_hist *all, unsigned long capaci
 	return h;
 }
 
+unsigned long hagent_hist_pages_from(const struct hagent_hist *sum, unsigned int hot)
+{
+	unsigned long pages = 0;
+
+	for (; hot <= HAGENT_HOT_MAX; hot++)
+		pages += sum->pages[hot];
+	return pages;
+}
+
+/* What @n workloads take when none may have more than @level: sum of min(demand, level). */
+static unsigned long hagent_plan_filled(const unsigned long *demand, unsigned int n,
+					unsigned long level)
+{
+	unsigned long sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		sum += min(demand[i], level);
+	return sum;
+}
+
+void hagent_plan_share(const unsigned long *demand, unsigned long *share, unsigned int n,
+		       unsigned long capacity)
+{
+	unsigned long lo = 0, hi = 0, mid, given = 0, left, extra, rest;
+	unsigned int i, below = 0;
+
+	if (!n)
+		return;
+	for (i = 0; i < n; i++)
+		hi = max(hi, demand[i]);
+	if (hagent_plan_filled(demand, n, hi) <= capacity) {
+		lo = hi;	/* everyone gets all it wants */
+	} else {
+		/* The highest level that fits: water-filling, by bisection. */
+		while (lo < hi) {
+			mid = lo + (hi - lo + 1) / 2;
+			if (hagent_plan_filled(demand, n, mid) <= capacity)
+				lo = mid;
+			else
+				hi = mid - 1;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		share[i] = min(demand[i], lo);
+		given += share[i];
+		below += demand[i] > lo;
+	}
+	left = capacity - given;
+	/*
+	 * What is left: fewer pages than the workloads still wanting more (the
+	 * next level would not fit), one each to the first of them; else
+	 * (everyone served) an even split among all.
+	 */
+	if (below) {
+		for (i = 0; i < n && left; i++) {
+			if (demand[i] > lo) {
+				share[i]++;
+				left--;
+			}
+		}
+		return;
+	}
+	extra = left / n;
+	rest = left % n;
+	for (i = 0; i < n; i++)
+		share[i] += extra + (i < rest);
+}
+
+unsigned long hagent_plan_pairs(const struct hagent_hist *up, const struct hagent_hist *down,
+				unsigned int min_hot, unsigned int below, unsigned int hyst,
+				unsigned long cap, unsigned int *vmax)
+{
+	int h = HAGENT_HOT_MAX, v = 0, lo = min_hot, hi = min(below, HAGENT_HOT_MAX + 1U);
+	unsigned long hs = up->pages[h], vs = hi > 0 ? down->pages[0] : 0, pairs = 0, n;
+
+	*vmax = 0;
+	if (lo > HAGENT_HOT_MAX)
+		return 0;
+	while (pairs < cap) {
+		while (!hs && h > lo) {
+			h--;
+			hs = up->pages[h];
+		}
+		while (!vs && v + 1 < hi) {
+			v++;
+			vs = down->pages[v];
+		}
+		if (!hs || !vs || h <= v + (int)hyst)
+			break;
+		n = min(min(hs, vs), cap - pairs);
+		pairs += n;
+		hs -= n;
+		vs -= n;
+		*vmax = v + 1;
+	}
+	return pairs;
+}
+
 /* Pages of @fast's folios colder than @below (a min-heap's top ones). */
 static unsigned long hagent_plan_colder(const struct hagent_heap *fast, unsigned int below)
 {

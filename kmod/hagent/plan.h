@@ -15,13 +15,13 @@
  * The bar: the least hot value such that every managed page at least that
  * hot fits in the fast tier (the fast tier's managed pages plus its free
  * room).  Above the bar a page belongs in the fast tier, below it in the
- * slow tier; a tie at the bar that does not fit stays where it is.  A
- * folio is promoted only at or above the bar (and the promote_min floor);
- * room is made for it only by demoting folios below the bar that are also
- * colder than it by more than the hysteresis.  So a hot set larger than the
- * fast tier raises the bar above its own count and nothing trades places
- * with its equal, and a hot set that fits is pulled in whatever the fast
- * tier held before.
+ * slow tier; the count just below it (the tie: some of its pages fit, not
+ * all) may go either way.  A folio is promoted only at or above the tie
+ * (place.c passes it as min_hot, with the promote_min floor); room is made
+ * for it only by demoting folios below the bar that are also colder than it
+ * by more than the hysteresis.  So a hot set larger than the fast tier fills
+ * the room it has and then nothing trades places with its equal, and a hot
+ * set that fits is pulled in whatever the fast tier held before.
  */
 #ifndef _HAGENT_PLAN_H
 #define _HAGENT_PLAN_H
@@ -43,6 +43,20 @@ void hagent_hist_add(struct hagent_hist *sum, const struct hagent_heap *h);
  * at most @capacity; HAGENT_BAR_NONE when even the hottest do not fit.
  */
 unsigned int hagent_plan_bar(const struct hagent_hist *all, unsigned long capacity);
+
+/*
+ * Fair shares of the fast tier (fair_share, place.c).  @n workloads want
+ * @demand[i] pages each (their pages hot enough to be promoted); @capacity
+ * is split max-min fairly: a workload that wants less than an even split
+ * gets all it wants, the others split the rest evenly, and what nobody wants
+ * is split evenly too, so the shares always add up to @capacity.  One
+ * workload's share is the whole capacity, so its bar is the bar of one scale.
+ */
+void hagent_plan_share(const unsigned long *demand, unsigned long *share, unsigned int n,
+		       unsigned long capacity);
+
+/* Pages of @h (both tiers) at or above @hot, in @sum. */
+unsigned long hagent_hist_pages_from(const struct hagent_hist *sum, unsigned int hot);
 
 struct hagent_plan;
 
@@ -84,6 +98,16 @@ unsigned long hagent_plan_exchange(struct hagent_plan *p, struct hagent_heap *fa
  */
 unsigned long hagent_plan_demote(struct hagent_plan *p, struct hagent_heap *fast,
 				 unsigned int hot, unsigned long want);
+
+/*
+ * How many pages may change places, pairing the hottest of @up (slow pages
+ * at @min_hot or hotter) with the coldest of @down (fast pages below
+ * @below), each pair's slow page hotter by more than @hyst: at most @cap.
+ * *@vmax: the fast pages to move out are those below it.
+ */
+unsigned long hagent_plan_pairs(const struct hagent_hist *up, const struct hagent_hist *down,
+				unsigned int min_hot, unsigned int below, unsigned int hyst,
+				unsigned long cap, unsigned int *vmax);
 
 /*
  * Pages of slow folios at or above @bar in @slow, counting up to @cap: what

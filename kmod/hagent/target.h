@@ -33,6 +33,9 @@ struct hagent_target {
 	char comm[TASK_COMM_LEN];
 	pid_t workload;			/* tgid of its followed root (itself too); 0: not followed */
 	u64 cgroup;			/* the managed cgroup it came in through; 0: none */
+	unsigned int bar;		/* its workload's bar this step (place.c; hagentd only) */
+	unsigned int slot;		/* its workload's index this step, with fair shares (the same) */
+	bool stuck;			/* nothing of it could move this step (place.c) */
 	struct mm_struct *mm;		/* mm_count held by the notifier registration */
 	struct mmu_notifier mn;
 	nodemask_t fast, slow;		/* set at enable, then read-only */

@@ -122,6 +122,19 @@ unsigned int hagent_test_plan_bar(struct hagent_heap **heaps, unsigned int n,
 	return hagent_plan_bar(&all, capacity);
 }
 
+unsigned long hagent_test_plan_pairs(const struct hagent_test_hist *up,
+				     const struct hagent_test_hist *down, unsigned int min_hot,
+				     unsigned int below, unsigned int hyst, unsigned long cap,
+				     unsigned int *vmax)
+{
+	struct hagent_hist u, d;
+
+	_Static_assert(sizeof(u.pages) == sizeof(up->pages), "struct hagent_hist changed");
+	memcpy(u.pages, up->pages, sizeof(u.pages));
+	memcpy(d.pages, down->pages, sizeof(d.pages));
+	return hagent_plan_pairs(&u, &d, min_hot, below, hyst, cap, vmax);
+}
+
 /* The planner's add(): record the move and take the entry out of its heap. */
 static void hagent_test_plan_add(struct hagent_plan *p, struct hagent_heap *h,
 				 struct hagent_entry *e, enum hagent_tier to)

@@ -125,6 +125,15 @@ unsigned long hagent_test_plan_demote(struct hagent_test_plan *tp, struct hagent
 				      unsigned int hot, unsigned long want);
 unsigned long hagent_plan_pages_above(const struct hagent_heap *slow, unsigned int bar,
 				      unsigned long cap);
+void hagent_plan_share(const unsigned long *demand, unsigned long *share, unsigned int n,
+		       unsigned long capacity);
+struct hagent_test_hist {
+	unsigned long pages[256];
+};
+unsigned long hagent_test_plan_pairs(const struct hagent_test_hist *up,
+				     const struct hagent_test_hist *down, unsigned int min_hot,
+				     unsigned int below, unsigned int hyst, unsigned long cap,
+				     unsigned int *vmax);
 size_t hagent_test_sizeof_entry(void);
 unsigned long hagent_test_warnings(void);
 int hagent_test_zipf_stream(uint32_t pages, double s, uint64_t seed, uint64_t base,

@@ -177,6 +177,7 @@ TUNABLES: dict[str, tuple[int, int, int]] = {
     "hysteresis": (3, 0, 255),
     "promote_min": (1, 1, 255),
     "fast_reserve_mb": (64, 0, 1 << 20),
+    "fair_share": (1, 0, 1),
     "follow_max": (4096, 0, 1 << 20),
     "workload_max": (1024, 1, 1 << 20),
 }

@@ -57,9 +57,11 @@ def bar(targets: list[Target], capacity: int) -> int:
 
 
 def plan(bar_: int, room: int, *, hyst: int = 3, floor: int = 4, limit: int = 1 << 20,
-         slots: int = 1024) -> Any:  # fmt: skip
+         slots: int = 1024, min_hot: int | None = None) -> Any:  # fmt: skip
+    """A plan as place.c makes one; @min_hot: the tie (bar - 1) instead of the bar."""
     tp = ffi.new("struct hagent_test_plan *")
-    tp.bar, tp.min_hot, tp.hyst = bar_, max(bar_, floor), hyst
+    tp.bar, tp.hyst = bar_, hyst
+    tp.min_hot = max(bar_ if min_hot is None else min_hot, floor)
     tp.limit, tp.room, tp.slots = limit, room, slots
     return tp
 
@@ -257,6 +259,159 @@ def test_two_processes_share_by_hotness() -> None:
     # B's 6 is below the bar: it does not push A's remaining cold pages out
     tp = plan(b, room=0)
     assert lib.hagent_test_plan_exchange(tp, b_.fast, b_.slow) == 0
+
+
+# -- pairs: how much room one process's cold pages make for another's hot ones -----
+
+
+def pairs(up: dict[int, int], down: dict[int, int], *, min_hot: int = 4, below: int = 256,
+          hyst: int = 3, cap: int = 1 << 20) -> tuple[int, int]:  # fmt: skip
+    hu, hd = ffi.new("struct hagent_test_hist *"), ffi.new("struct hagent_test_hist *")
+    for h, n in up.items():
+        hu.pages[h] = n
+    for h, n in down.items():
+        hd.pages[h] = n
+    vmax = ffi.new("unsigned int *")
+    got = lib.hagent_test_plan_pairs(hu, hd, min_hot, below, hyst, cap, vmax)
+    return int(got), int(vmax[0])
+
+
+def test_pairs_the_tie_takes_only_what_is_colder_by_the_hysteresis() -> None:
+    """B's 26 pages at 20 and 1536 at the tie (10); A's fast: 15 at 0, 497 at 10.
+    The 26 take 15 zeros and 11 tens; no ten of B's takes a ten of A's."""
+    assert pairs({20: 26, 10: 1536}, {0: 15, 10: 497}, min_hot=10, below=11) == (26, 11)
+    assert pairs({10: 1536}, {0: 15, 10: 497}, min_hot=10, below=11) == (15, 1)
+
+
+def test_pairs_bounds() -> None:
+    assert pairs({9: 100}, {0: 50}, min_hot=10) == (0, 0)  # below min_hot
+    assert pairs({9: 100}, {6: 50}) == (0, 0)  # not colder by more than 3
+    assert pairs({9: 100}, {5: 50}) == (50, 6)
+    assert pairs({9: 100}, {0: 50}, below=0) == (0, 0)  # nothing below the bar
+    assert pairs({9: 100}, {0: 50, 1: 50}, cap=70) == (70, 2)
+    assert pairs({255: 5}, {0: 5}, min_hot=256) == (0, 0)
+
+
+@given(up=st.dictionaries(st.integers(0, 40), st.integers(1, 50), max_size=8),
+       down=st.dictionaries(st.integers(0, 40), st.integers(1, 50), max_size=8),
+       min_hot=st.integers(0, 40), below=st.integers(0, 41), hyst=st.integers(0, 5),
+       cap=st.integers(0, 400))  # fmt: skip
+@settings(max_examples=300, deadline=None)
+def test_pairs_is_the_greedy_matching(up: dict[int, int], down: dict[int, int], min_hot: int,
+                                      below: int, hyst: int, cap: int) -> None:  # fmt: skip
+    hot = sorted((h for h, n in up.items() if h >= min_hot for _ in range(n)), reverse=True)
+    cold = sorted(v for v, n in down.items() if v < below for _ in range(n))
+    want, vmax = 0, 0
+    for h, v in zip(hot, cold, strict=False):
+        if want == cap or h <= v + hyst:
+            break
+        want, vmax = want + 1, v + 1
+    assert pairs(up, down, min_hot=min_hot, below=below, hyst=hyst, cap=cap) == (want, vmax)
+
+
+# -- fair shares among workloads (place.c with fair_share) ---------------------------
+
+
+def share(demand: list[int], cap: int) -> list[int]:
+    out = ffi.new("unsigned long[]", max(len(demand), 1))
+    lib.hagent_plan_share(ffi.new("unsigned long[]", demand or [0]), out, len(demand), cap)
+    return [out[i] for i in range(len(demand))]
+
+
+def test_share_small_demand_served_in_full_the_rest_split() -> None:
+    assert share([100, 5000, 5000], 4000) == [100, 1950, 1950]
+
+
+def test_share_everyone_served_and_the_surplus_split_evenly() -> None:
+    assert share([100, 200], 1000) == [450, 550]
+    assert share([0, 0, 0], 10) == [4, 3, 3]
+
+
+def test_share_one_workload_takes_the_whole_capacity() -> None:
+    """So a single workload's bar is the one-scale bar."""
+    assert share([123], 1000) == [1000]
+    assert share([5000], 1000) == [1000]
+
+
+@given(demand=st.lists(st.integers(0, 1 << 20), min_size=1, max_size=40),
+       cap=st.integers(0, 1 << 22))  # fmt: skip
+@settings(max_examples=500, deadline=None)
+def test_share_is_max_min_fair(demand: list[int], cap: int) -> None:
+    got = share(demand, cap)
+    assert sum(got) == cap
+    if sum(demand) <= cap:
+        assert all(g >= d for g, d in zip(got, demand, strict=True))
+        assert (
+            max(g - d for g, d in zip(got, demand, strict=True))
+            - min(g - d for g, d in zip(got, demand, strict=True))
+            <= 1
+        )  # the surplus split evenly
+    else:
+        assert all(g <= d for g, d in zip(got, demand, strict=True))
+        # Nobody short of its demand has less than anyone else, but for a page.
+        short = [g for g, d in zip(got, demand, strict=True) if g < d]
+        assert short and min(short) + 1 >= max(got)
+
+
+def fair_bars(workloads: list[list[Target]], cap: int, floor: int = 4) -> list[int]:
+    """Each workload's bar, composed as place.c does: demand above the floor,
+    shares, then the bar of each workload's own histogram and share."""
+    demand = [sum(lib.hagent_test_heap_pages_at(h, v) for t in w for h in (t.fast, t.slow)
+                  for v in range(floor, 256)) for w in workloads]  # fmt: skip
+    return [bar(w, s) for w, s in zip(workloads, share(demand, cap), strict=True)]
+
+
+def test_fair_bars_a_hog_cannot_keep_another_workload_out() -> None:
+    """A fills the fast tier with a hot set as large as it; B's hot set, as hot, is
+    slow.  One scale: equals, nothing moves.  Fair: half each; A's pages are
+    below A's bar, so they make room for B's, which are above B's."""
+    a, b_ = Target(), Target()
+    a.add(cb.TIER_FAST, hot=10, n=1024)
+    b_.add(cb.TIER_SLOW, hot=10, n=512)
+    b_.add(cb.TIER_SLOW, hot=0, n=512)
+    cap = capacity([a, b_], room=0)
+    one = bar([a, b_], cap)
+    tp = plan(one, room=0)
+    assert lib.hagent_test_plan_demote(tp, a.fast, 10, 512) == 0  # equals: no trade
+    bar_a, bar_b = fair_bars([[a], [b_]], cap)
+    assert (bar_a, bar_b) == (11, 1)
+    # place.c: another workload's victims are below their own bar, no hysteresis
+    tp = plan(bar_a, room=0, hyst=0)
+    assert lib.hagent_test_plan_demote(tp, a.fast, NONE, 512) == 512
+    tp = plan(bar_b, room=512)
+    assert lib.hagent_test_plan_exchange(tp, b_.fast, b_.slow) == 512
+    # The moves land (the test's add() only takes entries out of their heap).
+    a.add(cb.TIER_SLOW, hot=10, n=512)
+    b_.add(cb.TIER_FAST, hot=10, n=512)
+    assert fair_bars([[a], [b_]], cap) == [bar_a, bar_b]
+    # Then stable: A's demoted pages sit at its tie (bar - 1); B's fast ones
+    # are not below B's bar, and A's own fast pages are their equals.
+    tp = plan(bar_b, room=0, hyst=0)
+    assert lib.hagent_test_plan_demote(tp, b_.fast, NONE, 512) == 0
+    tp = plan(bar_a, room=0, min_hot=bar_a - 1)
+    assert lib.hagent_test_plan_exchange(tp, a.fast, a.slow) == 0
+
+
+def test_fair_bars_one_workload_is_the_one_scale_bar() -> None:
+    a, a2 = Target(), Target()
+    a.add(cb.TIER_FAST, hot=0, n=1000)
+    a.add(cb.TIER_SLOW, hot=9, n=600)
+    a2.add(cb.TIER_SLOW, hot=6, n=600)
+    cap = capacity([a, a2], room=0)
+    assert fair_bars([[a, a2]], cap) == [bar([a, a2], cap)] == [7]
+
+
+def test_fair_bars_the_tie_fills_a_share() -> None:
+    """A's 600 equally hot pages do not all fit in its share of 500: its bar is
+    above them, and the tie (bar - 1) lets them replace A's cold fast pages."""
+    a, b_ = Target(), Target()
+    a.add(cb.TIER_FAST, hot=0, n=1000)
+    a.add(cb.TIER_SLOW, hot=9, n=600)
+    b_.add(cb.TIER_SLOW, hot=6, n=600)
+    bar_a, bar_b = fair_bars([[a], [b_]], capacity([a, b_], room=0))
+    assert (bar_a, bar_b) == (10, 7)
+    tp = plan(bar_a, room=0, min_hot=bar_a - 1, slots=2048)
+    assert lib.hagent_test_plan_exchange(tp, a.fast, a.slow) == 1200  # 600 out, 600 in
 
 
 @given(fast=st.lists(st.tuples(st.integers(0, 12), st.sampled_from([0, 0, 0, THP])), max_size=30),

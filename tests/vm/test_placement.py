@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from hagent.errors import ExitCode
-from tests.vm.conftest import counters, ctl_json, run_ctl, stats
+from tests.vm.conftest import counters, ctl_json, run_ctl, stats, wait_until
 from tests.vm.memhog import Memhog, anon_pages, entries, move_pages, pages_on_node
 
 FAST, SLOW = 0, 1
@@ -41,7 +41,7 @@ def histogram() -> dict:  # type: ignore[type-arg]
         f = line.split()
         if f[0] == "bar":
             out["bar"] = int(f[1])
-        else:
+        elif f[1] != "bar":  # "<pid> bar <count>": bars()
             pid, tier, hot, pages = int(f[0]), f[1], int(f[2]), int(f[3])
             out["pages"].setdefault(pid, {}).setdefault(tier, {})[hot] = pages
     return out
@@ -199,6 +199,66 @@ def test_fast_tier_is_shared_across_processes(managing: None) -> None:
             managed_matches(h.pid)
     finally:
         for h in (cold, hot):
+            h.exit()
+
+
+def bars() -> dict[int, int]:
+    """debugfs histogram: each process's own bar (its workload's fair share's)."""
+    text = Path("/sys/kernel/debug/hagent/histogram").read_text()
+    return {int(f[0]): int(f[2]) for f in map(str.split, text.splitlines()) if f[1:2] == ["bar"]}
+
+
+def test_workloads_share_the_fast_tier_fairly(managing: None) -> None:
+    """Two workloads, every hot page as hot as any other: A's hot set fills the
+    fast tier, B's, half as large, is all slow.  On one scale equals never
+    trade and B stays out; with fair_share each gets half the fast tier: B's
+    hot set comes in, A keeps the other half, and then nothing moves."""
+    a, b = Memhog(16, node=FAST), Memhog(16, node=SLOW)
+    try:
+        # Counts from injected samples only, kept: exact and steady.  No free
+        # fast memory as far as hagent is concerned: exchanges only.
+        run_ctl("config", "fast_reserve_mb=1000000", "abit=0", "decay_ms=3600000",
+                "fair_share=0")  # fmt: skip
+        for h in (a, b):
+            ctl_json("enable", "--pid", str(h.pid))
+        wait_until("both adopted", lambda: all(counters(h.pid)["adopted"] >= 4096 for h in (a, b)))
+        for h, pages in ((a, 4096), (b, 2048)):
+            run_ctl(
+                "inject", "--pid", str(h.pid), *(f"{h.addr + i * 4096:#x}:10" for i in range(pages))
+            )
+            c = counters(h.pid)
+            assert c["samples.inject.dropped"] == 0 and c["samples.inject.total"] == 10 * pages, c
+        time.sleep(8)  # rounds of placement on one scale
+        assert pages_on_node(b.pid, b.addr, 8, FAST) < 0.1, (
+            counters(a.pid),
+            counters(b.pid),
+            histogram(),
+            bars(),
+        )
+        run_ctl("config", "fair_share=1")
+        wait_until("B's hot set in the fast tier",
+                   lambda: pages_on_node(b.pid, b.addr, 8, FAST) >= 0.9, 120)  # fmt: skip
+        ca, cb = counters(a.pid), counters(b.pid)
+        kept = pages_on_node(a.pid, a.addr, 16, FAST)
+        assert 0.4 <= kept <= 0.6, (kept, ca, cb)
+        # B's share came from A's, which A's own demoted pages may not take back.
+        assert ca["demoted"] > 0 and cb["promoted"] > 0 and ca["promoted"] == 0, (ca, cb)
+        got = bars()
+        assert got[a.pid] > 10 and got[b.pid] <= 10, got
+        # Then it settles: shares do not trade back and forth.
+        last: list[tuple[int, int]] = []
+
+        def still() -> bool:
+            now = (counters(a.pid)["migrate.attempted"], counters(b.pid)["migrate.attempted"])
+            last.append(now)
+            return len(last) > 1 and last[-2] == now
+
+        wait_until("no more moves", lambda: (time.sleep(5), still())[1], 90)
+        for c, h in ((counters(a.pid), a), (counters(b.pid), b)):
+            moves_balance(c)
+            managed_matches(h.pid)
+    finally:
+        for h in (a, b):
             h.exit()
 
 

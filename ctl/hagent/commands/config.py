@@ -32,7 +32,7 @@ EPILOG = (
 # The tunables kmod/hagent/config.c gives the range 0..1 (bool module
 # parameters): only these take words.  tests/host/test_config.py checks this
 # set against config.c.
-SWITCHES = frozenset({"abit", "placement"})
+SWITCHES = frozenset({"abit", "placement", "fair_share"})
 _WORDS = {"on": 1, "off": 0, "true": 1, "false": 0, "yes": 1, "no": 0}
 
 _NAME = re.compile(r"[A-Za-z0-9_.]+")
