@@ -8,15 +8,16 @@ counter missing from a snapshot drops its figure; a counter that went down
 """
 
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from rich.console import Group
 from rich.text import Text
 
 from hagent import overhead as ovh
-from hagent.commands.stats import PAGE_SIZE, target_bias, workload_of
+from hagent.commands.stats import PAGE_SIZE, cgroup_names, target_bias, workload_of
 from hagent.kernel import Stats, Target
 
 WINDOW = 60.0  # seconds of history behind a sparkline
@@ -272,8 +273,12 @@ class _History:
 class Dashboard:
     """Successive snapshots in (update), figures and frames out."""
 
-    def __init__(self, window: float = WINDOW) -> None:
+    def __init__(
+        self, window: float = WINDOW, cgroup_path: Callable[[int], Path | None] | None = None
+    ) -> None:
         self.window = window
+        self._cgroup_path = cgroup_path  # names a cgroup workload by its path
+        self._cgroups: dict[int, str] = {}  # id -> path, asked once each
         self._prev: tuple[float, Stats] | None = None
         self._cur: tuple[float, Stats] | None = None
         self._history: dict[int, _History] = {}
@@ -319,6 +324,8 @@ class Dashboard:
         now, stats = self._cur
         dt = self._interval()
         prev_targets = self._prev_targets()
+        if self._cgroup_path is not None:
+            cgroup_names(self._cgroup_path, stats["targets"], self._cgroups)
         targets = [self._target(t, prev_targets.get(t["pid"]), dt, now) for t in stats["targets"]]
         targets = grouped(targets)
         totals = {"targets": len(stats["targets"])}
@@ -366,7 +373,7 @@ class Dashboard:
             bias=target_bias(t),
             dropped=c.get("samples.dropped"),
             rates=target_rates(prev, c, dt) if dt is not None else {},
-            workload=workload_of(t),
+            workload=workload_of(t, self._cgroups),
         )
         h = self._history.get(t["pid"])
         if h is not None:

@@ -4,6 +4,7 @@ import copy
 import io
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -132,6 +133,28 @@ def test_a_workloads_processes_are_shown_together() -> None:
     text = render(dash, height=60)
     check_fits(text, height=60)
     assert "21 worker   fast 1500 pg (5.9 MiB)   slow 0 pg (0.0 MiB)   cgroup id 7" in text
+
+
+def test_a_cgroup_workload_is_named_by_its_path_asked_once() -> None:
+    asked: list[int] = []
+
+    def path_of(ident: int) -> Path | None:
+        asked.append(ident)
+        return Path("/sys/fs/cgroup/app") if ident == 7 else None
+
+    members = [target(20, 1000, 0), target(21, 1500, 0), target(40, 10, 0)]
+    members[0]["cgroup"] = members[1]["cgroup"] = 7
+    members[2]["cgroup"] = 8  # removed since
+    dash = Dashboard(cgroup_path=path_of)
+    for now in (1.0, 2.0):
+        dash.update(now, {"totals": {}, "targets": members})
+        fig = dash.figures()
+    assert sorted(asked) == [7, 8]  # once each, not every frame
+    assert [t.workload for t in fig.targets] == [
+        "cgroup /sys/fs/cgroup/app",
+        "cgroup /sys/fs/cgroup/app",
+        "cgroup id 8 (removed)",
+    ]
 
 
 def test_migrations_failures_overhead_and_totals_when_present() -> None:

@@ -1,7 +1,8 @@
 """Show hagent's counters: per managed process and in total since load."""
 
 import mmap
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -270,6 +271,20 @@ def samples_table(title: str, counters: Mapping[str, int], with_bias: bool = Tru
     return table
 
 
+def cgroup_names(
+    path_of: Callable[[int], Path | None],
+    targets: Iterable[Target],
+    known: dict[int, str] | None = None,
+) -> dict[int, str]:
+    """The cgroups ``targets`` came in through, id -> path (or "id N (removed)"),
+    asking ``path_of`` only for ids not ``known`` yet (which it fills)."""
+    names = known if known is not None else {}
+    for ident in {t["cgroup"] for t in targets if "cgroup" in t} - names.keys():
+        path = path_of(ident)
+        names[ident] = str(path) if path is not None else f"id {ident} (removed)"
+    return names
+
+
 def workload_of(t: Target, cgroups: Mapping[int, str] | None = None) -> str:
     """Which workload brought ``t`` in: "" for none."""
     if "cgroup" in t:
@@ -353,10 +368,7 @@ def stats(
     if json_out:
         jsonout.echo(as_json(st))
     else:
-        cgroups = {}
-        for ident in {t["cgroup"] for t in st["targets"] if "cgroup" in t}:
-            path = kernel(ctx).cgroup_path(ident)
-            cgroups[ident] = str(path) if path is not None else f"id {ident} (removed)"
+        cgroups = cgroup_names(kernel(ctx).cgroup_path, st["targets"])
         render(st, Console(highlight=False), totals=n is None, cgroups=cgroups)
     for warning in balance_warnings(st, totals=n is None):
         typer.echo(f"hagentctl: warning: {warning}", err=True)

@@ -82,7 +82,7 @@ def top(
     if once and count:
         raise usage_error("--once and --count exclude each other (--once is one frame)")
     k = kernel(ctx)
-    dash = Dashboard()
+    dash = Dashboard(cgroup_path=k.cgroup_path)
     snapshot(k, dash, n)
     if once:
         sleep(interval)
