@@ -5,12 +5,15 @@
  * Each step first computes the bar (plan.h) from every target's histograms:
  * the least access count whose pages, with every hotter one, fit in the
  * fast tier -- the managed fast pages plus the free room of the fast nodes.
- * With fair_share (the default) the fast tier is first split among the
- * workloads (a followed tree, a managed cgroup, a process on its own),
- * max-min fairly by the pages each has hot enough to promote, and each
- * workload gets the bar of its own share; a folio is then a victim for
- * another workload's only below its own workload's bar.  Without it, one
- * bar for all: the hottest pages win whoever owns them.
+ * With fair_share (the default), when the workloads (a followed tree, a
+ * managed cgroup, a process on its own) want more than the fast tier holds
+ * -- pages hot enough to promote -- it is split among them max-min fairly,
+ * and each workload gets the bar of its own share; a folio is then a
+ * victim for another workload's only below its own workload's bar: when
+ * colder by more than the hysteresis, as on one scale, or however hot while
+ * its workload holds more than its share and the other less, each by more
+ * than a margin (an eighth of an even split).  Otherwise one bar for all:
+ * the hottest pages win whoever owns them.
  * Then, in rounds:
  *   - the hottest slow folio of any target, if it is at or above the bar
  *     (and promote_min, and the hysteresis), is promoted into free fast
@@ -89,6 +92,7 @@ static struct hagent_place {
 	unsigned long *demand, *share;	/* per workload (t->slot) */
 	unsigned long *wfast;		/* per workload: its fast pages, as planned */
 	unsigned int share_cap;
+	unsigned long margin;		/* pages a share may be missed by, either way */
 	bool fair;			/* this step's bars are fair shares */
 } hagent_place;
 
@@ -199,7 +203,8 @@ static bool hagent_share_reserve(unsigned int n)
  * Each target's bar under fair_share: the targets sorted by workload, each
  * workload's demand (its pages at or above the promotion floor), the
  * capacity split by hagent_plan_share(), then each workload's bar from its
- * own histogram and share.  False (one scale for all) without memory.
+ * own histogram and share.  False (one scale for all) when the demands
+ * all fit, or without memory.
  */
 static bool hagent_place_fair_bars(unsigned int n, unsigned long capacity)
 {
@@ -207,6 +212,7 @@ static bool hagent_place_fair_bars(unsigned int n, unsigned long capacity)
 	struct hagent_hist *wh = &pl->whist;
 	unsigned int floor = hagent_promote_floor();
 	unsigned int i, j, w, nw = 0;
+	unsigned long total;
 	struct hagent_target *t;
 	unsigned int bar;
 
@@ -227,7 +233,18 @@ static bool hagent_place_fair_bars(unsigned int n, unsigned long capacity)
 		}
 		pl->demand[nw] = hagent_hist_pages_from(wh, floor);
 	}
+	/*
+	 * Shares matter only under contention: when every workload's demand
+	 * fits, one scale places them all, and counts near the floor moving
+	 * from step to step do not move pages between workloads.
+	 */
+	for (w = 0, total = 0; w < nw; w++)
+		total += pl->demand[w];
+	if (total <= capacity)
+		return false;
 	hagent_plan_share(pl->demand, pl->share, nw, capacity);
+	/* A workload gives or takes only beyond this: noise in demand moves nothing. */
+	pl->margin = capacity / (8 * nw);
 	for (i = 0, w = 0; i < n; i = j, w++) {
 		memset(wh, 0, sizeof(*wh));
 		for (j = i; j < n && hagent_share_key(pl->share_by[j]) ==
@@ -349,30 +366,33 @@ static bool hagent_across(const struct hagent_target *t, const struct hagent_tar
 /*
  * Pages @t's workload may give to @s's: what the first holds beyond its
  * share, and the second lacks of its own.  Fast pages pass only from a
- * workload over its share to one under it, so shares settle and stay.
+ * workload over its share to one under it, each by more than the margin,
+ * so shares settle and stay.
  */
 static unsigned long hagent_transfer(const struct hagent_target *t, const struct hagent_target *s)
 {
 	const struct hagent_place *pl = &hagent_place;
+	unsigned long m = pl->margin;
 
-	if (pl->wfast[t->slot] <= pl->share[t->slot] || pl->wfast[s->slot] >= pl->share[s->slot])
+	if (pl->wfast[t->slot] <= pl->share[t->slot] + m ||
+	    pl->wfast[s->slot] + m >= pl->share[s->slot])
 		return 0;
 	return min(pl->wfast[t->slot] - pl->share[t->slot], pl->share[s->slot] - pl->wfast[s->slot]);
 }
 
 /*
  * Fast folios of @t below this may make room for @s's folio at @hot: below
- * @t's bar, and, in the same workload (one scale), colder by more than the
- * hysteresis.  Across workloads each bar is its own share's, and only a
- * workload over its share gives to one under its own.
+ * @t's bar (its workload's share's) and colder by more than the
+ * hysteresis; or, when @t's workload holds more than its share and @s's
+ * less (hagent_transfer()), anything below @t's bar, however hot.
  */
 static unsigned int hagent_victim_below(const struct hagent_target *t,
 					const struct hagent_target *s, int hot)
 {
 	unsigned int hyst = READ_ONCE(hagent_hysteresis);
 
-	if (hagent_across(t, s))
-		return hagent_transfer(t, s) ? t->bar : 0;
+	if (hagent_across(t, s) && hagent_transfer(t, s))
+		return t->bar;
 	return min(t->bar, hot > (int)hyst ? hot - hyst : 0U);
 }
 
@@ -390,8 +410,10 @@ static unsigned int hagent_victim_below(const struct hagent_target *t,
 static void hagent_tops(struct hagent_top *slow, struct hagent_top *fast)
 {
 	unsigned int n = 0, i = 0, first, best = UINT_MAX, dist, floor = hagent_promote_floor();
-	long key, best_key = LONG_MAX;
-	unsigned long pages;
+	long key, best_key = LONG_MAX, room;
+	unsigned long pages, need;
+	unsigned int below;
+	bool enough;
 	struct hagent_target *t;
 	int hot;
 
@@ -419,15 +441,25 @@ static void hagent_tops(struct hagent_top *slow, struct hagent_top *fast)
 	}
 	if (!slow->t)
 		return;
-	/* The promoting target first (i == 0): it wins a tie. */
+	/*
+	 * A target is a candidate only if it can make all the room the folio
+	 * needs beyond the free room: a THP's 512 pages are not made by a
+	 * process with a few cold base pages in the fast tier.  The
+	 * promoting target first (i == 0): it wins a tie.
+	 */
+	room = max(hagent_fast_room(&slow->t->fast), 0L);
+	need = slow->pages > room ? slow->pages - room : 1;
 	for (i = 0; i < 2; i++) {
 		list_for_each_entry(t, &hagent_targets, node) {
 			if ((i == 0) != (t == slow->t) || !nodes_intersects(t->fast, slow->t->fast))
 				continue;
+			below = hagent_victim_below(t, slow->t, slow->hot);
 			mutex_lock(&t->lock);
 			hagent_top_of(t, HAGENT_TIER_FAST, &hot, &pages);
+			enough = hot >= 0 && hot < (int)below &&
+				 hagent_plan_colder(&t->heap[HAGENT_TIER_FAST], below) >= need;
 			mutex_unlock(&t->lock);
-			if (hot < 0 || hot >= (int)hagent_victim_below(t, slow->t, slow->hot))
+			if (!enough)
 				continue;
 			key = (long)hot - (long)t->bar;
 			if (!fast->t || key < best_key) {
@@ -505,7 +537,7 @@ static bool hagent_place_round(u64 deadline)
 		 * workload gives.
 		 */
 		d.bar = hagent_victim_below(f.t, s.t, s.hot);
-		if (hagent_across(f.t, s.t)) {
+		if (hagent_across(f.t, s.t) && hagent_transfer(f.t, s.t)) {
 			mutex_lock(&s.t->lock);
 			want = s.t->dead ? 0 :
 			       hagent_plan_pages_above(&s.t->heap[HAGENT_TIER_SLOW], p.min_hot,
@@ -542,7 +574,7 @@ static bool hagent_place_round(u64 deadline)
 			goto stuck;
 		/* What left the fast tier may not show as free yet (per-CPU lists). */
 		moved = hagent_run(f.t, planned);
-		if (hagent_across(f.t, s.t)) {
+		if (hagent_across(f.t, s.t) && hagent_transfer(f.t, s.t)) {
 			hagent_place.wfast[f.t->slot] -= min(moved, hagent_place.wfast[f.t->slot]);
 			hagent_place.wfast[s.t->slot] += moved;
 		}

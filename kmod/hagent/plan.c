@@ -128,8 +128,7 @@ unsigned long hagent_plan_pairs(const struct hagent_hist *up, const struct hagen
 	return pairs;
 }
 
-/* Pages of @fast's folios colder than @below (a min-heap's top ones). */
-static unsigned long hagent_plan_colder(const struct hagent_heap *fast, unsigned int below)
+unsigned long hagent_plan_colder(const struct hagent_heap *fast, unsigned int below)
 {
 	unsigned long pages = 0;
 	unsigned int i;

@@ -99,6 +99,9 @@ unsigned long hagent_plan_exchange(struct hagent_plan *p, struct hagent_heap *fa
 unsigned long hagent_plan_demote(struct hagent_plan *p, struct hagent_heap *fast,
 				 unsigned int hot, unsigned long want);
 
+/* Pages of @fast's folios colder than @below (a min-heap's top ones). */
+unsigned long hagent_plan_colder(const struct hagent_heap *fast, unsigned int below);
+
 /*
  * How many pages may change places, pairing the hottest of @up (slow pages
  * at @min_hot or hotter) with the coldest of @down (fast pages below

@@ -21,6 +21,7 @@ class Memhog:
     def __init__(
         self, mib: int, thp: bool = False, node: int | None = None, cgroup: Path | None = None
     ) -> None:
+        self.mib = mib
         argv = [str(MEMHOG), str(mib), "thp" if thp else "nothp"]
         if node is not None:
             argv = ["numactl", f"--membind={node}", *argv]

@@ -262,6 +262,45 @@ def test_workloads_share_the_fast_tier_fairly(managing: None) -> None:
             h.exit()
 
 
+def test_a_cgroups_processes_share_one_fair_share(managing: None) -> None:
+    """A workload of two processes (a managed cgroup) gets one share, not
+    one per process: against a process as hot as they are that fills the
+    fast tier, the two together come to half of it (as three workloads of
+    one process each, a third each: the process would keep a third)."""
+    cg = Path("/sys/fs/cgroup/hagent-fair")
+    cg.mkdir()
+    a = Memhog(16, node=FAST)
+    bs = [Memhog(8, node=SLOW, cgroup=cg) for _ in range(2)]
+    try:
+        run_ctl("config", "fast_reserve_mb=1000000", "abit=0", "decay_ms=3600000")
+        ctl_json("enable", "--pid", str(a.pid))
+        ctl_json("enable", "--cgroup", str(cg))
+        wait_until("all adopted", lambda: all(
+            counters(h.pid)["adopted"] >= (h.mib << 8) for h in (a, *bs)))  # fmt: skip
+        for h in (a, *bs):
+            run_ctl("inject", "--pid", str(h.pid),
+                    *(f"{h.addr + i * 4096:#x}:10" for i in range(h.mib << 8)))  # fmt: skip
+
+        def b_fast() -> int:
+            return sum(counters(b.pid)["managed_pages.fast"] for b in bs)
+
+        wait_until("the cgroup's processes at their share", lambda: b_fast() >= 1800, 120)
+        last: list[tuple[int, ...]] = []
+
+        def still() -> bool:
+            last.append(tuple(counters(h.pid)["migrate.attempted"] for h in (a, *bs)))
+            return len(last) > 1 and last[-2] == last[-1]
+
+        wait_until("no more moves", lambda: (time.sleep(5), still())[1], 90)
+        kept = pages_on_node(a.pid, a.addr, 16, FAST)
+        got = sum(pages_on_node(b.pid, b.addr, 8, FAST) for b in bs) / 2
+        assert 0.4 <= kept <= 0.6 and 0.4 <= got <= 0.6, (kept, got, bars())
+    finally:
+        for h in (a, *bs):
+            h.exit()
+        cg.rmdir()
+
+
 def test_scan_slows_down_once_settled_and_not_while_a_hot_set_moves_in(managing: None) -> None:
     """Settled (nothing moves, nothing new is touched), scan steps come
     scan_idle_div times less often; pages of the slow tier coming back
