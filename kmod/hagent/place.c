@@ -200,60 +200,71 @@ static bool hagent_share_reserve(unsigned int n)
 }
 
 /*
+ * The histogram (pl->whist) of the workload whose sorted targets start at
+ * @i, of @n; returns where the next workload starts, and its fast pages in
+ * *@fast.
+ */
+static unsigned int hagent_workload_hist(unsigned int i, unsigned int n, unsigned long *fast)
+{
+	struct hagent_place *pl = &hagent_place;
+	unsigned int j, slot = pl->share_by[i]->slot;
+
+	memset(&pl->whist, 0, sizeof(pl->whist));
+	*fast = 0;
+	for (j = i; j < n && pl->share_by[j]->slot == slot; j++)
+		*fast += hagent_hist_add_target(&pl->whist, pl->share_by[j], NULL);
+	return j;
+}
+
+/*
  * Each target's bar under fair_share: the targets sorted by workload, each
  * workload's demand (its pages at or above the promotion floor), the
  * capacity split by hagent_plan_share(), then each workload's bar from its
- * own histogram and share.  False (one scale for all) when the demands
- * all fit, or without memory.
+ * own histogram (read again: one per workload is not kept) and share.
+ * False (one scale for all) when the demands all fit, or without memory.
  */
 static bool hagent_place_fair_bars(unsigned int n, unsigned long capacity)
 {
 	struct hagent_place *pl = &hagent_place;
-	struct hagent_hist *wh = &pl->whist;
 	unsigned int floor = hagent_promote_floor();
 	unsigned int i, j, w, nw = 0;
-	unsigned long total;
+	unsigned long total = 0, fast;
 	struct hagent_target *t;
 	unsigned int bar;
 
-	if (!hagent_share_reserve(n))
+	if (!n || !hagent_share_reserve(n))
 		return false;
 	i = 0;
 	list_for_each_entry(t, &hagent_targets, node)
 		pl->share_by[i++] = t;
 	sort(pl->share_by, n, sizeof(*pl->share_by), hagent_share_cmp, NULL);
-	/* Each workload is a run of the sorted targets: [i, j). */
-	for (i = 0; i < n; i = j, nw++) {
-		memset(wh, 0, sizeof(*wh));
-		pl->wfast[nw] = 0;
-		for (j = i; j < n && hagent_share_key(pl->share_by[j]) ==
-				     hagent_share_key(pl->share_by[i]); j++) {
-			pl->wfast[nw] += hagent_hist_add_target(wh, pl->share_by[j], NULL);
-			pl->share_by[j]->slot = nw;
-		}
-		pl->demand[nw] = hagent_hist_pages_from(wh, floor);
+	/* A workload is a run of the sorted targets; t->slot numbers the runs. */
+	for (i = 0; i < n; i++) {
+		if (i && hagent_share_key(pl->share_by[i]) != hagent_share_key(pl->share_by[i - 1]))
+			nw++;
+		pl->share_by[i]->slot = nw;
+	}
+	nw++;
+	for (i = 0, w = 0; i < n; w++) {
+		i = hagent_workload_hist(i, n, &pl->wfast[w]);
+		pl->demand[w] = hagent_hist_pages_from(&pl->whist, floor);
+		total += pl->demand[w];
 	}
 	/*
 	 * Shares matter only under contention: when every workload's demand
 	 * fits, one scale places them all, and counts near the floor moving
 	 * from step to step do not move pages between workloads.
 	 */
-	for (w = 0, total = 0; w < nw; w++)
-		total += pl->demand[w];
 	if (total <= capacity)
 		return false;
 	hagent_plan_share(pl->demand, pl->share, nw, capacity);
 	/* A workload gives or takes only beyond this: noise in demand moves nothing. */
 	pl->margin = capacity / (8 * nw);
-	for (i = 0, w = 0; i < n; i = j, w++) {
-		memset(wh, 0, sizeof(*wh));
-		for (j = i; j < n && hagent_share_key(pl->share_by[j]) ==
-				     hagent_share_key(pl->share_by[i]); j++)
-			hagent_hist_add_target(wh, pl->share_by[j], NULL);
-		bar = hagent_plan_bar(wh, pl->share[w]);
-		for (j = i; j < n && hagent_share_key(pl->share_by[j]) ==
-				     hagent_share_key(pl->share_by[i]); j++)
-			pl->share_by[j]->bar = bar;
+	for (i = 0, w = 0; i < n; w++, i = j) {
+		j = hagent_workload_hist(i, n, &fast);
+		bar = hagent_plan_bar(&pl->whist, pl->share[w]);
+		for (; i < j; i++)
+			pl->share_by[i]->bar = bar;
 	}
 	return true;
 }

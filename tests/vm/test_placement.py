@@ -35,13 +35,16 @@ def managed_matches(pid: int) -> None:
 
 
 def histogram() -> dict:  # type: ignore[type-arg]
-    """debugfs histogram: the bar, and pages per (pid, tier, count)."""
-    out: dict = {"bar": None, "pages": {}}  # type: ignore[type-arg]
+    """debugfs histogram: the bar, each process's own bar (its workload's fair
+    share's), and pages per (pid, tier, count)."""
+    out: dict = {"bar": None, "bars": {}, "pages": {}}  # type: ignore[type-arg]
     for line in Path("/sys/kernel/debug/hagent/histogram").read_text().splitlines():
         f = line.split()
         if f[0] == "bar":
             out["bar"] = int(f[1])
-        elif f[1] != "bar":  # "<pid> bar <count>": bars()
+        elif f[1] == "bar":
+            out["bars"][int(f[0])] = int(f[2])
+        else:
             pid, tier, hot, pages = int(f[0]), f[1], int(f[2]), int(f[3])
             out["pages"].setdefault(pid, {}).setdefault(tier, {})[hot] = pages
     return out
@@ -203,9 +206,25 @@ def test_fast_tier_is_shared_across_processes(managing: None) -> None:
 
 
 def bars() -> dict[int, int]:
-    """debugfs histogram: each process's own bar (its workload's fair share's)."""
-    text = Path("/sys/kernel/debug/hagent/histogram").read_text()
-    return {int(f[0]): int(f[2]) for f in map(str.split, text.splitlines()) if f[1:2] == ["bar"]}
+    return histogram()["bars"]  # type: ignore[no-any-return]
+
+
+def inject_every_page(h: Memhog, mib: int, count: int = 10) -> None:
+    """Exactly @count accesses to each page of @h's first @mib MiB."""
+    run_ctl("inject", "--pid", str(h.pid),
+            *(f"{h.addr + i * 4096:#x}:{count}" for i in range(mib << 8)))  # fmt: skip
+
+
+def wait_settled(hogs: list[Memhog]) -> None:
+    """Until 5 s pass with no page of @hogs handed to migrate_pages() (90 s at most)."""
+    last: list[tuple[int, ...]] = []
+
+    def still() -> bool:
+        time.sleep(5)
+        last.append(tuple(counters(h.pid)["migrate.attempted"] for h in hogs))
+        return len(last) > 1 and last[-2] == last[-1]
+
+    wait_until("no more moves", still, 90)
 
 
 def test_workloads_share_the_fast_tier_fairly(managing: None) -> None:
@@ -223,9 +242,7 @@ def test_workloads_share_the_fast_tier_fairly(managing: None) -> None:
             ctl_json("enable", "--pid", str(h.pid))
         wait_until("both adopted", lambda: all(counters(h.pid)["adopted"] >= 4096 for h in (a, b)))
         for h, pages in ((a, 4096), (b, 2048)):
-            run_ctl(
-                "inject", "--pid", str(h.pid), *(f"{h.addr + i * 4096:#x}:10" for i in range(pages))
-            )
+            inject_every_page(h, pages >> 8)
             c = counters(h.pid)
             assert c["samples.inject.dropped"] == 0 and c["samples.inject.total"] == 10 * pages, c
         time.sleep(8)  # rounds of placement on one scale
@@ -245,15 +262,7 @@ def test_workloads_share_the_fast_tier_fairly(managing: None) -> None:
         assert ca["demoted"] > 0 and cb["promoted"] > 0 and ca["promoted"] == 0, (ca, cb)
         got = bars()
         assert got[a.pid] > 10 and got[b.pid] <= 10, got
-        # Then it settles: shares do not trade back and forth.
-        last: list[tuple[int, int]] = []
-
-        def still() -> bool:
-            now = (counters(a.pid)["migrate.attempted"], counters(b.pid)["migrate.attempted"])
-            last.append(now)
-            return len(last) > 1 and last[-2] == now
-
-        wait_until("no more moves", lambda: (time.sleep(5), still())[1], 90)
+        wait_settled([a, b])  # shares do not trade back and forth
         for c, h in ((counters(a.pid), a), (counters(b.pid), b)):
             moves_balance(c)
             managed_matches(h.pid)
@@ -278,20 +287,13 @@ def test_a_cgroups_processes_share_one_fair_share(managing: None) -> None:
         wait_until("all adopted", lambda: all(
             counters(h.pid)["adopted"] >= (h.mib << 8) for h in (a, *bs)))  # fmt: skip
         for h in (a, *bs):
-            run_ctl("inject", "--pid", str(h.pid),
-                    *(f"{h.addr + i * 4096:#x}:10" for i in range(h.mib << 8)))  # fmt: skip
+            inject_every_page(h, h.mib)
 
         def b_fast() -> int:
             return sum(counters(b.pid)["managed_pages.fast"] for b in bs)
 
         wait_until("the cgroup's processes at their share", lambda: b_fast() >= 1800, 120)
-        last: list[tuple[int, ...]] = []
-
-        def still() -> bool:
-            last.append(tuple(counters(h.pid)["migrate.attempted"] for h in (a, *bs)))
-            return len(last) > 1 and last[-2] == last[-1]
-
-        wait_until("no more moves", lambda: (time.sleep(5), still())[1], 90)
+        wait_settled([a, *bs])
         kept = pages_on_node(a.pid, a.addr, 16, FAST)
         got = sum(pages_on_node(b.pid, b.addr, 8, FAST) for b in bs) / 2
         assert 0.4 <= kept <= 0.6 and 0.4 <= got <= 0.6, (kept, got, bars())
