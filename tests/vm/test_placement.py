@@ -253,8 +253,10 @@ def test_workloads_share_the_fast_tier_fairly(managing: None) -> None:
             bars(),
         )
         run_ctl("config", "fair_share=1")
+        # Shares settle within the margin (an eighth of an even split: 256 of
+        # B's 2055 pages), so B is promised (2055 - 256) / 2048 = 0.878.
         wait_until("B's hot set in the fast tier",
-                   lambda: pages_on_node(b.pid, b.addr, 8, FAST) >= 0.9, 120)  # fmt: skip
+                   lambda: pages_on_node(b.pid, b.addr, 8, FAST) >= 0.85, 120)  # fmt: skip
         ca, cb = counters(a.pid), counters(b.pid)
         kept = pages_on_node(a.pid, a.addr, 16, FAST)
         assert 0.4 <= kept <= 0.6, (kept, ca, cb)
@@ -292,7 +294,8 @@ def test_a_cgroups_processes_share_one_fair_share(managing: None) -> None:
         def b_fast() -> int:
             return sum(counters(b.pid)["managed_pages.fast"] for b in bs)
 
-        wait_until("the cgroup's processes at their share", lambda: b_fast() >= 1800, 120)
+        # Their share (2055) less the margin (256): the transfers may stop there.
+        wait_until("the cgroup's processes at their share", lambda: b_fast() >= 1750, 120)
         wait_settled([a, *bs])
         kept = pages_on_node(a.pid, a.addr, 16, FAST)
         got = sum(pages_on_node(b.pid, b.addr, 8, FAST) for b in bs) / 2
