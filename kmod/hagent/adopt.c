@@ -12,7 +12,8 @@
  * part and a page-keyed entry would not describe the whole folio.
  *
  * The same walk is the accessed-bit sampler, in two steps.  Each scan
- * interval the walk *primes* the next scan_pages pages: it clears their
+ * interval the walk *primes* the next scan_pages mapped entries (PTEs, and
+ * PMDs mapping THPs: one entry each, as the walk's cost is): it clears their
  * accessed bits (and adopts what it can), then flushes the TLB.  A short
  * window later (policy.c sizes it) it *measures* that same range: a page
  * whose bit is set again was touched within the window, and that is one
@@ -53,7 +54,8 @@ enum { HAGENT_WALK_NEED_ROOM = 1, HAGENT_WALK_BUDGET = 2 };
 
 struct hagent_walk {
 	struct hagent_target *t;
-	unsigned long budget;	/* pages still to look at in this pass */
+	unsigned long budget;	/* mapped entries still to prime in this step */
+	unsigned long entries;	/* mapped entries primed by this walk */
 	unsigned long resume;	/* where a stopped walk continues */
 	u32 room;		/* inserts left before the next reservation */
 	struct hagent_abit_tally tally;	/* managed folios primed, or found touched */
@@ -186,10 +188,16 @@ static void hagent_adopt(struct hagent_walk *w, struct vm_area_struct *vma,
 	hagent_walk_primed(w, nid);
 }
 
-/* Stops the walk at @addr when the pass budget or the reserved room is used up. */
-static int hagent_walk_stop(struct hagent_walk *w, unsigned long addr, unsigned long pages)
+/*
+ * Stops the walk at @addr when the step's budget or the reserved room is
+ * used up.  The budget counts mapped entries, a PTE or a PMD mapping a THP
+ * alike: a walk's cost is per entry (a lock, a bit, a lookup), whatever the
+ * folio's size, so a process in THPs is measured as often as one in base
+ * pages of the same entries, not 512 times less often than its pages.
+ */
+static int hagent_walk_stop(struct hagent_walk *w, unsigned long addr)
 {
-	if (w->budget < pages) {
+	if (!w->budget) {
 		w->resume = addr;
 		return HAGENT_WALK_BUDGET;
 	}
@@ -197,7 +205,8 @@ static int hagent_walk_stop(struct hagent_walk *w, unsigned long addr, unsigned 
 		w->resume = addr;
 		return HAGENT_WALK_NEED_ROOM;
 	}
-	w->budget -= pages;
+	w->budget--;
+	w->entries++;
 	return 0;
 }
 
@@ -221,7 +230,7 @@ static int hagent_walk_pte(struct hagent_walk *w, struct vm_area_struct *vma,
 		hagent_measure(w, page_folio(pfn_to_page(pfn)), addr >> PAGE_SHIFT);
 		return 0;
 	}
-	stop = hagent_walk_stop(w, addr, 1);
+	stop = hagent_walk_stop(w, addr);
 	if (stop)
 		return stop;
 	page = pfn_to_page(pfn);
@@ -307,7 +316,7 @@ static int hagent_walk_pmd(pmd_t *pmd, unsigned long addr, unsigned long next,
 		spin_unlock(ptl);
 		return 0;
 	}
-	stop = pmd_present(val) ? hagent_walk_stop(w, addr, HPAGE_PMD_NR) : 0;
+	stop = pmd_present(val) ? hagent_walk_stop(w, addr) : 0;
 	if (!stop && pmd_present(val)) {
 		page = pmd_page(val);
 		hagent_adopt(w, walk->vma, page_folio(page), page,
@@ -346,9 +355,12 @@ static const struct mm_walk_ops hagent_adopt_ops = {
 	HAGENT_WALK_LOCK
 };
 
-static void hagent_pass_done(struct hagent_target *t)
+static void hagent_pass_done(struct hagent_target *t, struct hagent_walk *w)
 {
 	int i;
+
+	t->pass_entries = t->scan_entries + w->entries;
+	t->scan_entries = w->entries = 0;
 
 	for (i = 0; i < HAGENT_CTR_NR; i++) {
 		if (hagent_ctr_kinds[i] != 'P')
@@ -590,7 +602,7 @@ void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full
 		}
 		if (ret != HAGENT_WALK_NEED_ROOM) {
 			w.resume = end;
-			hagent_pass_done(t);
+			hagent_pass_done(t, &w);
 			break;
 		}
 		start = w.resume;
@@ -604,6 +616,7 @@ void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full
 			hagent_overhead_count_trylock_fail();
 			mutex_lock(&t->lock);
 			t->scan_cursor = start;	/* resume here next step */
+			t->scan_entries += w.entries;
 			t->window_end = hagent_abit ? start : t->window_start;
 			t->window_primed = w.tally.primed;
 			t->window_primed_slow = w.tally.primed_slow;
@@ -613,6 +626,7 @@ void hagent_target_scan(struct hagent_target *t, unsigned long budget, bool full
 		}
 		mutex_lock(&t->lock);
 	}
+	t->scan_entries += w.entries;
 	/* What this step primed is measured once the window has lasted. */
 	t->window_end = t->dead || full || !hagent_abit ? t->window_start :
 			max(w.resume, t->window_start);

@@ -144,7 +144,8 @@ DEFINE_SHOW_ATTRIBUTE(hagent_entries_seq);
 
 /*
  * The placement's view: "bar <count>" (plan.h; 256: nothing may be promoted),
- * the bar of one scale for all; per process its own bar, its workload's fair
+ * the bar of one scale for all; "hysteresis <count>", as it is counted now
+ * (place.c: hagent_hyst()); per process its own bar, its workload's fair
  * share's (the same without fair_share): "<pid> bar <count>"; and per
  * process and tier, the pages at each access count that has any:
  * "<pid> <tier> <count> <pages>".
@@ -156,6 +157,7 @@ static int hagent_histogram_seq_show(struct seq_file *m, void *v)
 	unsigned long pages;
 
 	seq_printf(m, "bar %u\n", hagent_place_bar());
+	seq_printf(m, "hysteresis %u\n", hagent_hyst());
 	mutex_lock(&hagent_targets_lock);
 	list_for_each_entry(t, &hagent_targets, node) {
 		seq_printf(m, "%d bar %u\n", t->pid, t->bar);

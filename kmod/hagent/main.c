@@ -45,7 +45,7 @@ MODULE_PARM_DESC(scan_interval_ms, "Milliseconds between two scan steps, and the
 
 unsigned long hagent_scan_pages = 16384;
 module_param_named(scan_pages, hagent_scan_pages, ulong, 0644);
-MODULE_PARM_DESC(scan_pages, "Pages primed per scan step, all processes together, bounding a step's cost (default 16384)");
+MODULE_PARM_DESC(scan_pages, "Mapped entries (PTEs, PMDs of THPs) primed per scan step, all processes together, bounding a step's cost (default 16384)");
 
 u64 hagent_features(void)
 {

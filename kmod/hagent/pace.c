@@ -22,7 +22,8 @@
  * signs of change restores the full pace at once; the slow tier's touched
  * share is the one that notices a hot set moving into it, in the first
  * scan step that reaches it.  That step can be up to an idle pass away (16
- * steps of scan_pages for 1 GiB: 26 s at the defaults), so the idle pace
+ * steps of scan_pages for 1 GiB of base pages: 26 s at the defaults; a
+ * THP is one entry, so 1 GiB of THPs is one step), so the idle pace
  * trades the sampler's settled cost against how soon a move is noticed, in
  * proportion: at 16 the benchmark's move went unnoticed for 25 s.
  *
@@ -55,8 +56,6 @@ module_param_named(scan_idle_div, hagent_scan_idle_div, uint, 0644);
 MODULE_PARM_DESC(scan_idle_div, "Scan (and decay) this many times less often while placement is settled; 1: never (default 8)");
 
 #define HAGENT_SETTLE_TIME	(5 * HZ)
-/* Passes that measure every folio between two halvings (see hagent_pace_decay_due()). */
-#define HAGENT_DECAY_PASSES	4
 #define HAGENT_MOVED_TRICKLE	256	/* pages per second (1 MiB/s) */
 #define HAGENT_HOT_SET_FRAC	500	/* per mille of a step's slow folios touched */
 #define HAGENT_HUGE_WINDOW_MIN_US	20
@@ -81,6 +80,7 @@ static struct hagent_pace {
 	unsigned long last_total;	/* the processes' anonymous pages then */
 	unsigned int slow_base;		/* usual slow touched share, per mille */
 	unsigned long decay_steps;	/* scan steps since the last halving */
+	unsigned long top_steps;	/* hagent_pace_top_count(), in scan steps */
 	unsigned long last_decay, last_scan;	/* jiffies */
 } hagent_pace;
 
@@ -238,7 +238,12 @@ void hagent_pace_step_done(const struct hagent_abit_tally *tally, unsigned long 
 	hagent_pace_adapt_window(tally->primed, tally->touched);
 	hagent_pace_scan(tally, total);
 	hagent_pace.pass_steps = pass_steps;
-	hagent_pace.decay_steps++;
+	/* Steps that measured nothing make no count: no halving, no measurements. */
+	if (total) {
+		hagent_pace.decay_steps++;
+		if (READ_ONCE(hagent_abit))
+			hagent_pace.top_steps++;
+	}
 }
 
 /* When something last done at @last and due every @ms (at least 10) is due. */
@@ -281,7 +286,15 @@ bool hagent_pace_decay_due(void)
 	    !hagent_due(&hagent_pace.last_decay, READ_ONCE(hagent_decay_ms) * hagent_pace.div))
 		return false;
 	hagent_pace.decay_steps = 0;
+	hagent_pace.top_steps /= 2;
 	return true;
+}
+
+unsigned long hagent_pace_top_count(void)
+{
+	/* Counts stop at HAGENT_HOT_MAX (a decay_ms of hours, say). */
+	return min_t(unsigned long, hagent_pace.top_steps / max(hagent_pace.pass_steps, 1UL),
+		     HAGENT_HOT_MAX);
 }
 
 /* Longest sleep between two rounds while settled: bounds a ring sample's wait. */

@@ -30,6 +30,15 @@ void hagent_pace_step_done(const struct hagent_abit_tally *tally, unsigned long 
 
 bool hagent_pace_scan_due(void);
 bool hagent_pace_decay_due(void);
+
+/* Passes that measure every folio between two halvings, at least. */
+#define HAGENT_DECAY_PASSES	4
+/*
+ * The count a folio found touched at every measurement would have now: its
+ * measurements since the last halving plus half of what it had then.  The
+ * scale of every count (with four passes a halving, 4 to 8).
+ */
+unsigned long hagent_pace_top_count(void);
 /* Jiffies to sleep before the next round of @interval_ms. */
 unsigned long hagent_pace_round_sleep(unsigned int interval_ms);
 

@@ -13,6 +13,8 @@ extern bool hagent_placement;
 extern unsigned int hagent_migrate_mbps;
 extern unsigned int hagent_migrate_batch;
 extern unsigned int hagent_hysteresis;
+/* hysteresis scaled to how many measurements a count sums (place.c) */
+unsigned int hagent_hyst(void);
 extern unsigned int hagent_promote_min;
 extern unsigned int hagent_fast_reserve_mb;
 extern bool hagent_fair_share;

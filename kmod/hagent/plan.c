@@ -128,6 +128,13 @@ unsigned long hagent_plan_pairs(const struct hagent_hist *up, const struct hagen
 	return pairs;
 }
 
+unsigned int hagent_plan_hyst(unsigned int hyst, unsigned long top)
+{
+	unsigned long scaled = ((unsigned long)hyst * top + HAGENT_HYST_TOP - 1) / HAGENT_HYST_TOP;
+
+	return min_t(unsigned long, max((unsigned long)hyst, scaled), HAGENT_HOT_MAX);
+}
+
 unsigned long hagent_plan_colder(const struct hagent_heap *fast, unsigned int below)
 {
 	unsigned long pages = 0;

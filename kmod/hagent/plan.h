@@ -55,6 +55,21 @@ unsigned int hagent_plan_bar(const struct hagent_hist *all, unsigned long capaci
 void hagent_plan_share(const unsigned long *demand, unsigned long *share, unsigned int n,
 		       unsigned long capacity);
 
+/*
+ * The count a folio touched at every measurement has that hysteresis is
+ * meant for: four measurements a halving (pace.c halves after four passes
+ * at least), so 4 to 8.
+ */
+#define HAGENT_HYST_TOP		8
+
+/*
+ * The hysteresis in counts, when a folio touched at every measurement
+ * counts @top now: @hyst scaled by @top / HAGENT_HYST_TOP, rounded up,
+ * never below @hyst nor above HAGENT_HOT_MAX.  More measurements a halving
+ * make every count larger in proportion; the hysteresis keeps its share.
+ */
+unsigned int hagent_plan_hyst(unsigned int hyst, unsigned long top);
+
 /* Pages of @h (both tiers) at or above @hot, in @sum. */
 unsigned long hagent_hist_pages_from(const struct hagent_hist *sum, unsigned int hot);
 

@@ -5,8 +5,9 @@
  * into the targets' sketches and heaps, halves every access count when the
  * pace says so (pace.c), and every scan step visits each target to adopt
  * folios faulted in since the last step and sample accessed bits (at most
- * scan_pages pages per step, all targets together, so the cost is bounded
- * whatever the processes' number and size): it primes, waits the window
+ * scan_pages mapped entries per step -- a PTE, or a PMD mapping a THP --
+ * all targets together, so the cost is bounded whatever the processes'
+ * number and size): it primes, waits the window
  * (pace.c), measures, and gives THPs a window of their own.  Once per
  * complete pass it also gives back folios nobody maps any more (a walk of
  * the whole table, too dear for every step, and at most every 30 s).  Then
@@ -38,27 +39,31 @@ static struct task_struct *hagent_policy_task;
 /* Least time between two revalidations of one process's table. */
 #define HAGENT_REVALIDATE_TIME	(30 * HZ)
 
-/* Least pages a process's share of a scan step may be: it keeps adopting. */
-#define HAGENT_SCAN_MIN		1024UL
-
+/*
+ * A process's size to the scan: the mapped entries of its last whole pass
+ * (or of this one, if it grew), its anonymous pages before it has had one.
+ */
 static unsigned long hagent_scan_size(struct hagent_target *t)
 {
-	return get_mm_counter(t->mm, MM_ANONPAGES);
+	if (!t->pass_entries)
+		return get_mm_counter(t->mm, MM_ANONPAGES);
+	return max(t->pass_entries, t->scan_entries);
 }
 
 /*
  * scan_pages bounds one scan step for all processes together, so the
- * sampler's cost does not grow with their number: each gets the share of
- * its anonymous memory, and every page is measured as often in a small
- * process as in a large one.
+ * sampler's cost does not grow with their number: a pass over all of them
+ * takes @total / scan_pages steps, and so does a pass over each, small or
+ * large, in THPs or in base pages.  Every folio is then measured as often,
+ * and all counts are on one scale (a process given more, as a floor of
+ * 1,024 entries a step once did, counted up to three times faster than a
+ * large one beside it: its THPs, in the benchmark's full-shared).
  */
 static unsigned long hagent_scan_budget(struct hagent_target *t, unsigned long total)
 {
-	unsigned long pages = max(READ_ONCE(hagent_scan_pages), 1UL);
+	unsigned long steps = DIV_ROUND_UP(total, max(READ_ONCE(hagent_scan_pages), 1UL));
 
-	if (total <= pages)
-		return pages;
-	return max(mult_frac(pages, hagent_scan_size(t), total), min(pages, HAGENT_SCAN_MIN));
+	return max(DIV_ROUND_UP(hagent_scan_size(t), max(steps, 1UL)), 1UL);
 }
 
 /* Charges the time since *@t0 to module-wide counter @c; restarts the clock. */

@@ -67,6 +67,12 @@ struct hagent_target {
 	u64 ctr[HAGENT_CTR_NR];		/* see counters.h */
 	u64 pass[HAGENT_CTR_NR];	/* skipped.* of the scan pass in progress */
 	unsigned long scan_cursor;	/* where the next budgeted pass resumes */
+	/*
+	 * Mapped entries the scan primed (a PTE, or a PMD mapping a THP, is
+	 * one): so far in the pass in progress, and in the last whole pass --
+	 * the process's size to the scan budget (policy.c).
+	 */
+	unsigned long scan_entries, pass_entries;
 	u32 pin_cursor;			/* where the next pinned-folio sweep resumes */
 	u64 revalidated;		/* passes (scans) as of the last revalidation */
 	unsigned long revalidated_at;	/* jiffies then */

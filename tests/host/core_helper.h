@@ -127,6 +127,7 @@ unsigned long hagent_plan_pages_above(const struct hagent_heap *slow, unsigned i
 				      unsigned long cap);
 void hagent_plan_share(const unsigned long *demand, unsigned long *share, unsigned int n,
 		       unsigned long capacity);
+unsigned int hagent_plan_hyst(unsigned int hyst, unsigned long top);
 struct hagent_test_hist {
 	unsigned long pages[256];
 };

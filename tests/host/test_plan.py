@@ -451,3 +451,23 @@ def test_exchange_invariants(fast: list[tuple[int, int]], slow: list[tuple[int, 
             lib.hagent_test_entry_get(t.table, top, e)
             assert e.hot < max(b, 4) or (1 << e.order) > tp.room
     assert lib.hagent_heap_check(t.fast) == 0 and lib.hagent_heap_check(t.slow) == 0
+
+
+def test_hysteresis_keeps_its_share_of_the_counts() -> None:
+    # Four measurements a halving (a folio touched at every one counts 4-8):
+    # the hysteresis as set.
+    for top in range(9):
+        assert lib.hagent_plan_hyst(3, top) == 3
+    # More measurements: every count grows, and the hysteresis with them.
+    assert lib.hagent_plan_hyst(3, 24) == 9
+    assert lib.hagent_plan_hyst(3, 48) == 18
+    assert lib.hagent_plan_hyst(3, 25) == 10  # rounded up
+    assert lib.hagent_plan_hyst(0, 48) == 0  # none stays none
+    assert lib.hagent_plan_hyst(200, 255) == 255  # counts stop there
+
+
+@given(st.integers(0, 255), st.integers(0, 1 << 20), st.integers(0, 1 << 20))
+@settings(max_examples=300, deadline=None)
+def test_hysteresis_grows_with_the_top_count(hyst: int, a: int, b: int) -> None:
+    lo, hi = sorted((a, b))
+    assert hyst <= lib.hagent_plan_hyst(hyst, lo) <= lib.hagent_plan_hyst(hyst, hi) <= 255

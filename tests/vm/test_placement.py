@@ -40,8 +40,8 @@ def histogram() -> dict:  # type: ignore[type-arg]
     out: dict = {"bar": None, "bars": {}, "pages": {}}  # type: ignore[type-arg]
     for line in Path("/sys/kernel/debug/hagent/histogram").read_text().splitlines():
         f = line.split()
-        if f[0] == "bar":
-            out["bar"] = int(f[1])
+        if f[0] in ("bar", "hysteresis"):
+            out[f[0]] = int(f[1])
         elif f[1] == "bar":
             out["bars"][int(f[0])] = int(f[2])
         else:
@@ -132,6 +132,36 @@ def test_free_fast_memory_takes_only_what_beats_the_hysteresis(managing: None) -
         assert not below, (bar, below[:20])
         moves_balance(counters(hog.pid))
         managed_matches(hog.pid)
+    finally:
+        hog.exit()
+
+
+def test_hysteresis_grows_with_the_measurements_a_count_sums(managing: None) -> None:
+    """hysteresis is meant for counts of four measurements a halving (a
+    folio touched at every one counts 4 to 8).  A pass of one step (a small
+    process) and a halving every 4 s: a count sums a measurement a step,
+    and the hysteresis used (the histogram's) grows with the count of a
+    folio touched at every step, 3/8 of it, no further.  Right after a
+    halving it may be back at 3 on a slow guest (6.1 in the VM, halving
+    every 2 s: 2.9 steps a second, a top count of 6-12), so it must grow
+    once, and never past 3/8 of twice the steps between two halvings."""
+    hog = Memhog(16, node=SLOW)  # 4,096 base pages: one step a pass
+    try:
+        ctl_json("config", "decay_ms=4000", "scan_idle_div=1", "hysteresis=3")
+        assert histogram()["hysteresis"] == 3  # no halving yet: as set
+        ctl_json("enable", "--pid", str(hog.pid))
+        steps0, t0 = stats()["totals"]["scan.steps"], time.monotonic()
+        wait_until("the hysteresis to grow", lambda: histogram()["hysteresis"] > 3, 30)
+        seen = []
+        for _ in range(16):  # two halvings
+            seen.append(histogram()["hysteresis"])
+            time.sleep(0.5)
+        rate = (stats()["totals"]["scan.steps"] - steps0) / (time.monotonic() - t0)
+        # The top count: the steps since the last halving plus half the
+        # count then, at most twice the steps of 4 s (a halving may come a
+        # step or two late, and the rate wavers); 3/8 of it, rounded up.
+        most = -(-3 * (2 * (rate * 4 * 1.5 + 2)) // 8)
+        assert min(seen) >= 3 and max(seen) <= most, (seen, rate)
     finally:
         hog.exit()
 

@@ -149,6 +149,38 @@ def test_abit_window_follows_how_much_is_touched(managing: None) -> None:
         hog.exit()
 
 
+def test_a_thp_costs_the_scan_one_entry(managing: None) -> None:
+    """scan_pages counts mapped entries, and a PMD mapping a THP is one, as
+    the walk's cost is; each process gets its entries over the steps a pass
+    over all takes.  So a pass over a process in THPs takes as many steps
+    as one over a process in base pages, and their counts are on one scale.
+    Counted by pages, the THP process's pass took four times as many steps
+    here (and a pass over 1 GiB of THPs 16 steps at the defaults: a hot THP
+    waited four passes, a minute in the benchmark's full fast tier)."""
+    thp, base = Memhog(64, thp=True, node=SLOW), Memhog(16, node=SLOW)
+    try:
+        # 32 + 4,096 entries, 1,024 a step: five steps a pass, for each.
+        # Counted by pages, 16,384 + 4,096: the THP process 16 steps a pass
+        # (two THPs a step), the other four.
+        ctl_json("config", "scan_pages=1024", "scan_idle_div=1")
+        for h in (thp, base):
+            ctl_json("enable", "--pid", str(h.pid))
+        c = counters(thp.pid)
+        pages = c["managed_pages.fast"] + c["managed_pages.slow"]
+        assert c["managed_folios"] <= pages - 511 * 30, c  # the premise: THPs
+        before = {h.pid: counters(h.pid)["scans"] for h in (thp, base)}
+        steps = stats()["totals"]["scan.steps"]
+        time.sleep(12)
+        steps = stats()["totals"]["scan.steps"] - steps
+        passes = {h.pid: counters(h.pid)["scans"] - before[h.pid] for h in (thp, base)}
+        assert steps >= 15, steps
+        assert abs(passes[thp.pid] - passes[base.pid]) <= 2, (passes, steps)
+        assert passes[thp.pid] >= steps / 8, (passes, steps)
+    finally:
+        thp.exit()
+        base.exit()
+
+
 def test_samples_reconcile_after_the_workloads(managing: None) -> None:
     hogs = [Memhog(16, thp=True), Memhog(16, node=SLOW)]
     try:
