@@ -144,6 +144,8 @@ def test_three_guests_split_the_suite_by_marker() -> None:
         (True, "512M", "1536M"),
     ]
     assert len({g.name for g in vmrun.GUESTS}) == 3  # each its own results directory
+    # the peers' guest boots with NUMA balancing off: only tpp flips it
+    assert [g.cmdline for g in vmrun.GUESTS] == ["", "", "numa_balancing=disable"]
 
 
 def test_hmat_describes_node_1_as_slower() -> None:

@@ -318,9 +318,13 @@ def make(
 
 
 def set_numa_balancing(value: int) -> int | None:
-    """Sets the sysctl, returns the old value (None where the kernel has none)."""
+    """Sets the sysctl, returns the old value (None where the kernel has none).
+    Leaves it alone when it already has @value: a write that turns NUMA
+    balancing on or off patches a static key into running text, which QEMU's
+    multi-threaded TCG does not keep safe (tests/vm/run.py)."""
     if not NUMA_BALANCING.exists():
         return None
     old = int(_read(NUMA_BALANCING))
-    _write(NUMA_BALANCING, value)
+    if old != value:
+        _write(NUMA_BALANCING, value)
     return old

@@ -20,6 +20,12 @@ same module under single-threaded TCG (KERNEL_NOTES.md).  The third runs
 the peers tests (tests/vm/test_peers.py) in the placement benchmark's
 guest: 512 MiB fast, 1536 MiB slow, with ACPI HMAT, so that the kernel's
 own tiering has a lower tier to demote to where the kernel supports it.
+It boots with NUMA balancing off, so that only the peer that needs it
+(tpp) flips its static key, patched into running text: the 6.12 guest
+once took an int3 Oops in task_numa_fault() 70 ms after the sysctl was
+set back to 1 after a hagent run (session 18's CI).  Single-threaded TCG
+is no way out here: hagent's full-fast-tier THP test then reached 0.34 in
+its 90 s (1.2 scan steps a second).
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ class Guest:
     fast_mem: str = "1G"
     slow_mem: str = "1G"
     overlays: tuple[str, ...] = ()
+    cmdline: str = ""  # more kernel command line
 
 
 # tests/vm/test_install.py installs the module (make install, DKMS) into these;
@@ -59,7 +66,15 @@ INSTALL_OVERLAYS = ("/usr/lib/modules", str(runner.TOP / "build"))
 GUESTS = (
     Guest("tests", "'not tcg_single and not peers'", "", overlays=INSTALL_OVERLAYS),
     Guest("tests-tcg-single", "tcg_single", "-accel tcg,thread=single"),
-    Guest("tests-peers", "peers", "", hmat=True, fast_mem="512M", slow_mem="1536M"),
+    Guest(
+        "tests-peers",
+        "peers",
+        "",
+        hmat=True,
+        fast_mem="512M",
+        slow_mem="1536M",
+        cmdline="numa_balancing=disable",
+    ),
 )
 
 
@@ -145,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
                 fast_mem=g.fast_mem,
                 slow_mem=g.slow_mem,
                 overlays=g.overlays,
+                cmdline=g.cmdline,
             )
             passed, failed, skipped = junit_counts(r.outdir / "junit.xml")
             failures += [

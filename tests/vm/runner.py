@@ -175,6 +175,7 @@ def run(
     qemu_opts: str = "",
     hmat: bool = False,
     overlays: tuple[str, ...] = (),
+    cmdline: str = "",
 ) -> VmResult:
     """Boot @kernel, run @command in the guest, and return the judged result.
 
@@ -182,6 +183,7 @@ def run(
     @hmat: describe the nodes' latency and bandwidth to the guest (HMAT_QEMU_OPTS).
     @overlays: host directories the guest may write, on a tmpfs overlay: the
     host's copy never changes (those that do not exist are left out).
+    @cmdline: more kernel command line, after KERNEL_CMDLINE.
     """
     outdir = RESULTS / "vm" / kernel / name
     if outdir.exists():
@@ -200,7 +202,7 @@ def run(
         "--numa", f"{_mib(fast_mem)}M,cpus=0-{cpus - 1}", "--numa", slow_numa,
         "--numa-distance", "0,1=30",
         f"--rwdir={outdir}", *[f"--overlay-rwdir={d}" for d in overlays if Path(d).is_dir()],
-        "--append", KERNEL_CMDLINE,
+        "--append", f"{KERNEL_CMDLINE} {cmdline}".strip(),
         *([f"--qemu-opts={qemu_opts}"] if qemu_opts else []),  # "=": the value starts with "-"
         "--", _guest_script(command, outdir, kernel),
     ]  # fmt: skip
