@@ -31,6 +31,11 @@ def test_scan_finds_warnings_and_hagent_checks() -> None:
     )
     assert runner.scan_log(induced) == []
     assert runner.scan_log(induced.replace("debug_fail=1", "vpfn=1")) != []
+    # a refused memory offline, which the offline tests provoke, is no failure;
+    # a page dumped for any other reason is
+    refused = "[ 819.7] page dumped because: unmovable page"
+    assert runner.scan_log(refused) == []
+    assert runner.scan_log(refused.replace("unmovable page", "VM_BUG_ON_FOLIO(x)")) != []
 
 
 def test_scan_finds_the_debug_kernels_reports() -> None:
