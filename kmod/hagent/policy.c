@@ -53,17 +53,16 @@ static unsigned long hagent_scan_size(struct hagent_target *t)
 /*
  * scan_pages bounds one scan step for all processes together, so the
  * sampler's cost does not grow with their number: a pass over all of them
- * takes @total / scan_pages steps, and so does a pass over each, small or
- * large, in THPs or in base pages.  Every folio is then measured as often,
- * and all counts are on one scale (a process given more, as a floor of
- * 1,024 entries a step once did, counted up to three times faster than a
- * large one beside it: its THPs, in the benchmark's full-shared).
+ * (@total entries) takes the steps this returns, and so does a pass over
+ * each, small or large, in THPs or in base pages, whose budget is its size
+ * over them.  Every folio is then measured as often, and all counts are on
+ * one scale (a process given more, as a floor of 1,024 entries a step once
+ * did, counted up to three times faster than a large one beside it: its
+ * THPs, in the benchmark's full-shared).
  */
-static unsigned long hagent_scan_budget(struct hagent_target *t, unsigned long total)
+static unsigned long hagent_scan_pass_steps(unsigned long total)
 {
-	unsigned long steps = DIV_ROUND_UP(total, max(READ_ONCE(hagent_scan_pages), 1UL));
-
-	return max(DIV_ROUND_UP(hagent_scan_size(t), max(steps, 1UL)), 1UL);
+	return max(DIV_ROUND_UP(total, max(READ_ONCE(hagent_scan_pages), 1UL)), 1UL);
 }
 
 /* Charges the time since *@t0 to module-wide counter @c; restarts the clock. */
@@ -107,14 +106,13 @@ static void hagent_policy_step(void)
 	}
 	if (scan) {
 		struct hagent_abit_tally tally = {};
-		unsigned long total = 0, budget, pass = 1;
+		unsigned long total = 0, pass;
 
 		list_for_each_entry(t, &hagent_targets, node)
 			total += hagent_scan_size(t);
+		pass = hagent_scan_pass_steps(total);
 		list_for_each_entry(t, &hagent_targets, node) {
-			budget = hagent_scan_budget(t, total);
-			pass = max(pass, DIV_ROUND_UP(hagent_scan_size(t), budget));
-			hagent_target_scan(t, budget, false);
+			hagent_target_scan(t, max(DIV_ROUND_UP(hagent_scan_size(t), pass), 1UL), false);
 			/*
 			 * A walk of the whole table that reads every folio: once
 			 * per pass over the process, and at most once per
