@@ -80,9 +80,10 @@ class SamplerAttr(IntEnum):
     SAMPLER_NAME = 2
     SAMPLER_AVAILABLE = 3
     SAMPLER_REASON = 4
+    SAMPLER_COUNTERS = 5
 
 
-A_SAMPLER_MAX = SamplerAttr.SAMPLER_REASON
+A_SAMPLER_MAX = SamplerAttr.SAMPLER_COUNTERS
 
 
 class NodeAttr(IntEnum):

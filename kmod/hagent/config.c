@@ -14,6 +14,7 @@
 #include "pace.h"
 #include "place.h"
 #include "policy.h"
+#include "sampler_pmu.h"
 #include "target.h"
 
 struct hagent_tunable {
@@ -21,10 +22,13 @@ struct hagent_tunable {
 	void *ptr;
 	u8 size;		/* of the variable: 1 (bool), 4 or 8 */
 	u64 min, max;
+	void (*changed)(void);	/* optional: told after a change */
 };
 
 #define HAGENT_TUNABLE(n, var, lo, hi) \
 	{ .name = n, .ptr = &(var), .size = sizeof(var), .min = (lo), .max = (hi) }
+#define HAGENT_TUNABLE_HOOK(n, var, lo, hi, fn) \
+	{ .name = n, .ptr = &(var), .size = sizeof(var), .min = (lo), .max = (hi), .changed = (fn) }
 
 static const struct hagent_tunable hagent_tunables[] = {
 	HAGENT_TUNABLE("interval_ms",		hagent_interval_ms, 10, 60000),
@@ -34,6 +38,7 @@ static const struct hagent_tunable hagent_tunables[] = {
 	HAGENT_TUNABLE("decay_ms",		hagent_decay_ms, 10, 3600000),
 	HAGENT_TUNABLE("abit",			hagent_abit, 0, 1),
 	HAGENT_TUNABLE("abit_window_ms",	hagent_abit_window_ms, 0, 60000),
+	HAGENT_TUNABLE_HOOK("fault_samples",	hagent_fault_samples, 0, 1, hagent_pmu_config_changed),
 	HAGENT_TUNABLE("max_pages",		hagent_max_pages, 0, 1ULL << 32),
 	HAGENT_TUNABLE("placement",		hagent_placement, 0, 1),
 	HAGENT_TUNABLE("migrate_mbps",		hagent_migrate_mbps, 0, 1 << 20),
@@ -111,4 +116,6 @@ void hagent_config_set(const char *name, u64 value)
 		WRITE_ONCE(*(u64 *)p->ptr, value);
 		break;
 	}
+	if (p->changed)
+		p->changed();
 }

@@ -47,9 +47,12 @@ static int hagent_samplers_seq_show(struct seq_file *m, void *v)
 {
 	int i;
 
-	for (i = 0; i < HAGENT_PMU_NR; i++)
+	for (i = 0; i < HAGENT_PMU_NR; i++) {
 		seq_printf(m, "%s.available %d\n", hagent_pmu[i].name,
 			   hagent_pmu[i].available);
+		seq_printf(m, "%s.counters %u\n", hagent_pmu[i].name,
+			   READ_ONCE(hagent_pmu[i].counters));
+	}
 	seq_printf(m, "pmu.counters %u\n", hagent_pmu_active());
 	return 0;
 }

@@ -75,21 +75,21 @@ static int __init hagent_init(void)
 	err = hagent_sample_init();
 	if (err)
 		goto err_symbols;
-	err = hagent_targets_init();
+	err = hagent_pmu_init();
 	if (err)
 		goto err_sample;
+	err = hagent_targets_init();
+	if (err)
+		goto err_pmu;
 	err = hagent_shrinker_init();
 	if (err)
 		goto err_targets;
 	err = hagent_hotplug_init();
 	if (err)
 		goto err_shrinker;
-	err = hagent_pmu_init();
-	if (err)
-		goto err_hotplug;
 	err = hagent_policy_init();
 	if (err)
-		goto err_pmu;
+		goto err_hotplug;
 	err = hagent_overhead_init();
 	if (err)
 		goto err_policy;
@@ -113,14 +113,14 @@ err_overhead:
 	hagent_overhead_exit();
 err_policy:
 	hagent_policy_exit();
-err_pmu:
-	hagent_pmu_exit();
 err_hotplug:
 	hagent_hotplug_exit();
 err_shrinker:
 	hagent_shrinker_exit();
 err_targets:
 	hagent_targets_exit();
+err_pmu:
+	hagent_pmu_exit();
 err_sample:
 	hagent_sample_exit();
 err_symbols:
@@ -137,10 +137,10 @@ static void __exit hagent_exit(void)
 	hagent_debugfs_exit();
 	hagent_overhead_exit();
 	hagent_policy_exit();
-	hagent_pmu_exit();
 	hagent_hotplug_exit();
 	hagent_shrinker_exit();
 	hagent_targets_exit();
+	hagent_pmu_exit();
 	hagent_sample_exit();
 	hagent_symbols_exit();
 	pr_info("unloaded\n");

@@ -30,6 +30,7 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include "sample.h"
+#include "sampler_pmu.h"
 #include "sketch.h"
 #include "target.h"
 
@@ -67,6 +68,7 @@ const char *const hagent_source_names[HAGENT_SRC_NR] = {
 	[HAGENT_SRC_IBS] = "ibs",
 	[HAGENT_SRC_ABIT] = "abit",
 	[HAGENT_SRC_INJECT] = "inject",
+	[HAGENT_SRC_FAULT] = "fault",
 };
 
 const char *const hagent_sample_kind_names[HAGENT_SK_NR] = {
@@ -145,6 +147,7 @@ void hagent_sample_targets_changed(void)
 	old = rcu_replace_pointer(hagent_active, a, lockdep_is_held(&hagent_targets_lock));
 	if (old)
 		kfree_rcu(old, rcu);
+	hagent_pmu_update(n);
 }
 
 /* The entry covering @addr: a base page, or the PMD-mapped THP around it. */
@@ -164,9 +167,14 @@ struct hagent_unresolved {
 	struct hagent_sample s[HAGENT_UNRESOLVED_MAX];
 };
 
-/* Mapped but not managed, or not mapped at all: needs the mmap_lock. */
+/*
+ * Mapped but not managed, or not mapped at all: needs the mmap_lock, taken
+ * once per run of one target's samples (a process faulting in fresh memory
+ * sends hundreds of them in a row).
+ */
 static void hagent_sample_classify(struct hagent_unresolved *u)
 {
+	struct mm_struct *locked = NULL;
 	unsigned int i;
 
 	for (i = 0; i < u->n; i++) {
@@ -174,14 +182,23 @@ static void hagent_sample_classify(struct hagent_unresolved *u)
 		struct mm_struct *mm = s->t->mm;
 		bool mapped = false;
 
-		if (mmget_not_zero(mm)) {
-			mmap_read_lock(mm);
-			mapped = !!vma_lookup(mm, s->addr);
-			mmap_read_unlock(mm);
-			mmput(mm);
+		if (locked != mm) {
+			if (locked) {
+				mmap_read_unlock(locked);
+				mmput(locked);
+			}
+			locked = mmget_not_zero(mm) ? mm : NULL;
+			if (locked)
+				mmap_read_lock(locked);
 		}
+		if (locked)
+			mapped = !!vma_lookup(mm, s->addr);
 		hagent_sample_count(s->t, s->source,
 				    mapped ? HAGENT_SK_UNMANAGED : HAGENT_SK_INVALID, s->count);
+	}
+	if (locked) {
+		mmap_read_unlock(locked);
+		mmput(locked);
 	}
 	u->n = 0;
 }

@@ -14,6 +14,7 @@ enum hagent_source {
 	HAGENT_SRC_IBS,
 	HAGENT_SRC_ABIT,
 	HAGENT_SRC_INJECT,
+	HAGENT_SRC_FAULT,	/* page faults (software perf event) */
 	HAGENT_SRC_NR
 };
 

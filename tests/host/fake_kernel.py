@@ -41,8 +41,9 @@ STATUS: Status = {
     "features": ["migrate", "debugfs"],
     "nr_targets": 2,
     "samplers": [
-        {"name": "abit", "available": True, "reason": None},
-        {"name": "pebs", "available": False, "reason": "no PMU (virtualized)"},
+        {"name": "abit", "available": True, "reason": None, "counters": None},
+        {"name": "pebs", "available": False, "reason": "no PMU (virtualized)", "counters": 0},
+        {"name": "fault", "available": True, "reason": None, "counters": 2},
     ],
     "nodes": [
         {"id": 0, "tier": "fast", "nr_cpus": 2, "mem_total": 1 * GiB, "mem_free": GiB // 2},
@@ -170,6 +171,7 @@ TUNABLES: dict[str, tuple[int, int, int]] = {
     "decay_ms": (8000, 10, 3600000),
     "abit": (1, 0, 1),
     "abit_window_ms": (0, 0, 60000),
+    "fault_samples": (0, 0, 1),
     "max_pages": (1 << 22, 0, 1 << 32),
     "placement": (1, 0, 1),
     "migrate_mbps": (256, 0, 1 << 20),
@@ -489,7 +491,12 @@ def status_reply(
             SamplerAttr.SAMPLER,
             _str(SamplerAttr.SAMPLER_NAME, s["name"])
             + _nla(SamplerAttr.SAMPLER_AVAILABLE, struct.pack("=B", s["available"]))
-            + (_str(SamplerAttr.SAMPLER_REASON, s["reason"]) if s["reason"] else b""),
+            + (_str(SamplerAttr.SAMPLER_REASON, s["reason"]) if s["reason"] else b"")
+            + (
+                _nla(SamplerAttr.SAMPLER_COUNTERS, struct.pack("=I", s["counters"]))
+                if s["counters"] is not None
+                else b""
+            ),
             nested=True,
         )
         for s in st["samplers"]

@@ -92,7 +92,10 @@ def test_status_human_empty(invoke: Invoke) -> None:
 
 
 def test_status_kernel_strings_are_not_markup(invoke: Invoke) -> None:
-    st = dict(STATUS, samplers=[{"name": "[bold]x[/bold]", "available": False, "reason": "[red]"}])
+    st = dict(
+        STATUS,
+        samplers=[{"name": "[bold]x[/bold]", "available": False, "reason": "[red]", "counters": 0}],
+    )
     result = invoke(FakeKernel(status=st), "status")  # type: ignore[arg-type]
     assert result.exit_code == 0, result.output
     assert "[bold]x[/bold]" in result.stdout and "[red]" in result.stdout
@@ -108,7 +111,7 @@ def test_status_json(invoke: Invoke) -> None:
         "nodes",
     ]  # fmt: skip
     assert list(data) == keys
-    assert list(data["samplers"][0]) == ["name", "available", "reason"]
+    assert list(data["samplers"][0]) == ["name", "available", "reason", "counters"]
     assert list(data["nodes"][0]) == ["id", "tier", "nr_cpus", "mem_total", "mem_free"]
 
 
@@ -200,7 +203,11 @@ def test_decode_pyroute2_roundtrip() -> None:
     msg["cmd"] = Cmd.STATUS
     msg["version"] = 1
     msg["header"]["type"] = FAMILY_ID
-    sampler = [["HAGENT_A_SAMPLER_NAME", "inject"], ["HAGENT_A_SAMPLER_AVAILABLE", 1]]
+    sampler = [
+        ["HAGENT_A_SAMPLER_NAME", "inject"],
+        ["HAGENT_A_SAMPLER_AVAILABLE", 1],
+        ["HAGENT_A_SAMPLER_COUNTERS", 3],
+    ]
     node = [
         ["HAGENT_A_NODE_ID", 3],
         ["HAGENT_A_NODE_TIER", 7],
@@ -222,7 +229,7 @@ def test_decode_pyroute2_roundtrip() -> None:
         "kernel": "6.12.9",
         "features": ["migrate", "selftest", "bit63"],
         "nr_targets": 0,
-        "samplers": [{"name": "inject", "available": True, "reason": None}],
+        "samplers": [{"name": "inject", "available": True, "reason": None, "counters": 3}],
         "nodes": [{"id": 3, "tier": "tier7", "nr_cpus": 4, "mem_total": 1 << 40, "mem_free": 0}],
     }
 

@@ -42,7 +42,11 @@ NOT_LOADED = "hagent module is not loaded (netlink family 'hagent' not found)"
 
 # --- the source of truth: kmod/hagent/config.c ----------------------------------------
 
-_TUNABLE = re.compile(r'^\s*HAGENT_TUNABLE\("(\w+)",\s*(\w+),\s*(.+?),\s*(.+?)\),\s*$', re.M)
+# HAGENT_TUNABLE(name, var, min, max) or HAGENT_TUNABLE_HOOK(..., max, changed)
+_TUNABLE = re.compile(
+    r'^\s*HAGENT_TUNABLE(?:_HOOK)?\("(\w+)",\s*(\w+),\s*([^,]+?),\s*([^,]+?)(?:,\s*\w+)?\),\s*$',
+    re.M,
+)
 _DEFAULT = r"^(?:bool|unsigned int|unsigned long|u32|u64)\s+{var}\s*(?:=\s*([^;]+))?;"
 
 
@@ -67,6 +71,10 @@ def c_tunables() -> dict[str, tuple[int, int, int]]:
 
 def test_fake_tunables_match_config_c() -> None:
     table = c_tunables()
+    text = (KMOD / "config.c").read_text()
+    assert len(table) == len(re.findall(r"^\s*HAGENT_TUNABLE(?:_HOOK)?\(\"", text, re.M)), (
+        "a HAGENT_TUNABLE line the parser does not read"
+    )
     assert len(table) >= 10, "the parser found too few HAGENT_TUNABLE lines"
     assert table == TUNABLES and list(table) == list(TUNABLES)
 

@@ -150,7 +150,7 @@ def check_balance() -> None:
     every sample ever pushed ended up in exactly one place."""
     t = stats()["totals"]
     assert t["adopted"] == released_pages(t) + managed_pages(t), t
-    for src in ("", "pebs.", "ibs.", "abit.", "inject."):
+    for src in ("", "pebs.", "ibs.", "abit.", "inject.", "fault."):
         total = t[f"samples.{src}total"]
         assert total == sum(t[f"samples.{src}{k}"] for k in SAMPLE_KINDS), (src, t)
 

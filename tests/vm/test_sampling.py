@@ -4,18 +4,21 @@ always reconcile: total == fast + slow + unmanaged + invalid + dropped."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from hagent.errors import ExitCode
-from tests.vm.conftest import counters, ctl_json, run_ctl, stats
+from tests.vm.conftest import counters, ctl_json, run_ctl, stats, wait_until
 from tests.vm.memhog import MEMHOG, Memhog, entries
 
 FAST, SLOW = 0, 1
 KINDS = ("fast", "slow", "unmanaged", "invalid", "dropped")
-SOURCES = ("pebs", "ibs", "abit", "inject")
+SOURCES = ("pebs", "ibs", "abit", "inject", "fault")
 
 
 def reconciles(c: dict[str, int]) -> None:
@@ -201,6 +204,91 @@ def test_hardware_samplers_are_detected_and_reported(managing: None) -> None:
     for name in ("pebs", "ibs"):
         assert samplers[name]["available"] is False
         assert "not an" in samplers[name]["reason"] or "PMU" in samplers[name]["reason"]
+
+
+def sampler(name: str) -> dict[str, Any]:
+    return next(s for s in ctl_json("status")["samplers"] if s["name"] == name)
+
+
+def fault_counters() -> int:
+    return int(sampler("fault")["counters"])
+
+
+def test_fault_samples_go_overflow_handler_ring_drain_table(managing: None) -> None:
+    """The software sampler (page faults, a per-CPU perf counter) runs the
+    path PEBS and IBS take: its counters exist only while a process is
+    managed, every fault of the managed process becomes a sample that lands
+    on its folio, and the counts reconcile."""
+    ncpu = os.cpu_count() or 1
+    assert sampler("fault")["available"] is True
+    # Heat from faults alone: no accessed-bit measurement.
+    run_ctl("config", "fault_samples=1", "abit=0")
+    hog = Memhog(16, node=SLOW)
+    try:
+        time.sleep(1)  # the work item that would start counters has run by now
+        assert fault_counters() == 0, "counters running while nothing is managed"
+        hog.do("softdirty 1")
+        assert stats()["totals"]["samples.fault.total"] == 0
+
+        ctl_json("enable", "--pid", str(hog.pid))
+        wait_until(f"{ncpu} fault counters", lambda: fault_counters() == ncpu, timeout=30)
+        before = counters(hog.pid)
+        faults = int(hog.do("softdirty 3").split()[1])
+        assert faults >= 3 * 16 * 256, f"only {faults} faults in 3 rounds over 4,096 pages"
+        c = counters(hog.pid)
+        got = {k: c[f"samples.fault.{k}"] - before[f"samples.fault.{k}"] for k in KINDS}
+        total = c["samples.fault.total"] - before["samples.fault.total"]
+        # Every fault is pushed (a fault the kernel retries is pushed twice).
+        assert total >= faults, (total, faults, got)
+        # ... and, unless its ring was full, hits a managed folio of the slow tier.
+        assert got["slow"] + got["dropped"] >= 0.9 * faults, (faults, got)
+        assert got["slow"] > 0, got
+        reconciles(c)
+        heat = entries(hog.pid)
+        region = [h for a, (_t, h) in heat.items() if hog.addr <= a < hog.addr + (16 << 20)]
+        warm = sum(h > 0 for h in region)
+        assert warm >= 0.5 * len(region), f"{warm} of {len(region)} pages warmed by faults"
+
+        run_ctl("disable", "--pid", str(hog.pid))
+        wait_until("no fault counter", lambda: fault_counters() == 0, timeout=30)
+        taken = stats()["totals"]["samples.fault.total"]
+        hog.do("softdirty 1")
+        assert stats()["totals"]["samples.fault.total"] == taken, "sampled while unmanaged"
+    finally:
+        hog.exit()
+
+
+CPU1 = Path("/sys/devices/system/cpu/cpu1/online")
+
+
+def test_fault_counters_follow_cpu_hotplug(managing: None) -> None:
+    """A CPU going offline takes its counters with it; one coming online gets
+    them while a process is managed."""
+    if not CPU1.exists():
+        pytest.skip("CPU 1 cannot be taken offline in this guest")
+    ncpu = os.cpu_count() or 1
+    run_ctl("config", "fault_samples=1")
+    hog = Memhog(8)
+    try:
+        ctl_json("enable", "--pid", str(hog.pid))
+        wait_until(f"{ncpu} fault counters", lambda: fault_counters() == ncpu, timeout=30)
+        CPU1.write_text("0")
+        try:
+            wait_until("CPU 1's counter gone", lambda: fault_counters() == ncpu - 1, timeout=30)
+            before = counters(hog.pid)["samples.fault.total"]
+            hog.do("softdirty 1")
+            assert counters(hog.pid)["samples.fault.total"] > before
+        finally:
+            CPU1.write_text("1")
+        # A new counter, not the one perf detached when the CPU went away.
+        wait_until("CPU 1's counter back", lambda: fault_counters() == ncpu, timeout=30)
+        before = counters(hog.pid)["samples.fault.total"]
+        subprocess.run(["taskset", "-p", "-c", "1", str(hog.pid)], check=True, capture_output=True)
+        hog.do("softdirty 1")
+        assert counters(hog.pid)["samples.fault.total"] >= before + 8 * 256
+    finally:
+        hog.exit()
+    wait_until("no fault counter", lambda: fault_counters() == 0, timeout=30)
 
 
 @pytest.mark.parametrize("bad", ["0x1000:0", "0x1000:70000", "zz"])

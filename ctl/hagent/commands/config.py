@@ -18,10 +18,10 @@ EPILOG = (
     "Without NAME=VALUE: every tunable and its value. With NAME=VALUE arguments: the "
     "module checks every one against its range and applies all of them or none, then "
     "the result is shown. Values are non-negative integers (decimal or 0x hex); the "
-    "switches abit and placement also take on/off, true/false, yes/no. Changing settings "
-    "needs root (CAP_NET_ADMIN); reading them does not. The tunables are the module "
-    "parameters of the same names (/sys/module/hagent/parameters shows the same values): "
-    "a change lasts until the module is unloaded.\n\n"
+    "switches (abit, placement, fair_share, fault_samples) also take on/off, true/false, "
+    "yes/no. Changing settings needs root (CAP_NET_ADMIN); reading them does not. The "
+    "tunables are the module parameters of the same names (/sys/module/hagent/parameters "
+    "shows the same values): a change lasts until the module is unloaded.\n\n"
     "Examples:\n\n"
     "hagentctl config\n\n"
     "hagentctl config migrate_mbps=128 hysteresis=2\n\n"
@@ -32,7 +32,7 @@ EPILOG = (
 # The tunables kmod/hagent/config.c gives the range 0..1 (bool module
 # parameters): only these take words.  tests/host/test_config.py checks this
 # set against config.c.
-SWITCHES = frozenset({"abit", "placement", "fair_share"})
+SWITCHES = frozenset({"abit", "placement", "fair_share", "fault_samples"})
 _WORDS = {"on": 1, "off": 0, "true": 1, "false": 0, "yes": 1, "no": 0}
 
 _NAME = re.compile(r"[A-Za-z0-9_.]+")

@@ -36,11 +36,13 @@ def render(st: Status, console: Console) -> None:
     samplers = Table(title="samplers", title_justify="left")
     samplers.add_column("sampler")
     samplers.add_column("available")
+    samplers.add_column("counters", justify="right")
     samplers.add_column("reason")
     for s in st["samplers"]:
         samplers.add_row(
             Text(s["name"]),
             Text("yes", style="green") if s["available"] else Text("no", style="red"),
+            Text("-" if s["counters"] is None else str(s["counters"])),
             Text(s["reason"] or "-"),
         )
     console.print(samplers)

@@ -44,6 +44,7 @@ class SamplerInfo(TypedDict):
     name: str
     available: bool
     reason: str | None  # None when the module gives no reason (or an empty one)
+    counters: int | None  # perf counters running now; None from a module without the count
 
 
 class NodeInfo(TypedDict):
@@ -117,6 +118,7 @@ _ATTR_TYPES: dict[type[IntEnum], dict[str, str]] = {
         "SAMPLER_NAME": "asciiz",
         "SAMPLER_AVAILABLE": "uint8",
         "SAMPLER_REASON": "asciiz",
+        "SAMPLER_COUNTERS": "uint32",
     },
     NodeAttr: {
         "NODE_UNSPEC": "none",
@@ -227,11 +229,13 @@ def status_from_msg(msg: Any) -> Status:
     samplers: list[SamplerInfo] = []
     for s in _nested_list(msg, Attr.SAMPLERS, SamplerAttr.SAMPLER.name):
         reason = s.get_attr(ATTR_PREFIX + SamplerAttr.SAMPLER_REASON.name)
+        counters = s.get_attr(ATTR_PREFIX + SamplerAttr.SAMPLER_COUNTERS.name)
         samplers.append(
             {
                 "name": _text(_required(s, SamplerAttr.SAMPLER_NAME.name, what)),
                 "available": bool(_required(s, SamplerAttr.SAMPLER_AVAILABLE.name, what)),
                 "reason": _text(reason) if reason else None,
+                "counters": int(counters) if counters is not None else None,
             }
         )
     nodes: list[NodeInfo] = []

@@ -18,7 +18,12 @@
  *                                  HAGENT_A_SAMPLER_NAME      string
  *                                  HAGENT_A_SAMPLER_AVAILABLE u8 (0/1)
  *                                  HAGENT_A_SAMPLER_REASON    string, why not
- *                                                             ("" when available) }
+ *                                                             ("" when available)
+ *                                  HAGENT_A_SAMPLER_COUNTERS  u32, perf counters
+ *                                                             running now (0 while
+ *                                                             nothing is managed) }
+ *     Samplers: pebs, ibs (hardware, module parameter pmu), fault (page
+ *     faults, a software counter: setting fault_samples).
  *        HAGENT_A_NODES          nest    of HAGENT_A_NODE (nest) {
  *                                  HAGENT_A_NODE_ID        u32
  *                                  HAGENT_A_NODE_TIER      u8, HAGENT_TIER_*
@@ -74,7 +79,7 @@
  *                                                             HAGENT_A_COUNTER }
  *     Sample counters: samples.<kind> and samples.<source>.<kind>, kinds
  *     total fast slow unmanaged invalid dropped, sources pebs ibs abit
- *     inject; total == fast + slow + unmanaged + invalid + dropped, since
+ *     inject fault; total == fast + slow + unmanaged + invalid + dropped, since
  *     STATS drains the rings before it answers.
  *     A HAGENT_A_COUNTER (nest) is { HAGENT_A_COUNTER_NAME string,
  *     HAGENT_A_COUNTER_VALUE u64 }.  Counter names are dotted
@@ -181,6 +186,7 @@ enum hagent_sampler_attr {
 	HAGENT_A_SAMPLER_NAME,
 	HAGENT_A_SAMPLER_AVAILABLE,
 	HAGENT_A_SAMPLER_REASON,
+	HAGENT_A_SAMPLER_COUNTERS,	/* u32: perf counters running now */
 	__HAGENT_A_SAMPLER_LAST
 };
 #define HAGENT_A_SAMPLER_MAX (__HAGENT_A_SAMPLER_LAST - 1)

@@ -24,6 +24,10 @@
  *   hot OFF_MIB MIB SEC   keep writing [OFF, OFF+MIB) MiB of the region for SEC s
  *   pin OFF_MIB MIB       pin [OFF, OFF+MIB) MiB long-term, as io_uring's fixed
  *                         buffers do (FOLL_LONGTERM), until exit
+ *   softdirty N           N times: clear the soft-dirty bits (write 4 to
+ *                         /proc/self/clear_refs, which write-protects every
+ *                         page, as CRIU does), then write every page, each
+ *                         write taking a fault ("ok <minor faults taken>")
  *   exit                  exit(0)
  */
 #define _GNU_SOURCE
@@ -33,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -198,6 +203,23 @@ int main(int argc, char **argv)
 				printf("err pin: %m\n");
 			else
 				printf("ok\n");
+		} else if (!strncmp(line, "softdirty", 9)) {
+			unsigned long n = strtoul(line + 9, NULL, 0), i;
+			struct rusage r0, r1;
+			FILE *f;
+
+			getrusage(RUSAGE_SELF, &r0);
+			for (i = 0; i < n; i++) {
+				f = fopen("/proc/self/clear_refs", "w");
+				if (!f || fputs("4", f) < 0 || fclose(f))
+					break;
+				touch(region, len);
+			}
+			getrusage(RUSAGE_SELF, &r1);
+			if (i < n)
+				printf("err clear_refs: %m\n");
+			else
+				printf("ok %ld\n", r1.ru_minflt - r0.ru_minflt);
 		} else if (!strncmp(line, "exit", 4)) {
 			return 0;
 		} else {
