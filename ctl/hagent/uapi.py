@@ -81,9 +81,10 @@ class SamplerAttr(IntEnum):
     SAMPLER_AVAILABLE = 3
     SAMPLER_REASON = 4
     SAMPLER_COUNTERS = 5
+    SAMPLER_EVENTS = 6
 
 
-A_SAMPLER_MAX = SamplerAttr.SAMPLER_COUNTERS
+A_SAMPLER_MAX = SamplerAttr.SAMPLER_EVENTS
 
 
 class NodeAttr(IntEnum):

@@ -71,7 +71,8 @@ static int hagent_put_samplers(struct sk_buff *skb)
 		    nla_put_string(skb, HAGENT_A_SAMPLER_NAME, s->name) ||
 		    nla_put_u8(skb, HAGENT_A_SAMPLER_AVAILABLE, s->available) ||
 		    nla_put_string(skb, HAGENT_A_SAMPLER_REASON, s->reason) ||
-		    nla_put_u32(skb, HAGENT_A_SAMPLER_COUNTERS, READ_ONCE(s->counters)))
+		    nla_put_u32(skb, HAGENT_A_SAMPLER_COUNTERS, READ_ONCE(s->counters)) ||
+		    nla_put_string(skb, HAGENT_A_SAMPLER_EVENTS, s->events))
 			return -EMSGSIZE;
 		nla_nest_end(skb, one);
 	}

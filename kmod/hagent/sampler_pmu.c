@@ -54,9 +54,22 @@ module_param_named(pmu_period, hagent_pmu_period, ulong, 0444);
 MODULE_PARM_DESC(pmu_period, "Events between two PEBS samples; IBS rounds it to a multiple of 16 (default 10007)");
 
 struct hagent_pmu_state hagent_pmu[HAGENT_PMU_NR] = {
-	[HAGENT_PMU_PEBS] = { .name = "pebs" },
-	[HAGENT_PMU_IBS] = { .name = "ibs" },
-	[HAGENT_PMU_FAULT] = { .name = "fault" },
+	[HAGENT_PMU_PEBS] = {
+		.name = "pebs",
+		.events = "MEM_LOAD_L3_MISS_RETIRED.LOCAL_DRAM (fast), "
+			  "MEM_LOAD_L3_MISS_RETIRED.REMOTE_DRAM, MEM_LOAD_RETIRED.LOCAL_PMM (slow), "
+			  "MEM_INST_RETIRED.ALL_STORES; period pmu_period",
+	},
+	[HAGENT_PMU_IBS] = {
+		.name = "ibs",
+		.events = "IBS op: loads and stores with a valid data linear address; "
+			  "period pmu_period",
+	},
+	[HAGENT_PMU_FAULT] = {
+		.name = "fault",
+		.events = "page-faults (software event, every fault, with its address); "
+			  "setting fault_samples",
+	},
 };
 
 bool hagent_fault_samples;

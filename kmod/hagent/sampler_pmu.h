@@ -8,6 +8,7 @@ enum hagent_pmu_kind { HAGENT_PMU_PEBS, HAGENT_PMU_IBS, HAGENT_PMU_FAULT, HAGENT
 
 struct hagent_pmu_state {
 	const char *name;
+	const char *events;	/* what its counters count, for status */
 	bool available;
 	char reason[96];	/* why not, for status; empty when available */
 	unsigned int counters;	/* running now (READ_ONCE) */

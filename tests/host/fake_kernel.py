@@ -41,9 +41,21 @@ STATUS: Status = {
     "features": ["migrate", "debugfs"],
     "nr_targets": 2,
     "samplers": [
-        {"name": "abit", "available": True, "reason": None, "counters": None},
-        {"name": "pebs", "available": False, "reason": "no PMU (virtualized)", "counters": 0},
-        {"name": "fault", "available": True, "reason": None, "counters": 2},
+        {"name": "abit", "available": True, "reason": None, "counters": None, "events": None},
+        {
+            "name": "pebs",
+            "available": False,
+            "reason": "no PMU (virtualized)",
+            "counters": 0,
+            "events": "MEM_LOAD_L3_MISS_RETIRED.LOCAL_DRAM (fast)",
+        },
+        {
+            "name": "fault",
+            "available": True,
+            "reason": None,
+            "counters": 2,
+            "events": "page-faults",
+        },
     ],
     "nodes": [
         {"id": 0, "tier": "fast", "nr_cpus": 2, "mem_total": 1 * GiB, "mem_free": GiB // 2},
@@ -496,7 +508,8 @@ def status_reply(
                 _nla(SamplerAttr.SAMPLER_COUNTERS, struct.pack("=I", s["counters"]))
                 if s["counters"] is not None
                 else b""
-            ),
+            )
+            + (_str(SamplerAttr.SAMPLER_EVENTS, s["events"]) if s["events"] else b""),
             nested=True,
         )
         for s in st["samplers"]

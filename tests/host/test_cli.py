@@ -76,8 +76,11 @@ def test_status_human(invoke: Invoke) -> None:
     lines = out.splitlines()
     (abit,) = [line for line in lines if "abit" in line]
     assert "yes" in abit
-    (pebs,) = [line for line in lines if "pebs" in line]
+    (pebs,) = [line for line in lines if "pebs" in line and "│" in line]
     assert "no" in pebs and "no PMU (virtualized)" in pebs
+    assert [c.strip() for c in pebs.split("│")[1:-1]][2] == "0"  # counters running
+    assert "  pebs counts: MEM_LOAD_L3_MISS_RETIRED.LOCAL_DRAM (fast)" in lines
+    assert "  fault counts: page-faults" in lines
     rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in lines]
     # node, tier, cpus, total MiB, free MiB
     assert ["0", "fast", "2", "1024", "512"] in rows
@@ -94,7 +97,15 @@ def test_status_human_empty(invoke: Invoke) -> None:
 def test_status_kernel_strings_are_not_markup(invoke: Invoke) -> None:
     st = dict(
         STATUS,
-        samplers=[{"name": "[bold]x[/bold]", "available": False, "reason": "[red]", "counters": 0}],
+        samplers=[
+            {
+                "name": "[bold]x[/bold]",
+                "available": False,
+                "reason": "[red]",
+                "counters": 0,
+                "events": "[b]",
+            }
+        ],
     )
     result = invoke(FakeKernel(status=st), "status")  # type: ignore[arg-type]
     assert result.exit_code == 0, result.output
@@ -111,7 +122,7 @@ def test_status_json(invoke: Invoke) -> None:
         "nodes",
     ]  # fmt: skip
     assert list(data) == keys
-    assert list(data["samplers"][0]) == ["name", "available", "reason", "counters"]
+    assert list(data["samplers"][0]) == ["name", "available", "reason", "counters", "events"]
     assert list(data["nodes"][0]) == ["id", "tier", "nr_cpus", "mem_total", "mem_free"]
 
 
@@ -207,6 +218,7 @@ def test_decode_pyroute2_roundtrip() -> None:
         ["HAGENT_A_SAMPLER_NAME", "inject"],
         ["HAGENT_A_SAMPLER_AVAILABLE", 1],
         ["HAGENT_A_SAMPLER_COUNTERS", 3],
+        ["HAGENT_A_SAMPLER_EVENTS", "x"],
     ]
     node = [
         ["HAGENT_A_NODE_ID", 3],
@@ -229,7 +241,9 @@ def test_decode_pyroute2_roundtrip() -> None:
         "kernel": "6.12.9",
         "features": ["migrate", "selftest", "bit63"],
         "nr_targets": 0,
-        "samplers": [{"name": "inject", "available": True, "reason": None, "counters": 3}],
+        "samplers": [
+            {"name": "inject", "available": True, "reason": None, "counters": 3, "events": "x"}
+        ],
         "nodes": [{"id": 3, "tier": "tier7", "nr_cpus": 4, "mem_total": 1 << 40, "mem_free": 0}],
     }
 

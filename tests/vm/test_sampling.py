@@ -204,6 +204,11 @@ def test_hardware_samplers_are_detected_and_reported(managing: None) -> None:
     for name in ("pebs", "ibs"):
         assert samplers[name]["available"] is False
         assert "not an" in samplers[name]["reason"] or "PMU" in samplers[name]["reason"]
+    # What each would count is said where it cannot run too; nothing runs unmanaged.
+    assert "REMOTE_DRAM" in samplers["pebs"]["events"]
+    assert "IBS op" in samplers["ibs"]["events"]
+    assert "page-faults" in samplers["fault"]["events"]
+    assert all(s["counters"] == 0 for s in samplers.values())
 
 
 def sampler(name: str) -> dict[str, Any]:

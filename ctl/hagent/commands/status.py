@@ -46,6 +46,11 @@ def render(st: Status, console: Console) -> None:
             Text(s["reason"] or "-"),
         )
     console.print(samplers)
+    for s in st["samplers"]:
+        if s["events"]:
+            line = Text(f"  {s['name']} counts: ", style="dim")
+            line.append(s["events"])
+            console.print(line)
 
     nodes = Table(title="NUMA nodes", title_justify="left")
     nodes.add_column("node", justify="right")

@@ -45,6 +45,7 @@ class SamplerInfo(TypedDict):
     available: bool
     reason: str | None  # None when the module gives no reason (or an empty one)
     counters: int | None  # perf counters running now; None from a module without the count
+    events: str | None  # what its counters count; None from a module that does not say
 
 
 class NodeInfo(TypedDict):
@@ -119,6 +120,7 @@ _ATTR_TYPES: dict[type[IntEnum], dict[str, str]] = {
         "SAMPLER_AVAILABLE": "uint8",
         "SAMPLER_REASON": "asciiz",
         "SAMPLER_COUNTERS": "uint32",
+        "SAMPLER_EVENTS": "asciiz",
     },
     NodeAttr: {
         "NODE_UNSPEC": "none",
@@ -230,12 +232,14 @@ def status_from_msg(msg: Any) -> Status:
     for s in _nested_list(msg, Attr.SAMPLERS, SamplerAttr.SAMPLER.name):
         reason = s.get_attr(ATTR_PREFIX + SamplerAttr.SAMPLER_REASON.name)
         counters = s.get_attr(ATTR_PREFIX + SamplerAttr.SAMPLER_COUNTERS.name)
+        events = s.get_attr(ATTR_PREFIX + SamplerAttr.SAMPLER_EVENTS.name)
         samplers.append(
             {
                 "name": _text(_required(s, SamplerAttr.SAMPLER_NAME.name, what)),
                 "available": bool(_required(s, SamplerAttr.SAMPLER_AVAILABLE.name, what)),
                 "reason": _text(reason) if reason else None,
                 "counters": int(counters) if counters is not None else None,
+                "events": _text(events) if events else None,
             }
         )
     nodes: list[NodeInfo] = []

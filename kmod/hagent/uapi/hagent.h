@@ -21,7 +21,10 @@
  *                                                             ("" when available)
  *                                  HAGENT_A_SAMPLER_COUNTERS  u32, perf counters
  *                                                             running now (0 while
- *                                                             nothing is managed) }
+ *                                                             nothing is managed)
+ *                                  HAGENT_A_SAMPLER_EVENTS    string, the events its
+ *                                                             counters count (where
+ *                                                             available or not) }
  *     Samplers: pebs, ibs (hardware, module parameter pmu), fault (page
  *     faults, a software counter: setting fault_samples).
  *        HAGENT_A_NODES          nest    of HAGENT_A_NODE (nest) {
@@ -187,6 +190,7 @@ enum hagent_sampler_attr {
 	HAGENT_A_SAMPLER_AVAILABLE,
 	HAGENT_A_SAMPLER_REASON,
 	HAGENT_A_SAMPLER_COUNTERS,	/* u32: perf counters running now */
+	HAGENT_A_SAMPLER_EVENTS,	/* string: the events it counts */
 	__HAGENT_A_SAMPLER_LAST
 };
 #define HAGENT_A_SAMPLER_MAX (__HAGENT_A_SAMPLER_LAST - 1)
