@@ -74,6 +74,7 @@ GLOBAL: tuple[str, ...] = (
     "policy.migrate_ns",
     "policy.settle_ns",
     "policy.rounds",
+    "policy.drains",
     "scan.steps",
     "scan.idle_steps",
     "scan.wake.moved",

@@ -100,7 +100,8 @@ enum hagent_ctr {
  * scan = prime + measure + adopt + revalidate, decay, place = plan +
  * migrate + settle; migrate_ns and settle_ns are the parts of place_ns
  * spent inside migrate_pages() and re-reading the page tables after it),
- * since load.  follow.enabled: processes enabled because a followed one
+ * since load.  policy.drains: drains between rounds, because a ring was
+ * half full (sample.c).  follow.enabled: processes enabled because a followed one
  * forked or exec'd (follow.c); follow.missed: forks of followed processes
  * not followed (no memory for the record, or follow_max reached);
  * follow.over_limit: processes not followed because their workload had
@@ -125,6 +126,7 @@ enum hagent_ctr {
 	X(POLICY_MIGRATE_NS,	"policy.migrate_ns")			\
 	X(POLICY_SETTLE_NS,	"policy.settle_ns")			\
 	X(POLICY_ROUNDS,	"policy.rounds")				\
+	X(POLICY_DRAINS,	"policy.drains")				\
 	X(SCAN_STEPS,		"scan.steps")				\
 	X(SCAN_IDLE_STEPS,	"scan.idle_steps")				\
 	X(SCAN_WAKE_MOVED,	"scan.wake.moved")				\

@@ -154,6 +154,42 @@ static void hagent_policy_step(void)
 	mutex_unlock(&hagent_targets_lock);
 }
 
+static bool hagent_drain_wanted;
+
+void hagent_policy_drain_soon(void)
+{
+	struct task_struct *task = READ_ONCE(hagent_policy_task);
+
+	WRITE_ONCE(hagent_drain_wanted, true);
+	if (task)
+		wake_up_process(task);
+}
+
+/*
+ * Sleeps @timeout jiffies, the pause between two rounds, draining the rings
+ * whenever a half-full one asks (hagent_policy_drain_soon()).
+ */
+static void hagent_policy_sleep(long timeout)
+{
+	u64 t0;
+
+	while (timeout > 0 && !kthread_should_stop()) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (!READ_ONCE(hagent_drain_wanted) && !kthread_should_stop())
+			timeout = schedule_timeout(timeout);
+		__set_current_state(TASK_RUNNING);
+		try_to_freeze();
+		if (!xchg(&hagent_drain_wanted, false) || timeout <= 0)
+			continue;
+		t0 = ktime_get_ns();
+		mutex_lock(&hagent_targets_lock);
+		hagent_sample_drain();
+		mutex_unlock(&hagent_targets_lock);
+		hagent_gctr_add(HAGENT_GCTR_POLICY_DRAINS, 1);
+		hagent_clock(&t0, HAGENT_GCTR_POLICY_DRAIN_NS);
+	}
+}
+
 /*
  * Freezable: suspend and hibernation stop hagentd between rounds, so no
  * migration runs while the system image is made or devices are down.
@@ -162,10 +198,11 @@ static int hagent_policy_fn(void *unused)
 {
 	set_freezable();
 	while (!kthread_should_stop()) {
-		schedule_timeout_interruptible(hagent_pace_round_sleep(READ_ONCE(hagent_interval_ms)));
+		hagent_policy_sleep(hagent_pace_round_sleep(READ_ONCE(hagent_interval_ms)));
 		try_to_freeze();
 		if (kthread_should_stop())
 			break;
+		WRITE_ONCE(hagent_drain_wanted, false);	/* the round drains */
 		hagent_policy_step();
 	}
 	return 0;
@@ -199,7 +236,11 @@ int hagent_policy_init(void)
 
 void hagent_policy_exit(void)
 {
-	kthread_stop(hagent_policy_task);
-	hagent_policy_task = NULL;
+	struct task_struct *task = hagent_policy_task;
+
+	/* No drain request still holds the task once it is stopped. */
+	WRITE_ONCE(hagent_policy_task, NULL);
+	hagent_sample_kick_sync();
+	kthread_stop(task);
 	hagent_place_exit();
 }

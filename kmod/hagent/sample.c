@@ -16,12 +16,17 @@
  * producer at a time and one consumer (the drain, serialised by
  * hagent_targets_lock).  head is written only by the producer, tail only by
  * the consumer; release/acquire on both publishes the slot contents.  A full
- * ring drops the sample and counts it, never blocks.
+ * ring drops the sample and counts it, never blocks.  A push that fills a
+ * ring to half asks hagentd to drain now, between its rounds, through an
+ * irq_work (any context, NMI included): a settled hagentd runs a round only
+ * every 500 ms, and one CPU faulting in fresh memory, or faulting on
+ * write-protected pages, pushes tens of thousands of samples a second.
  *
  * NMI producers find their target through an RCU table of managed address
  * spaces (hagent_active), rebuilt under hagent_targets_lock; a target is
  * freed only after a grace period following its removal (target.c).
  */
+#include <linux/irq_work.h>
 #include <linux/irqflags.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
@@ -29,6 +34,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
+#include "policy.h"
 #include "sample.h"
 #include "sampler_pmu.h"
 #include "sketch.h"
@@ -81,6 +87,13 @@ const char *const hagent_sample_kind_names[HAGENT_SK_NR] = {
 };
 
 struct hagent_sample_stats hagent_sample_totals;
+
+static void hagent_sample_kick_fn(struct irq_work *work)
+{
+	hagent_policy_drain_soon();
+}
+
+static struct irq_work hagent_sample_kick = IRQ_WORK_INIT(hagent_sample_kick_fn);
 static struct hagent_ring **hagent_rings;	/* [cpu * 2 + nmi] */
 static struct hagent_active __rcu *hagent_active;
 
@@ -110,6 +123,8 @@ void hagent_sample_push(struct hagent_target *t, u64 addr, u16 count,
 			.addr = addr, .t = t, .count = count, .source = src, .flags = flags,
 		};
 		smp_store_release(&r->head, head + 1);
+		if (head + 1 - READ_ONCE(r->tail) == HAGENT_RING_SIZE / 2)
+			irq_work_queue(&hagent_sample_kick);
 	}
 	if (!nmi)
 		local_irq_restore(irqflags);
@@ -308,12 +323,18 @@ int hagent_sample_init(void)
 	return 0;
 }
 
+void hagent_sample_kick_sync(void)
+{
+	irq_work_sync(&hagent_sample_kick);
+}
+
 /* Every target is gone and every producer stopped: nothing is in flight. */
 void hagent_sample_exit(void)
 {
 	struct hagent_active *a;
 	int i;
 
+	hagent_sample_kick_sync();
 	if (!hagent_rings)
 		return;
 	for (i = 0; i < nr_cpu_ids * 2; i++)

@@ -74,5 +74,7 @@ void hagent_sample_targets_changed(void);
 
 /* Drain every ring into the targets.  hagent_targets_lock held. */
 void hagent_sample_drain(void);
+/* Waits for a queued request to drain (a ring half full) to be handed over. */
+void hagent_sample_kick_sync(void);
 
 #endif /* _HAGENT_SAMPLE_H */

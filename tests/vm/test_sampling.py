@@ -14,7 +14,8 @@ import pytest
 
 from hagent.errors import ExitCode
 from tests.vm.conftest import counters, ctl_json, run_ctl, stats, wait_until
-from tests.vm.memhog import MEMHOG, Memhog, entries
+from tests.vm.memhog import MEMHOG, Memhog, entries, pages_on_node
+from tests.vm.test_placement import histogram
 
 FAST, SLOW = 0, 1
 KINDS = ("fast", "slow", "unmanaged", "invalid", "dropped")
@@ -259,6 +260,36 @@ def test_fault_samples_go_overflow_handler_ring_drain_table(managing: None) -> N
         taken = stats()["totals"]["samples.fault.total"]
         hog.do("softdirty 1")
         assert stats()["totals"]["samples.fault.total"] == taken, "sampled while unmanaged"
+    finally:
+        hog.exit()
+
+
+def test_fault_samples_alone_place_the_pages_they_hit(managing: None) -> None:
+    """Samples from the perf path rank pages as the accessed bits do: with
+    the accessed-bit sampler off, the range a process keeps faulting on is
+    the one promoted."""
+    run_ctl("config", "fault_samples=1", "abit=0")
+    hog = Memhog(64, node=SLOW)
+    try:
+        ctl_json("enable", "--pid", str(hog.pid))
+        wait_until("fault counters", lambda: fault_counters() > 0, timeout=30)
+        for _ in range(4):
+            hog.do("softdirty 2 0 16")  # 8,192 faults a command, on MiB 0..16
+        # What the last faults ranked may still be moving.
+        wait_until(
+            "the faulted range in the fast tier",
+            lambda: pages_on_node(hog.pid, hog.addr, 16, FAST) >= 0.9,
+            timeout=30,
+        )
+        cold = pages_on_node(hog.pid, hog.addr + (16 << 20), 48, FAST)
+        c = counters(hog.pid)
+        seen = {k: v for k, v in c.items() if k.startswith(("samples.fault.", "promoted"))}
+        seen.update(histogram(), drains=stats()["totals"]["policy.drains"])
+        assert c["samples.abit.total"] == 0, c
+        assert cold <= 0.1, f"{cold} {seen}"
+        # A ring half full is drained between rounds: most samples count.
+        assert seen["drains"] > 0, seen
+        assert c["samples.fault.dropped"] < 0.5 * c["samples.fault.total"], seen
     finally:
         hog.exit()
 

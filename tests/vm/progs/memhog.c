@@ -24,10 +24,12 @@
  *   hot OFF_MIB MIB SEC   keep writing [OFF, OFF+MIB) MiB of the region for SEC s
  *   pin OFF_MIB MIB       pin [OFF, OFF+MIB) MiB long-term, as io_uring's fixed
  *                         buffers do (FOLL_LONGTERM), until exit
- *   softdirty N           N times: clear the soft-dirty bits (write 4 to
+ *   softdirty N [OFF_MIB MIB]
+ *                         N times: clear the soft-dirty bits (write 4 to
  *                         /proc/self/clear_refs, which write-protects every
- *                         page, as CRIU does), then write every page, each
- *                         write taking a fault ("ok <minor faults taken>")
+ *                         page, as CRIU does), then write every page (or those
+ *                         of [OFF, OFF+MIB) MiB), each write taking a fault
+ *                         ("ok <minor faults taken>")
  *   exit                  exit(0)
  */
 #define _GNU_SOURCE
@@ -204,16 +206,22 @@ int main(int argc, char **argv)
 			else
 				printf("ok\n");
 		} else if (!strncmp(line, "softdirty", 9)) {
-			unsigned long n = strtoul(line + 9, NULL, 0), i;
+			unsigned long n = 0, off = 0, mib = len >> 20, i;
 			struct rusage r0, r1;
 			FILE *f;
+
+			if (sscanf(line + 9, "%lu %lu %lu", &n, &off, &mib) < 1 ||
+			    (off + mib) << 20 > len) {
+				printf("err softdirty N [OFF_MIB MIB] within the region\n");
+				continue;
+			}
 
 			getrusage(RUSAGE_SELF, &r0);
 			for (i = 0; i < n; i++) {
 				f = fopen("/proc/self/clear_refs", "w");
 				if (!f || fputs("4", f) < 0 || fclose(f))
 					break;
-				touch(region, len);
+				touch(region + (off << 20), mib << 20);
 			}
 			getrusage(RUSAGE_SELF, &r1);
 			if (i < n)
