@@ -169,4 +169,18 @@ def managing() -> Iterator[None]:
     finally:
         if module_loaded():
             run_ctl("unload")
-    assert vmstat()["nr_isolated_anon"] == isolated
+    isolated_back(isolated)
+
+
+def isolated_back(baseline: int) -> None:
+    """nr_isolated_anon returns to @baseline once hagent is unloaded.  The
+    kernel isolates folios for a moment of its own (a NUMA-balancing
+    migration of a THP: 512; khugepaged's collapse): seen once in CI,
+    512 at the teardown of a test that managed nothing.  Those last
+    milliseconds; a folio hagent left isolated stays so for good."""
+    wait_until(
+        f"nr_isolated_anon back at {baseline}",
+        lambda: vmstat()["nr_isolated_anon"] == baseline,
+        timeout=10,
+        step=0.1,
+    )
