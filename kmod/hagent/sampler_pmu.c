@@ -105,15 +105,25 @@ static void hagent_pmu_overflow(struct perf_event *event,
 {
 }
 
-static int hagent_pmu_try(struct perf_event_attr *attr)
+/*
+ * @s is available if the kernel accepts a counter of @attr on CPU 0; if not,
+ * the reason says that it refused @what.
+ */
+static void hagent_pmu_probe(struct hagent_pmu_state *s, const struct perf_event_attr *attr,
+			     const char *what)
 {
+	struct perf_event_attr a = *attr;
 	struct perf_event *ev;
 
-	ev = perf_event_create_kernel_counter(attr, 0, NULL, hagent_pmu_overflow, NULL);
-	if (IS_ERR(ev))
-		return PTR_ERR(ev);
+	a.disabled = 1;
+	ev = perf_event_create_kernel_counter(&a, 0, NULL, hagent_pmu_overflow, NULL);
+	if (IS_ERR(ev)) {
+		snprintf(s->reason, sizeof(s->reason), "the kernel refused %s (error %ld)",
+			 what, PTR_ERR(ev));
+		return;
+	}
 	perf_event_release_kernel(ev);
-	return 0;
+	s->available = true;
 }
 
 static void hagent_pmu_detect_pebs(struct hagent_pmu_state *s)
@@ -126,9 +136,7 @@ static void hagent_pmu_detect_pebs(struct hagent_pmu_state *s)
 		.sample_type = PERF_SAMPLE_ADDR,
 		.precise_ip = 2,
 		.exclude_kernel = 1,
-		.disabled = 1,
 	};
-	int err;
 
 	if (boot_cpu_data.x86_vendor != X86_VENDOR_INTEL) {
 		snprintf(s->reason, sizeof(s->reason), "not an Intel CPU");
@@ -139,14 +147,11 @@ static void hagent_pmu_detect_pebs(struct hagent_pmu_state *s)
 			 "no PMU (CPU reports no architectural perfmon; a VM without a virtual PMU?)");
 		return;
 	}
-	err = hagent_pmu_try(&attr);
-	if (err) {
-		snprintf(s->reason, sizeof(s->reason),
-			 "no PMU: the kernel refused a PEBS counter (error %d)", err);
-		return;
-	}
-	s->available = true;
+	hagent_pmu_probe(s, &attr, "a PEBS counter (no PMU)");
 }
+
+/* The ibs_op PMU's dynamic type, read at detection; 0 without IBS. */
+static u32 hagent_pmu_ibs_pmu_type;
 
 /* The ibs_op PMU's dynamic type, as the kernel publishes it in sysfs. */
 static int hagent_pmu_ibs_type(u32 *type)
@@ -172,7 +177,6 @@ static void hagent_pmu_detect_ibs(struct hagent_pmu_state *s)
 		.size = sizeof(attr),
 		.sample_period = 0x10000,	/* IBS wants a multiple of 16 */
 		.sample_type = PERF_SAMPLE_ADDR | PERF_SAMPLE_RAW,
-		.disabled = 1,
 	};
 	u32 type;
 	int err;
@@ -194,16 +198,12 @@ static void hagent_pmu_detect_ibs(struct hagent_pmu_state *s)
 		return;
 	}
 	attr.type = type;
-	err = hagent_pmu_try(&attr);
-	if (err) {
-		snprintf(s->reason, sizeof(s->reason),
-			 "the kernel refused an IBS op counter (error %d)", err);
-		return;
-	}
-	s->available = true;
+	hagent_pmu_probe(s, &attr, "an IBS op counter");
+	if (s->available)
+		hagent_pmu_ibs_pmu_type = type;
 }
 
-static struct perf_event_attr hagent_fault_attr = {
+static const struct perf_event_attr hagent_fault_attr = {
 	.type = PERF_TYPE_SOFTWARE,
 	.size = sizeof(struct perf_event_attr),
 	.config = PERF_COUNT_SW_PAGE_FAULTS,
@@ -214,17 +214,7 @@ static struct perf_event_attr hagent_fault_attr = {
 
 static void hagent_pmu_detect_fault(struct hagent_pmu_state *s)
 {
-	struct perf_event_attr attr = hagent_fault_attr;
-	int err;
-
-	attr.disabled = 1;
-	err = hagent_pmu_try(&attr);
-	if (err) {
-		snprintf(s->reason, sizeof(s->reason),
-			 "the kernel refused a page-fault counter (error %d)", err);
-		return;
-	}
-	s->available = true;
+	hagent_pmu_probe(s, &hagent_fault_attr, "a page-fault counter");
 }
 
 /* Intel PEBS events sampled, with what they say about a sample. */
@@ -266,10 +256,8 @@ static const struct {
  */
 static DEFINE_MUTEX(hagent_pmu_lock);
 static struct perf_event **hagent_pmu_events;	/* [cpu * SLOTS + slot] */
-static bool hagent_pmu_want[HAGENT_PMU_NR];	/* as of the last reconcile */
 static unsigned int hagent_pmu_targets;		/* managed address spaces */
 static int hagent_pmu_hp_online = -1, hagent_pmu_hp_dead = -1;
-static u32 hagent_pmu_ibs_pmu_type;
 
 static void hagent_pmu_push(u64 addr, enum hagent_source src, u8 flags)
 {
@@ -326,7 +314,7 @@ static enum hagent_pmu_kind hagent_pmu_hw(void)
 		return HAGENT_PMU_NR;
 	if (hagent_pmu[HAGENT_PMU_PEBS].available)
 		return HAGENT_PMU_PEBS;
-	if (hagent_pmu[HAGENT_PMU_IBS].available && hagent_pmu_ibs_pmu_type)
+	if (hagent_pmu[HAGENT_PMU_IBS].available)
 		return HAGENT_PMU_IBS;
 	return HAGENT_PMU_NR;
 }
@@ -446,16 +434,15 @@ static void hagent_pmu_reconcile(struct work_struct *work)
 		before = hagent_pmu[kind].counters;
 		for_each_possible_cpu(cpu)
 			hagent_pmu_cpu(cpu, kind, want[kind] && cpu_online(cpu));
-		if (want[kind] != hagent_pmu_want[kind] || before != hagent_pmu[kind].counters)
+		if (before != hagent_pmu[kind].counters)
 			pr_info("%s sampling %s: %u counters\n", hagent_pmu[kind].name,
 				want[kind] ? "on" : "off", hagent_pmu[kind].counters);
-		hagent_pmu_want[kind] = want[kind];
 	}
 	mutex_unlock(&hagent_pmu_lock);
 }
 
-/* Any context that may sleep or not; takes only a leaf lock. */
-static void hagent_pmu_kick(void)
+/* Any context; takes only a leaf lock. */
+void hagent_pmu_config_changed(void)
 {
 	unsigned long flags;
 
@@ -468,18 +455,13 @@ static void hagent_pmu_kick(void)
 void hagent_pmu_update(unsigned int targets)
 {
 	WRITE_ONCE(hagent_pmu_targets, targets);
-	hagent_pmu_kick();
-}
-
-void hagent_pmu_config_changed(void)
-{
-	hagent_pmu_kick();
+	hagent_pmu_config_changed();
 }
 
 /* CPU hotplug: after a CPU came online, and after one died. */
 static int hagent_pmu_cpu_changed(unsigned int cpu)
 {
-	hagent_pmu_kick();
+	hagent_pmu_config_changed();
 	return 0;
 }
 
@@ -492,9 +474,6 @@ int hagent_pmu_init(void)
 				    GFP_KERNEL);
 	if (!hagent_pmu_events)
 		return -ENOMEM;
-	if (hagent_pmu[HAGENT_PMU_IBS].available &&
-	    hagent_pmu_ibs_type(&hagent_pmu_ibs_pmu_type))
-		hagent_pmu_ibs_pmu_type = 0;
 	ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "hagent/sampler:online",
 					hagent_pmu_cpu_changed, NULL);
 	if (ret < 0)
@@ -536,7 +515,6 @@ void hagent_pmu_exit(void)
 	for_each_possible_cpu(cpu)
 		for (kind = 0; kind < HAGENT_PMU_NR; kind++)
 			hagent_pmu_cpu(cpu, kind, false);
-	memset(hagent_pmu_want, 0, sizeof(hagent_pmu_want));
 	mutex_unlock(&hagent_pmu_lock);
 	kfree(hagent_pmu_events);
 	hagent_pmu_events = NULL;

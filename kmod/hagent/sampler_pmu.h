@@ -32,7 +32,7 @@ int hagent_pmu_init(void);
 void hagent_pmu_exit(void);
 /* The number of managed address spaces changed: start or stop counters. */
 void hagent_pmu_update(unsigned int targets);
-/* fault_samples changed. */
+/* fault_samples changed, or a CPU came or went: bring the counters in line. */
 void hagent_pmu_config_changed(void);
 /* Counters running, of every sampler. */
 unsigned int hagent_pmu_active(void);
