@@ -92,7 +92,7 @@ DEBUG_TIMEOUT ?= 7200
 test-debug: setup progs mm-selftests
 	@set -e; k=$$($(TOP)/scripts/debug-kernel); \
 	$(MAKE) --no-print-directory KVERS="$$k" module dkms-tree; \
-	$(PY) -m tests.vm.run --kernels "$$k" --guests tests,tests-tcg-single \
+	$(PY) -m tests.vm.run --kernels "$$k" --guests tests,tests-tcg-single,tests-smp \
 		--timeout $(DEBUG_TIMEOUT) $(if $(K),-k "$(K)")
 
 demo: module progs

@@ -135,22 +135,37 @@ def test_junit_failures_name_the_test_and_its_message(tmp_path: Path) -> None:
     assert vmrun.junit_failures(tmp_path / "missing.xml") == []
 
 
-def test_three_guests_split_the_suite_by_marker() -> None:
+def test_four_guests_split_the_suite_by_marker() -> None:
     assert [g.marks for g in vmrun.GUESTS] == [
-        "'not tcg_single and not peers'",
+        "'not tcg_single and not peers and not smp'",
         "tcg_single",
         "peers",
+        "smp",
     ]
-    assert [g.qemu_opts for g in vmrun.GUESTS] == ["", "-accel tcg,thread=single", ""]
+    assert [g.qemu_opts for g in vmrun.GUESTS] == ["", "-accel tcg,thread=single", "", ""]
     # only the peers' guest has the benchmark's recipe
     assert [(g.hmat, g.fast_mem, g.slow_mem) for g in vmrun.GUESTS] == [
         (False, "1G", "1G"),
         (False, "1G", "1G"),
         (True, "512M", "1536M"),
+        (False, "1G", "1G"),
     ]
-    assert len({g.name for g in vmrun.GUESTS}) == 3  # each its own results directory
+    assert len({g.name for g in vmrun.GUESTS}) == 4  # each its own results directory
     # the peers' guest boots with NUMA balancing off: only tpp flips it
-    assert [g.cmdline for g in vmrun.GUESTS] == ["", "", "numa_balancing=disable"]
+    assert [g.cmdline for g in vmrun.GUESTS] == ["", "", "numa_balancing=disable", ""]
+    # the smp guest has four CPUs (the migration selftest needs three)
+    assert [g.cpus for g in vmrun.GUESTS] == [2, 2, 2, 4]
+
+
+def test_the_smp_guest_boots_only_612_kernels() -> None:
+    every = [g.name for g in vmrun.GUESTS]
+    assert [g.name for g in vmrun.guests_for("6.12.95+deb12-amd64", every)] == every
+    assert [g.name for g in vmrun.guests_for("6.1.0-57-amd64", every)] == every[:3]
+    assert [g.name for g in vmrun.guests_for("6.1.0-57-amd64", ["tests-smp"])] == []
+    assert [g.name for g in vmrun.guests_for("6.12.9", ["tests-smp", "tests"])] == [
+        "tests",
+        "tests-smp",
+    ]
 
 
 def test_hmat_describes_node_1_as_slower() -> None:
@@ -240,7 +255,7 @@ def test_only_a_crash_before_the_command_counts_as_a_failed_boot(tmp_path: Path)
 def test_only_the_main_guest_writes_installs_and_only_to_overlays(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert [g.overlays for g in vmrun.GUESTS] == [vmrun.INSTALL_OVERLAYS, (), ()]
+    assert [g.overlays for g in vmrun.GUESTS] == [vmrun.INSTALL_OVERLAYS, (), (), ()]
     assert "/usr/lib/modules" in vmrun.INSTALL_OVERLAYS  # /lib is a symlink to it on Debian
     args = tmp_path / "args"
     kernel = fake_vng(

@@ -32,6 +32,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "peers: scripts/bench-placement's peers (TPP, DAMON); tests/vm/run.py runs these in "
         "a guest of their own, booted with the benchmark's HMAT recipe",
     )
+    config.addinivalue_line(
+        "markers",
+        "smp: needs more than two CPUs; tests/vm/run.py runs these in a guest of four",
+    )
 
 
 def module_loaded() -> bool:

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
-"""The VM half of `make test` (and `make demo`): three guests per kernel.
+"""The VM half of `make test` (and `make demo`): three or four guests per kernel.
 
-Each installed kernel boots three times and runs the guest suite (pytest over
+Each installed kernel boots three times (6.12 kernels four) and runs the guest suite (pytest over
 tests/vm/) inside; the host then reads the guest's junit report, exit status
 and console log.  The closing line counts tests over all kernels:
 "vm: N passed, N failed" -- a guest that returned no status counts as a
@@ -25,7 +25,9 @@ It boots with NUMA balancing off, so that only the peer that needs it
 once took an int3 Oops in task_numa_fault() 70 ms after the sysctl was
 set back to 1 after a hagent run (session 18's CI).  Single-threaded TCG
 is no way out here: hagent's full-fast-tier THP test then reached 0.34 in
-its 90 s (1.2 scan steps a second).
+its 90 s (1.2 scan steps a second).  The fourth, on 6.12 kernels only, runs
+the smp tests with four vCPUs: the kernel's migration selftest, which needs
+three CPUs or more.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ from tests.vm import runner
 
 GUEST_PYTEST = (
     "python -m pytest tests/vm -q -p no:cacheprovider -o addopts= "
+    # what each test printed (its figures) kept in the report, passed or not
+    "-o junit_logging=system-out "
     "--junitxml=$HAGENT_RESULTS/junit.xml -m {marks} {extra}; "
     # 5: -k left nothing for this guest, which is no failure
     "s=$?; [ $s = 5 ] && exit 0; exit $s"
@@ -56,6 +60,8 @@ class Guest:
     slow_mem: str = "1G"
     overlays: tuple[str, ...] = ()
     cmdline: str = ""  # more kernel command line
+    cpus: int = 2
+    series: str = ""  # boot only kernels whose release starts with this
 
 
 # tests/vm/test_install.py installs the module (make install, DKMS) into these;
@@ -64,7 +70,7 @@ INSTALL_OVERLAYS = ("/usr/lib/modules", str(runner.TOP / "build"))
 
 
 GUESTS = (
-    Guest("tests", "'not tcg_single and not peers'", "", overlays=INSTALL_OVERLAYS),
+    Guest("tests", "'not tcg_single and not peers and not smp'", "", overlays=INSTALL_OVERLAYS),
     Guest("tests-tcg-single", "tcg_single", "-accel tcg,thread=single"),
     Guest(
         "tests-peers",
@@ -75,7 +81,16 @@ GUESTS = (
         slow_mem="1536M",
         cmdline="numa_balancing=disable",
     ),
+    # The kernel's migration selftest reads with one thread per CPU but the
+    # one that migrates, and skips every case below three CPUs.  Its programs
+    # are built from 6.12's sources, so 6.1 is not booted for it.
+    Guest("tests-smp", "smp", "", cpus=4, series="6.12."),
 )
+
+
+def guests_for(kernel: str, names: list[str]) -> list[Guest]:
+    """The guests of @names that boot @kernel, in GUESTS' order."""
+    return [g for g in GUESTS if g.name in names and kernel.startswith(g.series)]
 
 
 def junit_counts(path: Path) -> tuple[int, int, int]:
@@ -147,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"vm {kernel}: hagent.ko not built (make module)", file=sys.stderr)
             total_fail += 1
             continue
-        for g in (g for g in GUESTS if g.name in args.guests.split(",")):
+        for g in guests_for(kernel, args.guests.split(",")):
             print(f"vm {kernel}: booting, running tests/vm ({g.name}) ...", flush=True)
             r = runner.run(
                 kernel,
@@ -161,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
                 slow_mem=g.slow_mem,
                 overlays=g.overlays,
                 cmdline=g.cmdline,
+                cpus=g.cpus,
             )
             passed, failed, skipped = junit_counts(r.outdir / "junit.xml")
             failures += [
