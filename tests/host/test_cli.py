@@ -36,6 +36,7 @@ from pyroute2.netlink.exceptions import NetlinkError
 from typer.testing import CliRunner, Result
 
 import hagent.kernel
+from hagent import jsonout
 from hagent.cli import app
 from hagent.commands import State
 from hagent.commands.load import param_string
@@ -680,6 +681,23 @@ def test_disable(invoke: Invoke, args: tuple[str, ...], said: str, call: tuple[A
     assert result.exit_code == 0, result.output
     assert result.stdout == f"stopped managing {said}\n"
     assert call in k.calls
+
+
+@pytest.mark.parametrize(
+    ("args", "want"),
+    [
+        (("--pid", "1234"), {"pid": 1234}),
+        (("--cgroup", "/app"), {"cgroup": "/sys/fs/cgroup/app", "id": 4242}),
+    ],
+    ids=["pid", "cgroup"],
+)
+def test_disable_json(invoke: Invoke, args: tuple[str, ...], want: dict[str, Any]) -> None:
+    k = FakeKernel()
+    result = invoke(k, "disable", *args, "--json")
+    assert result.exit_code == 0, result.output
+    got = json.loads(result.stdout)
+    assert got.pop("schema_version") == jsonout.SCHEMA_VERSION
+    assert got == want
 
 
 def test_stats_human(invoke: Invoke) -> None:
