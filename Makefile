@@ -5,6 +5,8 @@
 #   make module        build hagent.ko for every kernel with headers (build/<ver>/)
 #   make test          host tests, then VM tests on every installed kernel
 #   make test-debug    VM tests on a lockdep/KASAN build of Debian's 6.12 (K=expr: a subset)
+#   make setup-newest  set up Debian's newest kernel (trixie-backports 7.x, not in `make test`)
+#   make newest        build hagent.ko for it;  make test-newest: host tests, then its VM tests
 #   make demo          boot a two-node VM, load hagent, show it working
 #   make KVERS=6.12.95+deb12-amd64 test   limit to one kernel
 #   make install       install hagent.ko for the running kernel (KVER=...) and the man page
@@ -27,6 +29,7 @@ DKMS     = dkms $(if $(DKMS_ROOT),--sourcetree $(DKMS_ROOT)/src --dkmstree $(DKM
 DKMS_SRC = $(if $(DKMS_ROOT),$(DKMS_ROOT)/src,/usr/src)/hagent-$(VERSION)
 
 .PHONY: all setup module progs mm-selftests host-test vm-test test test-debug demo clean man \
+	setup-newest newest test-newest \
 	install uninstall dkms-add dkms-build dkms-install dkms-remove
 
 all: module
@@ -36,13 +39,16 @@ setup:
 
 # Each kernel gets its own copy of the sources so builds never share objects.
 # $(call build_for,VERSIONS): build hagent.ko for each (no set-up: install uses it too).
+# scripts/kbuild runs kbuild on the host, or inside the kernel's build root
+# when its headers live in one (scripts/newest-kernel); W=1, and a warning
+# fails the build either way.
 define build_for
 	@set -e; for v in $(1); do \
 		d=$(TOP)/build/$$v; mkdir -p $$d; \
 		cp -a --update $(TOP)/Kbuild $$d/; \
 		mkdir -p $$d/kmod; cp -a --update $(TOP)/kmod/hagent $$d/kmod/; \
 		echo "  BUILD   hagent.ko for $$v"; \
-		rc=0; $(MAKE) -s -C /lib/modules/$$v/build M=$$d W=$(W) modules > $$d/build.log 2>&1 || rc=$$?; \
+		rc=0; $(TOP)/scripts/kbuild $$v -s M=$$d W=$(W) modules > $$d/build.log 2>&1 || rc=$$?; \
 		grep -v '^Skipping BTF generation' $$d/build.log || true; \
 		if [ $$rc != 0 ]; then echo "build failed for $$v" >&2; exit 1; fi; \
 		if grep -q 'warning:' $$d/build.log; then echo "warnings building for $$v" >&2; exit 1; fi; \
@@ -95,6 +101,20 @@ test-debug: setup progs mm-selftests
 	$(PY) -m tests.vm.run --kernels "$$k" --guests tests,tests-tcg-single,tests-smp \
 		--timeout $(DEBUG_TIMEOUT) $(if $(K),-k "$(K)")
 
+# Debian's newest kernel (trixie-backports, 7.x): its headers need Debian 13's
+# gcc-14 and glibc, so they live in a Debian 13 build root, and the image
+# beside its modules in /lib/modules, never in /boot (scripts/newest-kernel,
+# cached: a few minutes the first time).  scripts/kernels does not list it, so
+# `make test` stays 6.1 and 6.12; KVERS=<release> works with every target.
+setup-newest: setup
+	@$(TOP)/scripts/newest-kernel > /dev/null
+
+newest: setup-newest
+	@$(MAKE) --no-print-directory KVERS="$$($(TOP)/scripts/newest-kernel)" module
+
+test-newest: setup-newest host-test
+	@$(MAKE) --no-print-directory KVERS="$$($(TOP)/scripts/newest-kernel)" vm-test
+
 demo: module progs
 	$(PY) -m tests.vm.run --demo --kernels "$(lastword $(KVERS))"
 
@@ -112,7 +132,7 @@ $(TOP)/build/progs/churn: $(TOP)/tests/vm/progs/churn.c
 # headers have no System.map, so Kbuild skips it).  Unsigned: a kernel that
 # enforces module signatures needs DKMS's signing (dkms-install) instead.
 install: $(TOP)/build/$(KVER)/kmod/hagent/hagent.ko
-	$(MAKE) -s -C /lib/modules/$(KVER)/build M=$(TOP)/build/$(KVER) INSTALL_MOD_DIR=updates \
+	$(TOP)/scripts/kbuild $(KVER) -s M=$(TOP)/build/$(KVER) INSTALL_MOD_DIR=updates \
 		CONFIG_MODULE_SIG_ALL= modules_install 2>&1 | grep -v "Skipping depmod" || true
 	depmod -a $(KVER)
 	install -D -m 644 $(TOP)/docs/hagentctl.1 $(DESTDIR)$(MANDIR)/hagentctl.1
@@ -147,11 +167,14 @@ dkms-remove:
 	rm -rf $(DKMS_SRC)
 
 # For tests/vm/test_install.py: a private DKMS tree, built on the host (the
-# guest only installs from it; compiling under TCG would take minutes).
+# guest only installs from it; compiling under TCG would take minutes).  The
+# host's DKMS cannot build for a kernel whose headers need a build root:
+# those are left out, and the DKMS test skips them.
+HOST_KVERS = $(shell for v in $(KVERS); do $(TOP)/scripts/kbuild --root $$v >/dev/null || echo $$v; done)
 dkms-tree: setup
 	@rm -rf $(TOP)/build/dkms
-	@echo "  DKMS    hagent $(VERSION) for $(KVERS)"
-	@$(MAKE) -s dkms-build DKMS_ROOT=$(TOP)/build/dkms KVERS="$(KVERS)" > $(TOP)/build/dkms.log 2>&1 \
+	@echo "  DKMS    hagent $(VERSION) for $(or $(HOST_KVERS),no kernel)"
+	@$(MAKE) -s dkms-build DKMS_ROOT=$(TOP)/build/dkms KVERS="$(HOST_KVERS)" > $(TOP)/build/dkms.log 2>&1 \
 		|| { cat $(TOP)/build/dkms.log >&2; exit 1; }
 
 man:

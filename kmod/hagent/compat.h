@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Every difference between the kernels hagent supports lives here: Debian's
- * 6.1 LTS and 6.12 LTS.  Unexported symbols are called through pointers typed
- * from the prototypes below; a prototype that changes silently would corrupt
- * the stack, so any other kernel series is refused at build time until its
- * prototypes have been checked against its sources.
+ * 6.1 LTS and 6.12 LTS, and 7.3 (trixie-backports, built in a Debian 13 root:
+ * scripts/newest-kernel).  Unexported symbols are called through pointers
+ * typed from the prototypes below; a prototype that changes silently would
+ * corrupt the stack, so any other kernel series is refused at build time
+ * until its prototypes have been checked against its sources (for 7.3:
+ * Debian's linux-source-7.3 and the BTF of Debian's build, docs/kernel-7.md).
  */
 #ifndef _HAGENT_COMPAT_H
 #define _HAGENT_COMPAT_H
@@ -21,8 +23,10 @@
 #define HAGENT_KERNEL_6_1 1
 #elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0) && LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
 #define HAGENT_KERNEL_6_12 1
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(7, 3, 0) && LINUX_VERSION_CODE < KERNEL_VERSION(7, 4, 0)
+#define HAGENT_KERNEL_7_3 1
 #else
-#error "hagent supports the 6.1 and 6.12 LTS kernels only (see compat.h)"
+#error "hagent supports the 6.1 and 6.12 LTS kernels and 7.3 only (see compat.h)"
 #endif
 
 #ifdef HAGENT_KERNEL_6_1
@@ -55,7 +59,7 @@ typedef int hagent_isolate_ret_t;
 			__extack->_msg = __msg;					\
 		}								\
 	} while (0)
-#else
+#else /* 6.12, 7.3 */
 typedef struct folio *hagent_new_t(struct folio *folio, unsigned long private);
 typedef void hagent_free_t(struct folio *folio, unsigned long private);
 typedef bool hagent_isolate_ret_t;
@@ -66,12 +70,26 @@ typedef bool hagent_isolate_ret_t;
 	}
 #define HAGENT_ISOLATED(ret) (ret)
 #define HAGENT_WALK_LOCK .walk_lock = PGWALK_RDLOCK,
-/*
- * pte_offset_map_lock() calls __pte_offset_map_lock() since 6.5, which
- * checks the pmd itself and is not exported (symbols.h); 6.1's is inline.
- */
-#define HAGENT_PTE_MAP_LOCK_SYM 1
 #define HAGENT_SET_ERR_MSG_FMT(extack, fmt, args...) NL_SET_ERR_MSG_FMT(extack, fmt, ##args)
+#endif
+
+/*
+ * The unexported function that maps and locks a page table after checking
+ * the pmd (symbols.h); 6.1's pte_offset_map_lock() is inline.  6.12's is the
+ * macro pte_offset_map_lock() over __pte_offset_map_lock(); in 7.3 the
+ * function itself is pte_offset_map_lock(), same arguments, same result.
+ */
+#if defined(HAGENT_KERNEL_6_12)
+#define HAGENT_PTE_MAP_LOCK_SYM __pte_offset_map_lock
+#elif defined(HAGENT_KERNEL_7_3)
+#define HAGENT_PTE_MAP_LOCK_SYM pte_offset_map_lock
+#endif
+
+/* migrate_pages()'s reason: an int until 6.12, enum migrate_reason in 7.3. */
+#ifdef HAGENT_KERNEL_7_3
+typedef enum migrate_reason hagent_migrate_reason_t;
+#else
+typedef int hagent_migrate_reason_t;
 #endif
 
 /*
@@ -161,15 +179,36 @@ static inline void hagent_shrinker_destroy(struct shrinker *s)
 
 /*
  * The probes overhead.c attaches, void probe(void *data, TP_PROTO...): the
- * prototypes of include/trace/events/tlb.h and mmap_lock.h, the same in
- * 6.1 and 6.12.  tlb_flush's reason is enum tlb_flush_reason
- * (linux/mm_types.h), its pages a count or TLB_FLUSH_ALL.
+ * prototypes of include/trace/events/tlb.h and mmap_lock.h.  A probe is
+ * registered untyped, so a wrong list here compiles and reads garbage.
+ * tlb_flush's reason is enum tlb_flush_reason (linux/mm_types.h), its pages
+ * a count or TLB_FLUSH_ALL: the same in all three.  mmap_lock's events
+ * carried the memcg path until 6.12; 7.3's pass (mm, write, success).
  */
 #define HAGENT_TP_TLB_FLUSH_ARGS	int reason, unsigned long pages
+#ifdef HAGENT_KERNEL_7_3
+#define HAGENT_TP_MMAP_LOCK_ACQUIRE_RETURNED_ARGS				\
+	struct mm_struct *mm, bool write, bool success
+#else
 #define HAGENT_TP_MMAP_LOCK_ACQUIRE_RETURNED_ARGS				\
 	struct mm_struct *mm, const char *memcg_path, bool write, bool success
+#endif
 
-/* handle_mm_fault(vma, address, flags, regs) on both: the VMA is argument 0. */
+/*
+ * The tlb_flush reasons hagent counts, TLB_FLUSH_ON_TASK_SWITCH ..
+ * TLB_REMOTE_SEND_IPI (overhead.h), the same values on every series.  7.3
+ * adds TLB_REMOTE_WRONG_CPU, traced with 0 pages when a flush IPI reaches a
+ * CPU that has switched away from the mm: no flush, so not counted as one,
+ * and NR_TLB_FLUSH_REASONS is gone.
+ */
+#define HAGENT_TLB_FLUSH_REASONS	5
+#ifdef HAGENT_KERNEL_7_3
+#define HAGENT_TLB_FLUSH_REASONS_OK	(TLB_REMOTE_WRONG_CPU == HAGENT_TLB_FLUSH_REASONS)
+#else
+#define HAGENT_TLB_FLUSH_REASONS_OK	(NR_TLB_FLUSH_REASONS == HAGENT_TLB_FLUSH_REASONS)
+#endif
+
+/* handle_mm_fault(vma, address, flags, regs) on all three: the VMA is argument 0. */
 #define HAGENT_FAULT_VMA_ARG	0
 
 #endif /* _HAGENT_COMPAT_H */

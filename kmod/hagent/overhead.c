@@ -78,11 +78,11 @@ static bool hagent_mm_managed(struct mm_struct *mm)
 
 static void hagent_tlb_flush_probe(void *data, HAGENT_TP_TLB_FLUSH_ARGS)
 {
-	BUILD_BUG_ON(NR_TLB_FLUSH_REASONS != 5);
+	BUILD_BUG_ON(!HAGENT_TLB_FLUSH_REASONS_OK);
 	BUILD_BUG_ON(HAGENT_OVH_TLB_REMOTE_SEND_IPI - HAGENT_OVH_TLB_TASK_SWITCH !=
 		     TLB_REMOTE_SEND_IPI - TLB_FLUSH_ON_TASK_SWITCH);
 
-	if ((unsigned int)reason >= NR_TLB_FLUSH_REASONS)
+	if ((unsigned int)reason >= HAGENT_TLB_FLUSH_REASONS)
 		return;
 	hagent_ovh_add(HAGENT_OVH_TLB_TASK_SWITCH + reason, 1);
 	if (pages == TLB_FLUSH_ALL)

@@ -17,12 +17,14 @@
 #include <linux/kprobes.h>
 #include <linux/seq_file.h>
 #include <linux/string.h>
+#include <linux/stringify.h>
 #include <asm/cpufeature.h>
 #include "symbols.h"
 
 struct hagent_symbols hagent_sym;
 
 #define HAGENT_SYM(field) { #field, (void **)&hagent_sym.field }
+#define HAGENT_SYM_NAMED(field, name) { __stringify(name), (void **)&hagent_sym.field }
 static const struct {
 	const char *name;
 	void **addr;
@@ -40,7 +42,7 @@ static const struct {
 	HAGENT_SYM(walk_page_vma),
 	HAGENT_SYM(flush_tlb_mm_range),
 #ifdef HAGENT_PTE_MAP_LOCK_SYM
-	HAGENT_SYM(__pte_offset_map_lock),
+	HAGENT_SYM_NAMED(pte_map_lock, HAGENT_PTE_MAP_LOCK_SYM),
 #endif
 };
 

@@ -16,7 +16,7 @@ struct mem_cgroup;
 struct hagent_symbols {
 	int (*migrate_pages)(struct list_head *from, hagent_new_t *get_new,
 			     hagent_free_t *put_new, unsigned long private,
-			     enum migrate_mode mode, int reason,
+			     enum migrate_mode mode, hagent_migrate_reason_t reason,
 			     unsigned int *ret_succeeded);
 	hagent_isolate_ret_t (*folio_isolate_lru)(struct folio *folio);
 	void (*folio_putback_lru)(struct folio *folio);
@@ -35,8 +35,9 @@ struct hagent_symbols {
 				   unsigned long end, unsigned int stride_shift,
 				   bool freed_tables);
 #ifdef HAGENT_PTE_MAP_LOCK_SYM
-	pte_t *(*__pte_offset_map_lock)(struct mm_struct *mm, pmd_t *pmd,
-					unsigned long addr, spinlock_t **ptlp);
+	/* HAGENT_PTE_MAP_LOCK_SYM */
+	pte_t *(*pte_map_lock)(struct mm_struct *mm, pmd_t *pmd,
+			       unsigned long addr, spinlock_t **ptlp);
 #endif
 };
 
@@ -51,7 +52,7 @@ static inline pte_t *hagent_pte_map_lock(struct mm_struct *mm, pmd_t *pmd,
 					 unsigned long addr, spinlock_t **ptlp)
 {
 #ifdef HAGENT_PTE_MAP_LOCK_SYM
-	return hagent_sym.__pte_offset_map_lock(mm, pmd, addr, ptlp);
+	return hagent_sym.pte_map_lock(mm, pmd, addr, ptlp);
 #else
 	/*
 	 * pmd_trans_unstable() without its pmd_clear_bad() (not exported).
