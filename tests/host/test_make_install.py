@@ -48,3 +48,27 @@ def test_install_builds_only_what_is_stale(tmp_path: Path) -> None:
     stale = make_install(tree, tmp_path / "man")
     assert f"for v in {KVER};" in stale.stdout, stale.stdout + stale.stderr
     assert "scripts/setup" not in stale.stdout + stale.stderr
+
+
+def test_kbuild_runs_its_own_jobs_under_a_parallel_make(tmp_path: Path) -> None:
+    """`make -j2 module` runs scripts/kbuild, which make does not take for a
+    recursive make: the jobserver's descriptors are closed there, and a
+    sub-make told of them warns ("jobserver unavailable"), which fails the
+    build.  kbuild drops them from MAKEFLAGS and keeps the other flags."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "make").write_text('#!/bin/sh\nprintf "%s|%s\\n" "$MAKEFLAGS" "$*"\n')
+    (fake / "make").chmod(0o755)
+    env = dict(
+        os.environ,
+        PATH=f"{fake}:{os.environ['PATH']}",
+        MAKEFLAGS="s -j2 --jobserver-auth=3,4 --jobserver-fds=3,4",
+    )
+    out = subprocess.run(
+        [str(TOP / "scripts" / "kbuild"), KVER, "M=/x", "modules"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout
+    assert out == f"s -j2|-C /lib/modules/{KVER}/build M=/x modules\n"
