@@ -109,6 +109,12 @@ def test_node_ranges_from_memory_blocks(tmp_path: Path, monkeypatch: pytest.Monk
     assert bs.node_range(1) == (512 << 20, 2048 << 20)
 
 
+@pytest.fixture(autouse=True)
+def no_host_damon_stat(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never the host's own DAMON_STAT switch: a test sets up its own."""
+    monkeypatch.setattr(bs, "DAMON_STAT", tmp_path / "no-damon-stat")
+
+
 def fake_kdamonds(root: Path) -> None:
     """The sysfs tree DAMON's admin interface shows for two kdamonds, one
     context, target, region, scheme and filter each (6.12)."""
@@ -180,6 +186,33 @@ def test_damon_configures_promotion_and_demotion_as_the_kernel_sample(
     assert counters["migrate_cold"]["nr_applied"] == 256
     d.stop()
     assert read("0/state") == "off" and read("nr_kdamonds") == "0"
+
+
+def test_damon_stat_is_turned_off_while_damon_runs_and_back_on_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Debian's 7.3 starts DAMON_STAT at boot, exclusively: a kdamond of the
+    sysfs interface then fails to start with EBUSY."""
+    fake_nodes(tmp_path)
+    kd = tmp_path / "kdamonds"
+    fake_kdamonds(kd)
+    stat = tmp_path / "damon_stat_enabled"
+    stat.write_text("Y\n")
+    monkeypatch.setattr(bs, "NODES", tmp_path / "node")
+    monkeypatch.setattr(bs, "MEMORY", tmp_path / "memory")
+    monkeypatch.setattr(bs, "KDAMONDS", kd)
+    monkeypatch.setattr(bs, "DAMON_STAT", stat)
+    d = bs.Damon()
+    d.prepare()
+    assert stat.read_text().strip() == "N"
+    d.stop()
+    assert stat.read_text().strip() == "Y"
+    # off already (6.12, or turned off by the user): left off
+    stat.write_text("N\n")
+    d = bs.Damon()
+    d.prepare()
+    d.stop()
+    assert stat.read_text().strip() == "N"
 
 
 def test_damon_unavailable_without_sysfs_or_when_in_use(

@@ -40,6 +40,11 @@ TIERS = Path("/sys/devices/virtual/memory_tiering")
 NODES = Path("/sys/devices/system/node")
 MEMORY = Path("/sys/devices/system/memory")
 KDAMONDS = Path("/sys/kernel/mm/damon/admin/kdamonds")
+# DAMON_STAT (6.17+): a built-in kdamond that monitors all memory for its
+# statistics, started at boot where CONFIG_DAMON_STAT_ENABLED_DEFAULT=y
+# (Debian's 7.3), and exclusively: damon_start() then refuses every other
+# context with EBUSY, the sysfs interface's too.
+DAMON_STAT = Path("/sys/module/damon_stat/parameters/enabled")
 
 # samples/damon/mtier.c's monitoring and scheme values (Linux 6.15), less
 # its quota goals on node utilisation, which 6.12 does not have.
@@ -182,6 +187,7 @@ class Damon(System):
     def __init__(self) -> None:
         self.ranges: dict[int, tuple[int, int]] = {}
         self.started = False
+        self.stat_was_on = False
 
     def prepare(self) -> None:
         if not KDAMONDS.exists():
@@ -189,6 +195,10 @@ class Damon(System):
         if _read(KDAMONDS / "nr_kdamonds") != "0":
             raise Unavailable("DAMON is already in use (nr_kdamonds is not 0)")
         self.ranges = {nid: node_range(nid) for nid in (FAST_NODE, SLOW_NODE)}
+        # DAMON_STAT holds DAMON exclusively: off while the peer runs, back on after.
+        if DAMON_STAT.exists() and _read(DAMON_STAT) == "Y":
+            _write(DAMON_STAT, "N")
+            self.stat_was_on = True
 
     def _scheme(self, d: Path, promote: bool) -> None:
         _write(d / "action", "migrate_hot" if promote else "migrate_cold")
@@ -260,6 +270,9 @@ class Damon(System):
             if _read(KDAMONDS / k / "state") != "off":
                 _write(KDAMONDS / k / "state", "off")
         _write(KDAMONDS / "nr_kdamonds", 0)
+        if self.stat_was_on:
+            _write(DAMON_STAT, "Y")
+            self.stat_was_on = False
 
     def counters(self) -> dict[str, Any]:
         """Each scheme's DAMOS statistics, by action."""

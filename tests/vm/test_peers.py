@@ -13,6 +13,7 @@ reason; one it can run must show that it acted.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,10 @@ def test_hagent_brings_a_hot_set_of_thps_into_a_full_fast_tier() -> None:
     assert "[always]" in thp, f"Debian's kernels ship THP always; this one: {thp}"
     record: dict[str, Any] = {}
     guest.run(FULL_THP, "hagent", FULL_THP_SECONDS, [], 1, "system", record)
+    # The whole record (placement histograms, counters each second) beside
+    # the console log, for a failure to be read afterwards.
+    results = Path(os.environ.get("HAGENT_RESULTS", "/tmp"))
+    (results / "full-thp.hagent.json").write_text(json.dumps(record, default=str))
     assert not record.get("error") and not record.get("unavailable"), record
     ready = record["workloads"][0]["ready"]
     # The fast node is full, and mostly of the workload's own data (page cache
