@@ -19,6 +19,11 @@ if os.environ.get("HAGENT_IN_VM") != "1":
     raise pytest.UsageError("tests/vm load a kernel module: run them with `make vm-test`")
 
 KO = Path(os.environ["HAGENT_KO"])
+# The debug flavour (scripts/debug-kernel: KASAN, lockdep, KFENCE) runs the
+# same work several times slower: a test that gives the placement a fixed
+# time to act gives it this many times more there.
+DEBUG_KERNEL = os.uname().release.endswith("-hagent-debug")
+TIME_SCALE = 3 if DEBUG_KERNEL else 1
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from hagent.errors import ExitCode
-from tests.vm.conftest import counters, ctl_json, run_ctl, stats, wait_until
+from tests.vm.conftest import TIME_SCALE, counters, ctl_json, run_ctl, stats, wait_until
 from tests.vm.memhog import Memhog, anon_pages, entries, move_pages, pages_on_node
 
 FAST, SLOW = 0, 1
@@ -194,7 +194,7 @@ def test_full_fast_tier_exchanges_coldest_for_hottest(managing: None) -> None:
         run_ctl("config", "fast_reserve_mb=1000000")
         ctl_json("enable", "--pid", str(hog.pid))
         before = counters(hog.pid)
-        hog.do("hot 32 16 10")
+        hog.do(f"hot 32 16 {10 * TIME_SCALE}", timeout=60 * TIME_SCALE)
         c = counters(hog.pid)
         hot = pages_on_node(hog.pid, hog.addr + (32 << 20), 16, FAST)
         assert hot >= 0.9, (hot, c)
