@@ -99,7 +99,9 @@ MM_SELFTEST_NAMES = (
     "madv_populate",
     "mlock2-tests",
     "ksm_functional_tests",
-    "gup_longterm",  # io_uring pins of private file mappings' anonymous copies
+    # long-term pins (io_uring) of file mappings: hagent manages private
+    # anonymous memory only, so it adopts a few pages here (3 in one run)
+    "gup_longterm",
     # move_pages() of a range between the nodes for 20 s while threads (or
     # forked children, followed) read it; needs three CPUs: tests/vm/run.py
     # runs it in the four-CPU guest
