@@ -80,6 +80,7 @@ GLOBAL: tuple[str, ...] = (
     "scan.wake.moved",
     "scan.wake.size",
     "scan.wake.slow_touched",
+    "scan.wake.above_bar",
     "policy.migrate_cpu_ns",
     "follow.enabled",
     "follow.missed",

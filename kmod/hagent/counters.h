@@ -132,6 +132,7 @@ enum hagent_ctr {
 	X(SCAN_WAKE_MOVED,	"scan.wake.moved")				\
 	X(SCAN_WAKE_SIZE,	"scan.wake.size")				\
 	X(SCAN_WAKE_SLOW,	"scan.wake.slow_touched")		\
+	X(SCAN_WAKE_ABOVE_BAR,	"scan.wake.above_bar")			\
 	X(POLICY_MIGRATE_CPU_NS, "policy.migrate_cpu_ns")		\
 	X(FOLLOW_ENABLED,	"follow.enabled")			\
 	X(FOLLOW_MISSED,	"follow.missed")			\

@@ -34,5 +34,7 @@ unsigned long hagent_place_moved(void);
  */
 unsigned int hagent_place_bar(void);
 bool hagent_place_pending(void);
+/* Whether a hot set waits in the slow tier for its counts to part from the fast tier's. */
+bool hagent_place_above_bar(void);
 
 #endif /* _HAGENT_PLACE_H */

@@ -145,6 +145,15 @@ unsigned long hagent_plan_colder(const struct hagent_heap *fast, unsigned int be
 	return pages;
 }
 
+unsigned long hagent_plan_pages_from(const struct hagent_heap *h, unsigned int hot)
+{
+	unsigned long pages = 0;
+
+	for (; hot <= HAGENT_HOT_MAX; hot++)
+		pages += hagent_heap_pages_at(h, hot);
+	return pages;
+}
+
 /* Fast folios may leave for one at @hot: below the bar, colder by more than hyst. */
 static unsigned int hagent_plan_victim_below(const struct hagent_plan *p, unsigned int hot)
 {

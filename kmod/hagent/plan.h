@@ -117,6 +117,9 @@ unsigned long hagent_plan_demote(struct hagent_plan *p, struct hagent_heap *fast
 /* Pages of @fast's folios colder than @below (a min-heap's top ones). */
 unsigned long hagent_plan_colder(const struct hagent_heap *fast, unsigned int below);
 
+/* Pages of @h's folios at @hot or hotter (none when @hot is HAGENT_BAR_NONE). */
+unsigned long hagent_plan_pages_from(const struct hagent_heap *h, unsigned int hot);
+
 /*
  * How many pages may change places, pairing the hottest of @up (slow pages
  * at @min_hot or hotter) with the coldest of @down (fast pages below

@@ -125,6 +125,7 @@ unsigned long hagent_test_plan_demote(struct hagent_test_plan *tp, struct hagent
 				      unsigned int hot, unsigned long want);
 unsigned long hagent_plan_pages_above(const struct hagent_heap *slow, unsigned int bar,
 				      unsigned long cap);
+unsigned long hagent_plan_pages_from(const struct hagent_heap *h, unsigned int hot);
 void hagent_plan_share(const unsigned long *demand, unsigned long *share, unsigned int n,
 		       unsigned long capacity);
 unsigned int hagent_plan_hyst(unsigned int hyst, unsigned long top);

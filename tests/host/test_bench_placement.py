@@ -449,12 +449,20 @@ def test_fast_above_bar_from_the_last_histogram() -> None:
 
 def test_read_histogram_sums_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     f = tmp_path / "histogram"
-    f.write_text("bar 4\n10 fast 0 100\n11 fast 0 50\n10 slow 6 512\n11 fast 7 3\n")
+    f.write_text(
+        "bar 4\nhysteresis 3\n10 bar 4\n10 fast 0 100\n10 slow 6 512\n"
+        "11 bar 5\n11 fast 0 50\n11 fast 7 3\n"
+    )
     monkeypatch.setattr(guest, "HISTOGRAM", f)
     assert guest.read_histogram() == {
         "bar": 4,
+        "hysteresis": 3,
         "fast": {"0": 150, "7": 3},
         "slow": {"6": 512},
+        "pids": {
+            "10": {"bar": 4, "fast": {"0": 100}, "slow": {"6": 512}},
+            "11": {"bar": 5, "fast": {"0": 50, "7": 3}, "slow": {}},
+        },
     }
     monkeypatch.setattr(guest, "HISTOGRAM", tmp_path / "missing")
     assert guest.read_histogram() is None

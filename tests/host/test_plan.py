@@ -219,6 +219,37 @@ def test_oversize_with_noise_moves_only_what_is_clearly_hotter() -> None:
 # -- two processes, one fast tier -------------------------------------------------
 
 
+def test_a_hot_set_held_back_by_the_hysteresis_is_counted_above_the_bar() -> None:
+    """The benchmark's full-own as first measured (6.12): hot THPs at 4 in the
+    slow tier, the fast tier full of cold base pages at 2-3, the bar at 4.
+    Nothing may move (no fast folio is colder than 4 by more than 3), and
+    the hot set is what place.c counts as waiting above the bar, which keeps
+    the scan at full pace until more measurements part the counts."""
+    t = Target()
+    t.add(cb.TIER_FAST, hot=2, n=1000)
+    t.add(cb.TIER_FAST, hot=3, n=1000)
+    t.add(cb.TIER_SLOW, hot=4, order=THP, n=2)
+    t.add(cb.TIER_SLOW, hot=3, n=100)
+    t.add(cb.TIER_SLOW, hot=1, n=3000)
+    b = bar([t], capacity([t], room=0))
+    assert b == 4
+    assert lib.hagent_plan_pages_from(t.slow, b) == 1024
+    assert lib.hagent_plan_pages_from(t.slow, b - 1) == 1124
+    assert lib.hagent_plan_pages_from(t.fast, b) == 0
+    assert lib.hagent_plan_pages_from(t.slow, NONE) == 0
+    tp = plan(b, room=0, min_hot=b - 1)
+    assert lib.hagent_test_plan_exchange(tp, t.fast, t.slow) == 0
+    # Two windows later the hot set counts 6: the fast pages at 2 make room
+    # for one THP (a THP starts only with room for all of it).
+    u = Target()
+    u.add(cb.TIER_FAST, hot=2, n=1000)
+    u.add(cb.TIER_FAST, hot=3, n=1000)
+    u.add(cb.TIER_SLOW, hot=6, order=THP, n=2)
+    tp = plan(bar([u], capacity([u], room=0)), room=0)
+    assert lib.hagent_test_plan_exchange(tp, u.fast, u.slow) == 1024
+    assert moves(tp)[-1] == (cb.TIER_FAST, THP, 6)
+
+
 def test_two_processes_the_colder_gives_way() -> None:
     """A's fast pages are cold, B's hot set is slow: B's folios come in, A's go out."""
     a, b_ = Target(), Target()

@@ -143,20 +143,26 @@ HISTOGRAM_EVERY = 10  # seconds
 
 def read_histogram() -> dict[str, Any] | None:
     """hagent's bar and its pages per tier and access count, all processes
-    together: {"bar": n, "fast": {count: pages}, "slow": {...}}; None where
-    the module (or debugfs) does not show it."""
+    together: {"bar": n, "hysteresis": n, "fast": {count: pages}, "slow":
+    {...}}, and the same per process under "pids" ({pid: {"bar": n, "fast":
+    ..., "slow": ...}}: which workload's pages wait where, in a run with
+    several); None where the module (or debugfs) does not show it."""
     try:
         text = HISTOGRAM.read_text()
     except OSError:
         return None
-    out: dict[str, Any] = {"bar": None, "fast": {}, "slow": {}}
+    out: dict[str, Any] = {"bar": None, "hysteresis": None, "fast": {}, "slow": {}, "pids": {}}
     for line in text.splitlines():
         f = line.split()
-        if f[0] == "bar":
-            out["bar"] = int(f[1])
+        if len(f) == 2 and f[0] in ("bar", "hysteresis"):
+            out[f[0]] = int(f[1])
+        elif len(f) == 3 and f[1] == "bar":
+            out["pids"].setdefault(f[0], {"bar": None, "fast": {}, "slow": {}})["bar"] = int(f[2])
         elif len(f) == 4 and f[1] in ("fast", "slow"):
             tier = out[f[1]]
             tier[f[2]] = tier.get(f[2], 0) + int(f[3])
+            own = out["pids"].setdefault(f[0], {"bar": None, "fast": {}, "slow": {}})
+            own[f[1]][f[2]] = int(f[3])
     return out
 
 
