@@ -118,14 +118,13 @@ bool hagent_place_pending(void)
  * A hot set is left in the slow tier: after the step, more slow pages are
  * at or above their bar and the promotion floor -- pages the fast tier has
  * room for by the counts, hot enough to move -- than a sixteenth of the
- * fast tier.  They stay there when no fast
- * folio is colder than them by more than the hysteresis, and more
- * measurements are what can part them: a process whose fast node is full
- * of its own data, first measured, has its hot set at 4-5 and its cold
- * data at 2-3 (benchmark full-own), and only later windows tell them
- * apart.  A few such pages are the usual state of a bar that cuts through
- * equally warm data (a sixteenth: 2.6% of the fast tier in full-own once
- * settled, 40% while its hot set waited).
+ * fast tier.  They stay there when no fast folio is colder than them by
+ * more than the hysteresis, and more measurements are what can part them:
+ * a process whose fast node is full of its own data, first measured, has
+ * its hot set at 4-5 and its cold data at 2-3 (benchmark full-own), and
+ * only later windows tell them apart.  A few such pages are the usual
+ * state of a bar that cuts through equally warm data (a sixteenth: 2.6% of
+ * the fast tier in full-own once settled, 40% while its hot set waited).
  */
 bool hagent_place_above_bar(void)
 {

@@ -216,9 +216,6 @@ def test_oversize_with_noise_moves_only_what_is_clearly_hotter() -> None:
     assert sum(1 for m in ms if m[0] == cb.TIER_FAST) == 100
 
 
-# -- two processes, one fast tier -------------------------------------------------
-
-
 def test_a_hot_set_held_back_by_the_hysteresis_is_counted_above_the_bar() -> None:
     """The benchmark's full-own as first measured (6.12): hot THPs at 4 in the
     slow tier, the fast tier full of cold base pages at 2-3, the bar at 4.
@@ -248,6 +245,9 @@ def test_a_hot_set_held_back_by_the_hysteresis_is_counted_above_the_bar() -> Non
     tp = plan(bar([u], capacity([u], room=0)), room=0)
     assert lib.hagent_test_plan_exchange(tp, u.fast, u.slow) == 1024
     assert moves(tp)[-1] == (cb.TIER_FAST, THP, 6)
+
+
+# -- two processes, one fast tier -------------------------------------------------
 
 
 def test_two_processes_the_colder_gives_way() -> None:
