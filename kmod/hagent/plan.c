@@ -29,13 +29,19 @@ unsigned int hagent_plan_bar(const struct hagent_hist *all, unsigned long capaci
 	return h;
 }
 
-unsigned long hagent_hist_pages_from(const struct hagent_hist *sum, unsigned int hot)
+/* Pages at @hot or hotter in a per-hot array of HAGENT_HOT_MAX + 1. */
+static unsigned long hagent_pages_from(const unsigned long *pages_at, unsigned int hot)
 {
 	unsigned long pages = 0;
 
 	for (; hot <= HAGENT_HOT_MAX; hot++)
-		pages += sum->pages[hot];
+		pages += pages_at[hot];
 	return pages;
+}
+
+unsigned long hagent_hist_pages_from(const struct hagent_hist *sum, unsigned int hot)
+{
+	return hagent_pages_from(sum->pages, hot);
 }
 
 /* What @n workloads take when none may have more than @level: sum of min(demand, level). */
@@ -147,11 +153,7 @@ unsigned long hagent_plan_colder(const struct hagent_heap *fast, unsigned int be
 
 unsigned long hagent_plan_pages_from(const struct hagent_heap *h, unsigned int hot)
 {
-	unsigned long pages = 0;
-
-	for (; hot <= HAGENT_HOT_MAX; hot++)
-		pages += hagent_heap_pages_at(h, hot);
-	return pages;
+	return hagent_pages_from(h->pages_at, hot);
 }
 
 /* Fast folios may leave for one at @hot: below the bar, colder by more than hyst. */
