@@ -9,6 +9,7 @@ import re
 import select
 import signal
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 TOP = Path(__file__).resolve().parents[2]
@@ -55,6 +56,33 @@ class Memhog:
         reply = self._readline()
         assert reply.startswith("ok"), f"{command}: {reply}"
         return reply
+
+    def hot(
+        self,
+        off_mib: int,
+        mib: int,
+        sec: float,
+        until: Callable[[], bool] | None = None,
+        every: float = 1.0,
+    ) -> bool:
+        """Keeps writing [off_mib, off_mib + mib) MiB for @sec s -- or, with
+        @until, only until until() holds, asked every @every s while the
+        writes go on.  Returns whether until() held (True without @until):
+        a test waits for placement as long as it takes, never longer."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        if until is None:
+            self.do(f"hot {off_mib} {mib} {int(sec)}", timeout=sec + 60)
+            return True
+        self.proc.stdin.write(f"hot {off_mib} {mib} {int(sec)}\n")
+        self.proc.stdin.flush()
+        while not select.select([self.proc.stdout], [], [], every)[0]:
+            if until():
+                self.proc.stdin.write("stop\n")
+                self.proc.stdin.flush()
+                break
+        reply = self._readline()
+        assert reply.startswith("ok"), f"hot: {reply}"
+        return until()
 
     def exit(self) -> None:
         if self.proc.poll() is None:

@@ -64,7 +64,8 @@ def test_hot_set_is_promoted_into_free_fast_memory(managing: None) -> None:
     try:
         ctl_json("enable", "--pid", str(hog.pid))
         assert pages_on_node(hog.pid, hog.addr, 16, FAST) == 0
-        hog.do("hot 0 16 8")  # hagentd samples and moves while this runs
+        # hagentd samples and moves while this runs (8 s at most)
+        hog.hot(0, 16, 8, until=lambda: pages_on_node(hog.pid, hog.addr, 16, FAST) >= 0.9)
         hot = pages_on_node(hog.pid, hog.addr, 16, FAST)
         cold = pages_on_node(hog.pid, hog.addr + (16 << 20), 48, FAST)
         c = counters(hog.pid)
@@ -175,7 +176,7 @@ def test_decay_waits_for_passes_longer_than_decay_ms(managing: None) -> None:
         # 16 steps a pass; at the full pace all along.
         ctl_json("config", "scan_pages=1024", "decay_ms=10", "scan_idle_div=1")
         ctl_json("enable", "--pid", str(hog.pid))
-        hog.do("hot 0 16 45")
+        hog.hot(0, 16, 45, until=lambda: pages_on_node(hog.pid, hog.addr, 16, FAST) >= 0.9)
         c = counters(hog.pid)
         assert pages_on_node(hog.pid, hog.addr, 16, FAST) >= 0.9, c
         assert pages_on_node(hog.pid, hog.addr + (16 << 20), 48, FAST) <= 0.1, c
@@ -194,7 +195,10 @@ def test_full_fast_tier_exchanges_coldest_for_hottest(managing: None) -> None:
         run_ctl("config", "fast_reserve_mb=1000000")
         ctl_json("enable", "--pid", str(hog.pid))
         before = counters(hog.pid)
-        hog.do(f"hot 32 16 {10 * TIME_SCALE}", timeout=60 * TIME_SCALE)
+        hog.hot(
+            32, 16, 10 * TIME_SCALE,
+            until=lambda: pages_on_node(hog.pid, hog.addr + (32 << 20), 16, FAST) >= 0.9,
+        )  # fmt: skip
         c = counters(hog.pid)
         hot = pages_on_node(hog.pid, hog.addr + (32 << 20), 16, FAST)
         assert hot >= 0.9, (hot, c)
@@ -217,7 +221,7 @@ def test_fast_tier_is_shared_across_processes(managing: None) -> None:
         for h in (cold, hot):
             ctl_json("enable", "--pid", str(h.pid))
         assert counters(hot.pid)["managed_pages.fast"] == 0
-        hot.do("hot 0 16 10")
+        hot.hot(0, 16, 10, until=lambda: pages_on_node(hot.pid, hot.addr, 16, FAST) >= 0.9)
         # Placement goes on while we read: the promoting process first, so
         # the demotions that made its room are all in the later read.
         b = counters(hot.pid)
@@ -378,11 +382,11 @@ def test_thp_moves_as_one_unit(managing: None) -> None:
         ctl_json("enable", "--pid", str(hog.pid))
         before = huge_entries(hog.pid)
         assert len(before) >= 30, before  # the 64 MiB region: 32 THPs
-        # 16 s of writes: this test is about THPs moving whole, not how fast
-        # (the benchmark measures that).  8 s left the last of the 8 hot THPs
-        # behind once on 6.1 (7 promoted), with huge windows that wait for
-        # the writer to be on a CPU.
-        hog.do("hot 0 16 16")
+        # Up to 16 s of writes: this test is about THPs moving whole, not how
+        # fast (the benchmark measures that).  8 s left the last of the 8 hot
+        # THPs behind once on 6.1 (7 promoted), with huge windows that wait
+        # for the writer to be on a CPU.
+        hog.hot(0, 16, 16, until=lambda: pages_on_node(hog.pid, hog.addr, 16, FAST) >= 0.9)
         c = counters(hog.pid)
         after = huge_entries(hog.pid)
         assert pages_on_node(hog.pid, hog.addr, 16, FAST) >= 0.9, c
@@ -498,7 +502,16 @@ def test_pinned_pages_are_left_where_they_are(managing: None) -> None:
         c = counters(hog.pid)
         assert c["skipped.pinned"] == 8 << 8, c
         hog.do("pin 16 8", timeout=60)  # managed, then pinned (ZONE_NORMAL: at once)
-        hog.do("hot 0 32 10")  # both pinned ranges and 16 MiB free to move
+        # Both pinned ranges and 16 MiB free to move, written until the free
+        # ones are fast and the later pin is given back (10 s at most).
+        hog.hot(
+            0, 32, 10,
+            until=lambda: (
+                pages_on_node(hog.pid, hog.addr + (8 << 20), 8, FAST) >= 0.9
+                and pages_on_node(hog.pid, hog.addr + (24 << 20), 8, FAST) >= 0.9
+                and counters(hog.pid)["released.pinned"] == 8 << 8
+            ),
+        )  # fmt: skip
         c = counters(hog.pid)
         assert pages_on_node(hog.pid, hog.addr + (8 << 20), 8, FAST) >= 0.9, c
         assert pages_on_node(hog.pid, hog.addr + (24 << 20), 8, FAST) >= 0.9, c

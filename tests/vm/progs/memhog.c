@@ -21,7 +21,8 @@
  *                         and exits, write every page, wait for the child
  *   mlock                 mlock the region
  *   grow MIB              map and touch MIB more (a second region)
- *   hot OFF_MIB MIB SEC   keep writing [OFF, OFF+MIB) MiB of the region for SEC s
+ *   hot OFF_MIB MIB SEC   keep writing [OFF, OFF+MIB) MiB of the region for SEC s,
+ *                         or until a line "stop" comes ("ok <seconds written>")
  *   pin OFF_MIB MIB       pin [OFF, OFF+MIB) MiB long-term, as io_uring's fixed
  *                         buffers do (FOLL_LONGTERM), until exit
  *   softdirty N [OFF_MIB MIB]
@@ -34,6 +35,7 @@
  */
 #define _GNU_SOURCE
 #include <linux/io_uring.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +89,21 @@ static char *map(size_t n, int thp)
 	}
 	touch(p, n);
 	return p;
+}
+
+/*
+ * Whether a line "stop" came on stdin (consumed if so).  Nothing else is
+ * sent while a command runs, and stdio has read no further than the
+ * command's own line, so polling the descriptor sees it.
+ */
+static int stop_asked(void)
+{
+	struct pollfd in = { .fd = 0, .events = POLLIN };
+	char line[16];
+
+	if (poll(&in, 1, 0) <= 0)
+		return 0;
+	return fgets(line, sizeof(line), stdin) && !strncmp(line, "stop", 4);
 }
 
 int main(int argc, char **argv)
@@ -185,8 +202,8 @@ int main(int argc, char **argv)
 			do {
 				touch(region + (off << 20), mib << 20);
 				clock_gettime(CLOCK_MONOTONIC, &t1);
-			} while ((unsigned long)(t1.tv_sec - t0.tv_sec) < sec);
-			printf("ok\n");
+			} while ((unsigned long)(t1.tv_sec - t0.tv_sec) < sec && !stop_asked());
+			printf("ok %lu\n", (unsigned long)(t1.tv_sec - t0.tv_sec));
 		} else if (!strncmp(line, "pin", 3)) {
 			struct io_uring_params params = { 0 };
 			unsigned long off, mib;
@@ -230,6 +247,8 @@ int main(int argc, char **argv)
 				printf("ok %ld\n", r1.ru_minflt - r0.ru_minflt);
 		} else if (!strncmp(line, "exit", 4)) {
 			return 0;
+		} else if (!strncmp(line, "stop", 4)) {
+			/* came as a hot command ended by itself: no reply */
 		} else {
 			printf("err unknown command\n");
 		}
