@@ -100,3 +100,23 @@ def test_the_wheel_carries_the_whole_tool(tmp_path: Path) -> None:
     )
     assert proc.stdout.startswith(f"hagentctl {PYPROJECT['project']['version']}\n"), proc
     assert proc.stderr.startswith(str(target / "hagent")), "ran another copy, not the wheel's"
+
+
+def test_a_fresh_hagentctl_imports_only_the_generic_netlink_part_of_pyroute2() -> None:
+    # hagent/kernel/bare_pyroute2.py: under TCG every module imported costs a
+    # test that starts hagentctl about 30 ms.  A fresh interpreter, as the
+    # installed command starts (test_cli.py builds and parses messages with
+    # the same classes, in a process where pyroute2 came whole).
+    code = (
+        "import sys, hagent.cli\n"
+        "from hagent.kernel import genl\n"
+        "import pyroute2.netlink\n"
+        "print(len(sys.modules), 'pyroute2.iproute' in sys.modules,"
+        " 'pyroute2.ndb.main' in sys.modules, pyroute2.netlink.NLM_F_REQUEST == 1)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2] / "ctl"))
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    ).stdout.split()
+    assert out[1:] == ["False", "False", "True"], out
+    assert int(out[0]) < 350, out  # 460 with pyroute2's __init__

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
+import hagent.kernel.bare_pyroute2  # noqa: F401  (first: before genl.py imports pyroute2)
 from hagent.kernel import cgroupfs, debugfs, genl, kmodlib, kmsg
 from hagent.kernel.debugfs import Counters
 from hagent.kernel.genl import EventInfo, NodeInfo, SamplerInfo, Stats, Status, Target
