@@ -310,19 +310,34 @@ def test_memory_pressure_takes_memory_back(managing: None) -> None:
     # Swap on zram, then one process with most of memory managed and another
     # that needs more than is left: reclaim must get the managed folios back
     # through the shrinker, and nobody may be OOM-killed.
+    # Each step's seconds are printed: this test took 18 to 36 s alone on
+    # 6.12 and 176 to 242 s in some runs after others, and nobody saw where.
+    steps: dict[str, float] = {}
+    t = time.monotonic()
+
+    def step(name: str) -> None:
+        nonlocal t
+        steps[name], t = round(time.monotonic() - t, 1), time.monotonic()
+
     with zram_swap():
         big = Memhog(1200)
+        step("fill 1200 MiB")
         try:
             enable(big.pid)
             assert managed_pages(counters(big.pid)) > 1000 * 256
+            step("enable")
             other = Memhog(900)
+            step("fill 900 MiB more")
             other.exit()
             assert big.proc.poll() is None, "the managed process was killed"
             c = counters(big.pid)
             assert c["released.shrinker"] > 0
             big.do("touch")
+            step("touch the 1200 MiB")
         finally:
             big.exit()
+    step("exit, swapoff")
+    print(f"seconds: {steps}; released.shrinker {c['released.shrinker']}")
     log = subprocess.run(["dmesg"], capture_output=True, text=True).stdout
     assert "Out of memory" not in log and "oom-kill" not in log
 
