@@ -22,8 +22,8 @@ cannot run here (tier check failed, no DAMON) records "unavailable" and the
 reason instead of figures.
 
 hagentctl runs in this interpreter (see tests/vm/demo.py): a new Python with
-pyroute2 costs about 30 s under TCG.  The recorder runs at nice -10 so that
-its samples stay on time when the workloads keep both vCPUs busy.  Automatic
+hagentctl's imports costs 10-20 s under TCG.  The recorder runs at nice -10
+so that its samples stay on time when the workloads keep both vCPUs busy.  Automatic
 NUMA balancing is off while the workloads are placed and stays off unless
 the system turns it on, so a share is the system's doing.
 

@@ -59,7 +59,7 @@ def run_ctl(*args: str, check: bool = True, user: str | None = None) -> CtlResul
 
     In-process through the CLI's own entry (the same code path as the
     installed command, minus a fresh interpreter: under TCG a Python start
-    with pyroute2 takes ~30 s).  With @user, as a real subprocess under that
+    with hagentctl's imports takes 10-20 s).  With @user, as a real subprocess under that
     uid, since privileges cannot change in-process.
     """
     if user:

@@ -32,7 +32,7 @@ def step(title: str, *argv: str) -> None:
         subprocess.run(argv, check=True)
         return
     # hagentctl in this interpreter: the same entry point as the installed
-    # command, without a new Python start (about 30 s each under TCG).
+    # command, without a new Python start (10-20 s each under TCG).
     try:
         app(list(argv[1:]), prog_name="hagentctl")
     except SystemExit as e:

@@ -149,7 +149,7 @@ def test_make_install_then_modprobe(unloaded_after: None, tmp_path: Path) -> Non
     run_ctl("unload")
 
     # (hagentctl load by name is the DKMS test's: each fresh interpreter
-    # costs ~30 s under TCG, each depmod about as much)
+    # costs 10-20 s under TCG)
     make("uninstall", f"KVER={KVER}", f"MANDIR={mandir}")
     assert installed_path() is None
     assert not (mandir / "hagentctl.1").exists()

@@ -26,7 +26,7 @@ def main() -> int:
     tmux("new-session", "-d", "-s", SESSION, "-x", str(WIDTH), "-y", str(HEIGHT), COMMAND)
     try:
         screen = ""
-        # A fresh hagentctl takes ~30 s to start under TCG, several times
+        # A fresh hagentctl takes 10-20 s to start under TCG, several times
         # that when the host is busy with other guests.
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
